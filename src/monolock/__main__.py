@@ -1,0 +1,3 @@
+from monolock.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""The command line: parse options, make one core call, render, exit. Nothing else."""

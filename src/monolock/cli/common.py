@@ -1,0 +1,54 @@
+"""What the commands share: finding the workspace, the lock, an app, and writing output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from monolock.errors import UsageError
+from monolock.fsutil import atomic_write
+from monolock.lockfile import read_lock
+from monolock.model import Lock, Workspace
+from monolock.workspace import discover, find_root
+
+
+def workspace(ctx: click.Context) -> Workspace:
+    root: Path | None = ctx.find_root().obj
+    found = discover(root if root is not None else find_root(Path.cwd()))
+    for warning in found.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    return found
+
+
+def lock(ws: Workspace) -> Lock:
+    return read_lock(ws.lock_path)
+
+
+def member_of(ws: Workspace, name: str) -> str:
+    """An app's member, or a member by name: export and why accept either."""
+    app = ws.app(name)
+    if app is not None:
+        return app.package
+    package = ws.get(name)
+    if package is not None:
+        return package.name
+    apps = ", ".join(a.name for a in ws.apps) or "none configured"
+    raise UsageError(
+        f"unknown app '{name}'",
+        hint=f"apps: {apps}; any member name works too (see `monolock list`)",
+    )
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(data, indent=2, sort_keys=True)
+
+
+def emit(text: str, output: Path | None) -> None:
+    if output is None:
+        click.echo(text, nl=not text.endswith("\n"))
+    else:
+        atomic_write(output, text if text.endswith("\n") else text + "\n")
+        click.echo(f"wrote {output}", err=True)

@@ -1,0 +1,207 @@
+"""Read-only commands: list, graph, why. They read manifests and uv.lock, nothing else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from monolock.cli.common import dumps, lock, member_of, workspace
+from monolock.errors import UsageError
+from monolock.graph import RUNTIME, Graph
+from monolock.model import Workspace, normalize
+from monolock.report import graph as render_graph
+from monolock.why import paths_to
+
+
+def _listing(ws: Workspace, graph: Graph) -> list[dict[str, Any]]:
+    apps = {a.package: a.name for a in ws.apps}
+    rows: list[dict[str, Any]] = []
+    for p in ws.packages:
+        internal = graph.deps(p.name)
+        third = sorted({d.name for d in p.runtime() if d.name not in ws.by_name})
+        rows.append(
+            {
+                "name": p.name,
+                "version": p.version,
+                "path": p.path,
+                "app": apps.get(p.name),
+                "dialect": p.dialect,
+                "requires_python": p.requires_python,
+                "imports": list(p.import_names),
+                "internal": internal,
+                "third_party": third,
+                "dynamic": list(p.dynamic),
+                "groups": list(p.groups),
+                "extras": list(p.extras),
+            }
+        )
+    return rows
+
+
+@click.command("list")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "names"]),
+    default="table",
+    show_default=True,
+    help="names: one member name per line, for shell loops.",
+)
+@click.pass_context
+def list_cmd(ctx: click.Context, fmt: str) -> None:
+    """The members of the monorepo, which of them are apps, and what they declare.
+
+    A member whose dependencies are filled in by a build hook (`dynamic`) is marked:
+    its dependencies are not readable statically, and monolock does not guess them.
+    """
+    ws = workspace(ctx)
+    rows = _listing(ws, Graph(ws))
+    if fmt == "json":
+        click.echo(dumps({"root": str(ws.root), "kind": ws.kind, "members": rows}))
+        return
+    if fmt == "names":
+        for row in rows:
+            click.echo(row["name"])
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(
+        title=f"{len(rows)} members ({'uv workspace' if ws.kind == 'uv' else 'path-linked'})"
+    )
+    for column in (
+        "member",
+        "version",
+        "path",
+        "app",
+        "python",
+        "imports",
+        "internal deps",
+        "third-party",
+    ):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        third = row["third_party"]
+        third_text = str(len(third))
+        if row["dynamic"]:
+            third_text = "dynamic (not readable statically)"
+        table.add_row(
+            str(row["name"]),
+            str(row["version"] or "-"),
+            str(row["path"]),
+            str(row["app"] or ""),
+            str(row["requires_python"] or "-"),
+            ", ".join(row["imports"]) or "-",
+            ", ".join(row["internal"]) or "-",
+            third_text,
+        )
+    Console().print(table)
+
+
+@click.command("graph")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "mermaid", "dot", "json"]),
+    default="text",
+    show_default=True,
+)
+@click.option("--app", "app", default=None, help="Only this app's (or member's) runtime closure.")
+@click.option(
+    "--runtime",
+    "runtime_only",
+    is_flag=True,
+    help="Only runtime edges (hide extras and dependency groups).",
+)
+@click.pass_context
+def graph_cmd(ctx: click.Context, fmt: str, app: str | None, runtime_only: bool) -> None:
+    """The internal dependency graph between members.
+
+    Edges are labelled runtime, extra:NAME or group:NAME; non-runtime edges are dashed in
+    Mermaid and DOT. Cycles are listed after the text tree: a runtime cycle is an error
+    (exit 1), one through an extra or a group only is a warning.
+    """
+    ws = workspace(ctx)
+    graph = Graph(ws)
+    nodes = list(graph.nodes)
+    if app is not None:
+        nodes = graph.closure(member_of(ws, app), RUNTIME)
+    apps = {a.package for a in ws.apps}
+    renderer = {
+        "text": render_graph.text,
+        "mermaid": render_graph.mermaid,
+        "dot": render_graph.dot,
+        "json": render_graph.as_json,
+    }[fmt]
+    click.echo(renderer(graph, nodes, apps, runtime_only))
+    cycles = [c for c in graph.cycles() if set(c.path) <= set(nodes)]
+    if fmt == "text":
+        for cycle in cycles:
+            level = "error" if cycle.runtime else "warning"
+            kind = "runtime cycle" if cycle.runtime else "cycle through an extra or a group"
+            click.echo(f"{level}: {kind}: {cycle}", err=True)
+    if any(c.runtime for c in cycles):
+        ctx.exit(1)
+
+
+@click.command("why")
+@click.argument("dist")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option("--dev", is_flag=True, help="Also follow each member's dependency groups.")
+@click.pass_context
+def why_cmd(ctx: click.Context, dist: str, fmt: str, dev: bool) -> None:
+    """Every path by which DIST reaches each app and member, through the lock.
+
+    Apps come first; members that do not reach DIST are left out. Paths are listed
+    shortest first, at most 50 per member.
+    """
+    ws = workspace(ctx)
+    the_lock = lock(ws)
+    name = normalize(dist)
+    versions = sorted(p.version or "?" for p in the_lock.by_name.get(name, ()))
+    if not versions:
+        raise UsageError(
+            f"'{dist}' is not in uv.lock",
+            where="uv.lock",
+            hint="nothing in the workspace needs it; `monolock lock` after adding it",
+        )
+    app_of = {a.package: a.name for a in ws.apps}
+    starts = [a.package for a in ws.apps] + [p.name for p in ws.packages if p.name not in app_of]
+    results = []
+    for member in starts:
+        package = ws.by_name[member]
+        found = paths_to(the_lock, member, name, groups=package.groups if dev else ())
+        if found.paths:
+            results.append((member, found))
+    if fmt == "json":
+        click.echo(
+            dumps(
+                {
+                    "dist": name,
+                    "versions": versions,
+                    "members": [
+                        {
+                            "member": m,
+                            "app": app_of.get(m),
+                            "paths": [list(p) for p in f.paths],
+                            "truncated": f.truncated,
+                        }
+                        for m, f in results
+                    ],
+                }
+            )
+        )
+        return
+    click.echo(f"{name} {', '.join(versions)}")
+    if not results:
+        click.echo("  reached by no member (only by dependency groups? try --dev)")
+    for member, found in results:
+        tag = f" (app {app_of[member]})" if member in app_of else ""
+        click.echo(f"{member}{tag}:")
+        for path in found.paths:
+            click.echo("  " + " -> ".join(path))
+        if found.truncated:
+            click.echo("  … more paths not shown")

@@ -1,0 +1,175 @@
+"""Commands around the one shared lock: lock (writes uv.lock) and export (reads it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from monolock import export, relock
+from monolock.cli.common import dumps, emit, lock, member_of, workspace
+from monolock.projection import project
+
+
+@click.command("lock", context_settings={"ignore_unknown_options": True})
+@click.option(
+    "--check", is_flag=True, help="Only tell whether uv.lock is up to date (exit 1 if stale)."
+)
+@click.option(
+    "-P",
+    "--upgrade-package",
+    "upgrade",
+    multiple=True,
+    metavar="DIST",
+    help="Allow upgrading this distribution (repeatable).",
+)
+@click.option("-U", "--upgrade", "upgrade_all", is_flag=True, help="Allow upgrading everything.")
+@click.option("--index-url", default=None, help="Passed to uv.")
+@click.option("--extra-index-url", multiple=True, help="Passed to uv (repeatable).")
+@click.option("--find-links", multiple=True, help="Passed to uv (repeatable).")
+@click.option("--no-index", is_flag=True, help="Passed to uv.")
+@click.option("--offline", is_flag=True, help="Passed to uv: use only the cache.")
+@click.option("--python", default=None, help="Interpreter uv should use (never downloaded).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.argument("uv_args", nargs=-1, type=click.UNPROCESSED)
+@click.pass_context
+def lock_cmd(
+    ctx: click.Context,
+    check: bool,
+    upgrade: tuple[str, ...],
+    upgrade_all: bool,
+    index_url: str | None,
+    extra_index_url: tuple[str, ...],
+    find_links: tuple[str, ...],
+    no_index: bool,
+    offline: bool,
+    python: str | None,
+    fmt: str,
+    uv_args: tuple[str, ...],
+) -> None:
+    """Resolve the whole workspace into the one shared uv.lock.
+
+    Runs `uv lock` at the root (options above, and anything after `--`, are passed to
+    uv), then prints, for every app, what changed in its projection: added, removed,
+    version changed. If uv fails, uv.lock is left exactly as it was.
+    """
+    args: list[str] = []
+    for dist in upgrade:
+        args += ["--upgrade-package", dist]
+    if upgrade_all:
+        args.append("--upgrade")
+    if index_url:
+        args += ["--index-url", index_url]
+    for url in extra_index_url:
+        args += ["--extra-index-url", url]
+    for link in find_links:
+        args += ["--find-links", link]
+    if no_index:
+        args.append("--no-index")
+    if offline:
+        args.append("--offline")
+    if python:
+        args += ["--python", python]
+    args += list(uv_args)
+    ws = workspace(ctx)
+    if check:
+        fresh, message = relock.check(ws, args)
+        if fmt == "json":
+            click.echo(dumps({"fresh": fresh, "message": message}))
+        else:
+            click.echo(
+                "uv.lock is up to date" if fresh else "uv.lock is stale: run `monolock lock`"
+            )
+        ctx.exit(0 if fresh else 1)
+    if fmt == "text":
+        click.echo("locking with uv…", err=True)
+    outcome = relock.relock(ws, args)
+    if fmt == "json":
+        click.echo(
+            dumps(
+                {
+                    "created": outcome.created,
+                    "apps": {
+                        name: [
+                            {
+                                "name": c.name,
+                                "change": c.kind,
+                                "before": list(c.before),
+                                "after": list(c.after),
+                            }
+                            for c in changes
+                        ]
+                        for name, changes in outcome.changes.items()
+                    },
+                }
+            )
+        )
+        return
+    if outcome.message:
+        click.echo(outcome.message, err=True)
+    click.echo("created uv.lock" if outcome.created else "updated uv.lock")
+    for name, changes in outcome.changes.items():
+        if not changes:
+            click.echo(f"{name}: projection unchanged")
+            continue
+        counts = {
+            k: sum(1 for c in changes if c.kind == k) for k in ("added", "removed", "changed")
+        }
+        summary = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
+        click.echo(f"{name}: {summary}")
+        for change in changes:
+            click.echo(f"  {change}")
+
+
+@click.command("export")
+@click.argument("app")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["requirements", "pylock"]),
+    default="requirements",
+    show_default=True,
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write here (atomically) instead of standard output.",
+)
+@click.option("--no-hashes", is_flag=True, help="Omit hashes (requirements format).")
+@click.option(
+    "--extra", "extras", multiple=True, help="Include this extra of the app (repeatable)."
+)
+@click.option("--group", "groups", multiple=True, help="Include this dependency group of the app.")
+@click.pass_context
+def export_cmd(
+    ctx: click.Context,
+    app: str,
+    fmt: str,
+    output: Path | None,
+    no_hashes: bool,
+    extras: tuple[str, ...],
+    groups: tuple[str, ...],
+) -> None:
+    """The projection of uv.lock that APP (an app or any member) needs.
+
+    Third-party distributions only, each pinned to the locked version, with every hash
+    the lock records and the markers under which it is needed: the same set as
+    `uv export --package APP --frozen --no-dev`, computed from uv.lock without uv.
+
+    Internal packages are not listed as requirements, because pip and uv refuse
+    hash-checked files that name local directories. The header names them: build them
+    as wheels and install those with --no-deps next to this file (`monolock build` does).
+    """
+    ws = workspace(ctx)
+    member = member_of(ws, app)
+    projection = project(lock(ws), member, extras=extras, groups=groups)
+    text = (
+        export.pylock(projection)
+        if fmt == "pylock"
+        else export.requirements(projection, hashes=not no_hashes)
+    )
+    emit(text, output)

@@ -1,0 +1,118 @@
+"""Rendering a projection as an installable file: requirements.txt or PEP 751 pylock.toml.
+
+Both hold the third-party part only, pinned with hashes, because pip and uv refuse a
+hash-checked requirements file that also names a local directory. Internal packages are
+listed in a header: install them as wheels with `--no-deps` next to this file (that is
+what `monolock build` does), so nothing outside the lock can slip in.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlsplit
+
+from monolock.model import LockedPackage
+from monolock.projection import Projected, Projection
+
+
+def _direct_url(package: LockedPackage) -> str | None:
+    """A PEP 508 direct reference for a git or URL source, as uv writes it."""
+    source = package.source
+    if source.kind == "git":
+        parts = urlsplit(source.value)
+        commit = parts.fragment
+        base = parts._replace(query="", fragment="").geturl()
+        return f"git+{base}@{commit}" if commit else f"git+{base}"
+    if source.kind == "url":
+        return source.value
+    return None
+
+
+def requirements(projection: Projection, *, hashes: bool = True) -> str:
+    internal = ", ".join(p.name for p in projection.local) or "none"
+    lines = [
+        f"# monolock export {projection.root}: the third-party projection of uv.lock",
+        f"# lock sha256:{projection.lock.digest}",
+        f"# internal packages (install their wheels with --no-deps): {internal}",
+    ]
+    for item in projection.third_party:
+        package = item.package
+        url = _direct_url(package)
+        head = f"{package.name} @ {url}" if url else f"{package.name}=={package.version}"
+        if item.marker:
+            head += f" ; {item.marker}"
+        digests = package.hashes() if hashes and url is None else ()
+        if digests:
+            lines.append(head + " \\")
+            lines.extend(
+                f"    --hash={d}" + (" \\" if i < len(digests) - 1 else "")
+                for i, d in enumerate(digests)
+            )
+        else:
+            lines.append(head)
+    return "\n".join(lines) + "\n"
+
+
+def _q(value: str) -> str:
+    return json.dumps(value)  # a JSON string is a valid TOML basic string
+
+
+def _hashes(digest: str | None) -> str:
+    if not digest or ":" not in digest:
+        return "{}"
+    algo, value = digest.split(":", 1)
+    return f"{{ {algo} = {_q(value)} }}"
+
+
+def _pylock_package(item: Projected) -> list[str]:
+    package = item.package
+    out = ["[[packages]]", f"name = {_q(package.name)}"]
+    if package.version:
+        out.append(f"version = {_q(package.version)}")
+    if item.marker:
+        out.append(f"marker = {_q(item.marker)}")
+    source = package.source
+    if source.kind == "registry":
+        out.append(f"index = {_q(source.value)}")
+    elif source.kind == "git":
+        parts = urlsplit(source.value)
+        base = parts._replace(query="", fragment="").geturl()
+        out.append(f'vcs = {{ type = "git", url = {_q(base)}, commit-id = {_q(parts.fragment)} }}')
+    if package.sdist and source.kind in ("registry", "url"):
+        s = package.sdist
+        where = f"url = {_q(s.url)}" if s.url else f"path = {_q(s.path or '')}"
+        size = f", size = {s.size}" if s.size is not None else ""
+        out.append(
+            f"sdist = {{ name = {_q(s.filename)}, {where}{size}, hashes = {_hashes(s.hash)} }}"
+        )
+    if package.wheels and source.kind in ("registry", "url"):
+        out.append("wheels = [")
+        for w in package.wheels:
+            where = f"url = {_q(w.url)}" if w.url else f"path = {_q(w.path or '')}"
+            size = f", size = {w.size}" if w.size is not None else ""
+            out.append(
+                f"    {{ name = {_q(w.filename)}, {where}{size}, hashes = {_hashes(w.hash)} }},"
+            )
+        out.append("]")
+    return out
+
+
+def pylock(projection: Projection) -> str:
+    lock = projection.lock
+    lines = [
+        f"# monolock export {projection.root} --format pylock: third-party projection of uv.lock",
+        'lock-version = "1.0"',
+    ]
+    if lock.requires_python:
+        lines.append(f"requires-python = {_q(lock.requires_python)}")
+    lines += ['created-by = "monolock"', ""]
+    for item in projection.third_party:
+        lines += [*_pylock_package(item), ""]
+    internal = ", ".join(_q(p.name) for p in projection.local)
+    lines += [
+        "[tool.monolock]",
+        f"app = {_q(projection.root)}",
+        f"lock = {_q('sha256:' + lock.digest)}",
+        f"internal = [{internal}]",
+    ]
+    return "\n".join(lines) + "\n"

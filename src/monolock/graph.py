@@ -1,0 +1,203 @@
+"""The internal graph: which members depend on which, and how.
+
+An edge is labelled by how it is declared: runtime, extra:NAME or group:NAME. Runtime
+edges decide what an app ships and the build order; the others only matter to tests
+and tooling, so a cycle through them is a warning and a runtime cycle an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from monolock.model import DepKind, Package, Workspace
+
+RUNTIME: frozenset[DepKind] = frozenset({"runtime"})
+ALL_KINDS: frozenset[DepKind] = frozenset({"runtime", "extra", "group"})
+
+
+@dataclass(frozen=True)
+class Edge:
+    source: str
+    target: str
+    kind: DepKind
+    context: str | None
+    declared: bool  # the target is declared as a workspace/path source, not fetched by name
+
+    @property
+    def label(self) -> str:
+        return self.kind if self.context is None else f"{self.kind}:{self.context}"
+
+
+@dataclass(frozen=True)
+class Cycle:
+    path: tuple[str, ...]  # first == last
+    runtime: bool
+
+    def __str__(self) -> str:
+        return " -> ".join(self.path)
+
+
+def _edges(workspace: Workspace) -> list[Edge]:
+    names = workspace.by_name
+    by_dir = {(workspace.root / p.path).resolve(): p.name for p in workspace.packages}
+    edges: set[Edge] = set()
+    for package in workspace.packages:
+        base = workspace.root / package.path
+        for dep in package.dependencies:
+            source = dep.source
+            target: str | None = None
+            declared = False
+            if source is not None and source.kind == "path" and source.path is not None:
+                target = by_dir.get((base / source.path).resolve())
+                declared = target is not None
+            elif workspace.kind == "uv" and dep.name in names:
+                # uv links members by name; a missing `workspace = true` source is a policy error
+                target = dep.name
+                declared = source is not None and source.kind == "workspace"
+            if target is not None and target in names:
+                edges.add(Edge(package.name, target, dep.kind, dep.context, declared))
+    return sorted(edges, key=lambda e: (e.source, e.target, e.kind, e.context or ""))
+
+
+class Graph:
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        self.nodes: tuple[str, ...] = tuple(p.name for p in workspace.packages)
+        self.edges: tuple[Edge, ...] = tuple(_edges(workspace))
+
+    def package(self, name: str) -> Package:
+        return self.workspace.by_name[name]
+
+    def out_edges(self, name: str, kinds: Iterable[DepKind] = RUNTIME) -> list[Edge]:
+        allowed = set(kinds)
+        return [e for e in self.edges if e.source == name and e.kind in allowed]
+
+    def deps(self, name: str, kinds: Iterable[DepKind] = RUNTIME) -> list[str]:
+        return sorted({e.target for e in self.out_edges(name, kinds)})
+
+    def _adjacency(self, kinds: Iterable[DepKind], reverse: bool = False) -> dict[str, set[str]]:
+        allowed = set(kinds)
+        adj: dict[str, set[str]] = {n: set() for n in self.nodes}
+        for e in self.edges:
+            if e.kind in allowed:
+                a, b = (e.target, e.source) if reverse else (e.source, e.target)
+                adj[a].add(b)
+        return adj
+
+    @staticmethod
+    def _reach(adj: dict[str, set[str]], start: Iterable[str]) -> set[str]:
+        seen: set[str] = set()
+        stack = list(start)
+        while stack:
+            node = stack.pop()
+            for nxt in adj.get(node, ()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    stack.append(nxt)
+        return seen
+
+    def closure(self, name: str, kinds: Iterable[DepKind] = RUNTIME) -> list[str]:
+        """Every member `name` needs (itself included), in dependency order."""
+        needed = self._reach(self._adjacency(kinds), [name]) | {name}
+        return [n for n in self.order() if n in needed]
+
+    def dependents(self, names: Iterable[str], kinds: Iterable[DepKind] = RUNTIME) -> list[str]:
+        """Every member that depends on any of `names`, directly or not."""
+        return sorted(self._reach(self._adjacency(kinds, reverse=True), names))
+
+    def order(self, kinds: Iterable[DepKind] = RUNTIME) -> list[str]:
+        """Dependencies before dependents, ties broken by name. Members of a cycle are
+        placed together, in name order, where the cycle would be."""
+        adj = self._adjacency(kinds)
+        done: set[str] = set()
+        out: list[str] = []
+        for component in self._components(adj):  # reverse topological from Tarjan
+            for node in sorted(component):
+                if node not in done:
+                    done.add(node)
+                    out.append(node)
+        return out
+
+    def _components(self, adj: dict[str, set[str]]) -> list[list[str]]:
+        """Tarjan's strongly connected components, iteratively (deep graphs must not
+        hit the recursion limit); dependencies come out before dependents."""
+        index: dict[str, int] = {}
+        low: dict[str, int] = {}
+        on_stack: set[str] = set()
+        stack: list[str] = []
+        result: list[list[str]] = []
+        counter = 0
+        for start in sorted(adj):
+            if start in index:
+                continue
+            work: list[tuple[str, list[str]]] = [(start, sorted(adj[start]))]
+            index[start] = low[start] = counter
+            counter += 1
+            stack.append(start)
+            on_stack.add(start)
+            while work:
+                node, pending = work[-1]
+                if pending:
+                    nxt = pending.pop(0)
+                    if nxt not in index:
+                        index[nxt] = low[nxt] = counter
+                        counter += 1
+                        stack.append(nxt)
+                        on_stack.add(nxt)
+                        work.append((nxt, sorted(adj[nxt])))
+                    elif nxt in on_stack:
+                        low[node] = min(low[node], index[nxt])
+                    continue
+                work.pop()
+                if work:
+                    parent = work[-1][0]
+                    low[parent] = min(low[parent], low[node])
+                if low[node] == index[node]:
+                    component: list[str] = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component.append(member)
+                        if member == node:
+                            break
+                    result.append(component)
+        return result
+
+    def cycles(self) -> list[Cycle]:
+        """One cycle per strongly connected group, with its full path. A cycle that
+        exists with runtime edges alone is a runtime cycle."""
+        found: list[Cycle] = []
+        runtime_adj = self._adjacency(RUNTIME)
+        all_adj = self._adjacency(ALL_KINDS)
+        for kinds_adj, runtime in ((runtime_adj, True), (all_adj, False)):
+            for component in self._components(kinds_adj):
+                members = set(component)
+                start = min(members)
+                if len(members) == 1 and start not in kinds_adj[start]:
+                    continue
+                path = _cycle_path(kinds_adj, start, members)
+                if not runtime and any(set(c.path) >= members for c in found):
+                    continue  # already reported as a runtime cycle
+                found.append(Cycle(path, runtime))
+        return sorted(found, key=lambda c: (not c.runtime, c.path))
+
+
+def _cycle_path(adj: dict[str, set[str]], start: str, members: set[str]) -> tuple[str, ...]:
+    """The shortest path start -> ... -> start within one component (BFS)."""
+    parents: dict[str, str] = {}
+    queue = [start]
+    while queue:
+        node = queue.pop(0)
+        for nxt in sorted(adj[node]):
+            if nxt not in members:
+                continue
+            if nxt == start:
+                path = [node]
+                while path[-1] != start:
+                    path.append(parents[path[-1]])
+                return (*reversed(path), start)
+            if nxt not in parents:
+                parents[nxt] = node
+                queue.append(nxt)
+    return (start, start)

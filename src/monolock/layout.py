@@ -1,0 +1,127 @@
+"""Which import names a package ships, read from its source layout.
+
+Directory, distribution and import names often differ (`pydantic_ai_slim/` ships the
+distribution `pydantic-ai-slim`, which is imported as `pydantic_ai`), so the names come
+from the files the build backend would pack, never from the distribution's name.
+Namespace packages (no `__init__.py`) are followed down to the first regular package,
+giving dotted names such as `opentelemetry.sdk`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from monolock.manifest.toml import table
+
+_NOT_SHIPPED = {
+    "tests",
+    "test",
+    "testing",
+    "docs",
+    "doc",
+    "examples",
+    "example",
+    "scripts",
+    "benchmarks",
+    "build",
+    "dist",
+    "node_modules",
+    "__pycache__",
+    "site-packages",
+    "venv",
+    "env",
+}
+_NOT_MODULES = {"setup", "conftest", "noxfile", "fabfile", "tasks", "manage"}
+_MAX_NAMESPACE_DEPTH = 6
+
+
+def _is_identifier(name: str) -> bool:
+    return name.isidentifier() and not name.startswith(".")
+
+
+def _has_python(directory: Path, depth: int = 0) -> bool:
+    if depth > _MAX_NAMESPACE_DEPTH:
+        return False
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return False
+    for entry in entries:
+        if entry.is_file() and entry.name.endswith(".py"):
+            return True
+        if (
+            entry.is_dir()
+            and _is_identifier(entry.name)
+            and _has_python(Path(entry.path), depth + 1)
+        ):
+            return True
+    return False
+
+
+def _names_in(directory: Path, prefix: str = "", depth: int = 0) -> list[str]:
+    """Top-level importable names below `directory` (dotted below namespace packages)."""
+    names: list[str] = []
+    try:
+        entries = sorted(os.scandir(directory), key=lambda e: e.name)
+    except OSError:
+        return names
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir():
+            if not _is_identifier(entry.name) or (not prefix and entry.name in _NOT_SHIPPED):
+                continue
+            path = Path(entry.path)
+            if (path / "__init__.py").is_file():
+                names.append(prefix + entry.name)
+            elif depth < _MAX_NAMESPACE_DEPTH and _has_python(path):
+                # a namespace package: what it ships is named below it
+                names.extend(_names_in(path, f"{prefix}{entry.name}.", depth + 1))
+        elif entry.is_file() and entry.name.endswith((".py", ".pyi")) and prefix:
+            stem = entry.name.rsplit(".", 1)[0]
+            if stem != "__init__" and _is_identifier(stem):
+                names.append(prefix + stem)
+        elif entry.is_file() and entry.name.endswith(".py"):
+            stem = entry.name[:-3]
+            if _is_identifier(stem) and stem not in _NOT_MODULES:
+                names.append(stem)
+    return names
+
+
+def _configured_roots(data: dict[str, Any], directory: Path) -> list[Path] | None:
+    """Package directories named by the build backend's configuration, if any."""
+    hatch = table(data, "tool.hatch.build.targets.wheel").get("packages")
+    if isinstance(hatch, list):
+        return [directory / str(p) for p in hatch]
+    poetry = table(data, "tool.poetry").get("packages")
+    if isinstance(poetry, list):
+        roots = []
+        for entry in poetry:
+            if isinstance(entry, dict) and "include" in entry:
+                roots.append(directory / str(entry.get("from", ".")) / str(entry["include"]))
+        return roots or None
+    setuptools = table(data, "tool.setuptools")
+    if isinstance(setuptools.get("packages"), list):
+        base = directory / str(setuptools.get("package-dir", {}).get("", "."))
+        return [base / str(p).replace(".", "/") for p in setuptools["packages"] if "." not in p]
+    return None
+
+
+def import_names(directory: Path, data: dict[str, Any]) -> tuple[str, ...]:
+    roots = _configured_roots(data, directory)
+    if roots is not None:
+        names: list[str] = []
+        for root in roots:
+            if root.is_dir():
+                relative = root.relative_to(directory).parts
+                # `src/company/pkg` under a namespace: the dotted name below the layout root
+                parts = [p for p in relative if p not in ("src", "lib", "python")]
+                names.append(".".join(parts) if parts else root.name)
+            elif root.with_suffix(".py").is_file():
+                names.append(root.name)
+        return tuple(sorted(set(names)))
+    src = directory / "src"
+    base = src if src.is_dir() else directory
+    return tuple(sorted(set(_names_in(base))))

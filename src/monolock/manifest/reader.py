@@ -1,0 +1,81 @@
+"""One `pyproject.toml` -> one `Package`, whichever dialect it is written in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from monolock.errors import ManifestError
+from monolock.layout import import_names
+from monolock.manifest import pep621, poetry
+from monolock.manifest.toml import table
+from monolock.model import Dependency, Package, normalize
+
+
+def is_project(data: dict[str, Any]) -> bool:
+    """A manifest describes a project when it names one (PEP 621 or Poetry)."""
+    return bool(table(data, "project").get("name") or table(data, "tool.poetry").get("name"))
+
+
+def _requires_python(project: dict[str, Any], *, where: str) -> str | None:
+    value = project.get("requires-python")
+    if value is None:
+        return None
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        return str(SpecifierSet(str(value))) or None
+    except InvalidSpecifier:
+        raise ManifestError(
+            f"project.requires-python: '{value}' is not a PEP 440 specifier", where=where
+        ) from None
+
+
+def read_package(data: dict[str, Any], directory: Path, relpath: str) -> Package:
+    """Read a project manifest already parsed from `directory/pyproject.toml`."""
+    where = "pyproject.toml" if relpath == "." else f"{relpath}/pyproject.toml"
+    project = table(data, "project")
+    name = project.get("name")
+    deps: list[Dependency]
+    if name:
+        deps, extras, groups, dynamic = pep621.read_dependencies(data, where=where)
+        if table(data, "tool.poetry"):
+            # Poetry 2 manages PEP 621 projects: its tables add path sources and groups
+            found = poetry.path_sources(data, where=where)
+            deps = [
+                Dependency(d.requirement, d.kind, d.context, d.source or found.get(d.name))
+                for d in deps
+            ]
+            more, _, more_groups = poetry.read_dependencies(data, where=where, runtime=False)
+            deps += more
+            groups += [g for g in more_groups if g not in groups]
+        version = project.get("version")
+        dialect = "pep621"
+        requires_python = _requires_python(project, where=where)
+    else:
+        tool = table(data, "tool.poetry")
+        name = tool.get("name")
+        if not name:
+            raise ManifestError(
+                "no project name ([project].name or [tool.poetry].name)", where=where
+            )
+        deps, extras, groups = poetry.read_dependencies(data, where=where)
+        dynamic = []
+        version = tool.get("version")
+        dialect = "poetry"
+        requires_python = poetry.requires_python(data, where=where)
+    if not isinstance(name, str):
+        raise ManifestError(f"project.name: expected a string, found {name!r}", where=where)
+    return Package(
+        name=normalize(name),
+        display_name=name,
+        version=str(version) if version is not None else None,
+        path=relpath,
+        dialect=dialect,  # type: ignore[arg-type]
+        requires_python=requires_python,
+        dependencies=tuple(deps),
+        dynamic=tuple(dynamic),
+        import_names=import_names(directory, data),
+        extras=tuple(extras),
+        groups=tuple(groups),
+    )

@@ -1,0 +1,194 @@
+"""Markers of reachability: under which environments a locked package is needed.
+
+A package reached along several paths is needed when any path's markers all hold, so a
+reachability marker is kept in disjunctive normal form: a set of conjunctions of the
+lock's own marker strings. Conjunctions that no environment can satisfy (including those
+that contradict the lock's `requires-python`) are dropped, and so are atoms every
+allowed Python satisfies — the same simplifications uv's export makes.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from packaging.markers import InvalidMarker, Marker, default_environment
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+Conj = frozenset[str]
+Dnf = frozenset[Conj]
+
+TRUE: Dnf = frozenset({frozenset()})
+FALSE: Dnf = frozenset()
+_PYTHON_VARS = {"python_version", "python_full_version"}
+_MAX_ENVIRONMENTS = 4096
+
+
+def _literals(node: Any, out: dict[str, set[str]]) -> None:
+    """Variable -> literal values it is compared with, from packaging's parsed tree."""
+    if isinstance(node, list):
+        for item in node:
+            _literals(item, out)
+    elif isinstance(node, tuple) and len(node) == 3:
+        lhs, _, rhs = node
+        for var, val in ((lhs, rhs), (rhs, lhs)):
+            if type(var).__name__ == "Variable" and type(val).__name__ == "Value":
+                out.setdefault(var.value, set()).add(val.value)
+
+
+@lru_cache(maxsize=65536)
+def _parse(atom: str) -> tuple[Marker, dict[str, frozenset[str]]] | None:
+    try:
+        marker = Marker(atom)
+    except InvalidMarker:
+        return None
+    found: dict[str, set[str]] = {}
+    _literals(getattr(marker, "_markers", []), found)
+    return marker, {k: frozenset(v) for k, v in found.items()}
+
+
+def _python_candidates(literals: Iterable[str]) -> list[str]:
+    """Full versions around every Python version a marker mentions."""
+    out: set[str] = set()
+    for text in literals:
+        parts = [int(p) for p in text.split(".")[:3] if p.isdigit()]
+        if len(parts) < 2:
+            continue
+        major, minor = parts[0], parts[1]
+        patch = parts[2] if len(parts) > 2 else 0
+        for m in (minor - 1, minor, minor + 1):
+            if m >= 0:
+                out.add(f"{major}.{m}.0")
+                out.add(f"{major}.{m}.99")
+        out.add(f"{major}.{minor}.{patch}")
+        if patch > 0:
+            out.add(f"{major}.{minor}.{patch - 1}")
+        out.add(f"{major}.{minor}.{patch + 1}")
+    return sorted(out)
+
+
+@dataclass(frozen=True)
+class Space:
+    """The environments a lock covers: every platform, Pythons within requires-python."""
+
+    requires_python: str | None
+
+    def pythons(self, literals: Iterable[str]) -> list[str]:
+        candidates = _python_candidates([*literals, *self._bounds()])
+        spec = self._spec()
+        return [c for c in candidates if spec is None or spec.contains(c, prereleases=True)]
+
+    def _bounds(self) -> list[str]:
+        spec = self._spec()
+        return [s.version for s in spec] if spec else ["3.8"]
+
+    @lru_cache(maxsize=1)  # noqa: B019 - one Space per lock, few instances
+    def _spec(self) -> SpecifierSet | None:
+        if not self.requires_python:
+            return None
+        try:
+            return SpecifierSet(self.requires_python)
+        except InvalidSpecifier:
+            return None
+
+    def _environments(self, atoms: Iterable[str]) -> list[dict[str, str]] | None:
+        literals: dict[str, set[str]] = {}
+        for atom in atoms:
+            parsed = _parse(atom)
+            if parsed is None:
+                return None
+            for var, mentioned in parsed[1].items():
+                literals.setdefault(var, set()).update(mentioned)
+        pythons = self.pythons(v for var in _PYTHON_VARS for v in literals.get(var, ())) or [
+            "3.12.0"
+        ]
+        others = {
+            k: sorted(v | {"\x00other"}) for k, v in literals.items() if k not in _PYTHON_VARS
+        }
+        size = len(pythons)
+        for values in others.values():
+            size *= len(values)
+        if size > _MAX_ENVIRONMENTS:
+            return None
+        base = default_environment()
+        envs = []
+        for python in pythons:
+            for combo in itertools.product(*others.values()):
+                env: dict[str, str] = {**base, "extra": ""}  # type: ignore[dict-item]
+                env["python_full_version"] = python
+                env["python_version"] = ".".join(python.split(".")[:2])
+                env.update(zip(others, combo, strict=True))
+                envs.append(env)
+        return envs
+
+    @lru_cache(maxsize=65536)  # noqa: B019
+    def satisfiable(self, conj: Conj) -> bool:
+        envs = self._environments(conj)
+        if envs is None:
+            return True  # too many combinations to try: keep it (never wrongly drop)
+        markers = [p[0] for a in conj if (p := _parse(a))]
+        return any(all(m.evaluate(env) for m in markers) for env in envs)
+
+    @lru_cache(maxsize=65536)  # noqa: B019
+    def always(self, atom: str) -> bool:
+        """True when every environment of the lock satisfies the atom (e.g. a Python
+        bound already implied by requires-python)."""
+        parsed = _parse(atom)
+        if parsed is None or set(parsed[1]) - _PYTHON_VARS:
+            return False
+        envs = self._environments([atom])
+        return envs is not None and all(parsed[0].evaluate(e) for e in envs)
+
+
+def conj_of(marker: str | None, space: Space) -> Conj | None:
+    """One edge's marker as a conjunction; None when no environment satisfies it."""
+    if not marker or space.always(marker):
+        return frozenset()
+    conj = frozenset({marker})
+    return conj if space.satisfiable(conj) else None
+
+
+def extend(dnf: Dnf, conj: Conj, space: Space) -> Dnf:
+    """`dnf and conj`, minimised."""
+    out = set()
+    for c in dnf:
+        merged = c | conj
+        if merged == c or space.satisfiable(merged):
+            out.add(merged)
+    return minimise(out)
+
+
+def minimise(conjs: Iterable[Conj]) -> Dnf:
+    """Drop every conjunction implied by a smaller one (absorption)."""
+    ordered = sorted(set(conjs), key=len)
+    kept: list[Conj] = []
+    for c in ordered:
+        if not any(k <= c for k in kept):
+            kept.append(c)
+    return frozenset(kept)
+
+
+def union(a: Dnf, b: Dnf) -> Dnf:
+    return minimise(a | b)
+
+
+def render(dnf: Dnf) -> str | None:
+    """A marker string, or None for "always"."""
+    if frozenset() in dnf:
+        return None
+    if not dnf:
+        return "python_version < '0'"  # never: unreachable, kept explicit
+
+    def atom(a: str) -> str:
+        return f"({a})" if " or " in a else a
+
+    def conj(c: Conj) -> str:
+        return " and ".join(atom(a) for a in sorted(c))
+
+    rendered = sorted((conj(c), len(c)) for c in dnf)
+    if len(rendered) == 1:
+        return rendered[0][0]
+    return " or ".join(f"({text})" if size > 1 else text for text, size in rendered)

@@ -1,0 +1,160 @@
+"""An app's projection: the part of the one lock its package closure needs.
+
+Walks the lock from a member along runtime edges (and the extras those edges
+activate), carrying the markers under which each package is reached. This is what
+`uv export --package APP --no-dev` computes; monolock computes it from the lock model so
+that projection, why and affected questions need no call to uv.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from monolock import markers as mk
+from monolock.errors import UsageError
+from monolock.model import Lock, LockDep, LockedPackage, normalize
+
+Key = tuple[str, str | None, object]
+Node = tuple[Key, str | None]  # (package key, activated extra or None for the base)
+
+
+@dataclass(frozen=True)
+class Projected:
+    package: LockedPackage
+    marker: str | None  # None: needed everywhere
+    via: tuple[str, ...]  # the packages whose edges lead here, sorted
+
+    @property
+    def name(self) -> str:
+        return self.package.name
+
+    @property
+    def version(self) -> str | None:
+        return self.package.version
+
+
+@dataclass(frozen=True)
+class Projection:
+    root: str
+    lock: Lock
+    local: tuple[Projected, ...]  # workspace members and path/directory packages
+    third_party: tuple[Projected, ...]
+
+    @property
+    def all(self) -> tuple[Projected, ...]:
+        return self.local + self.third_party
+
+    def versions(self) -> dict[str, tuple[str, ...]]:
+        out: dict[str, list[str]] = {}
+        for p in self.third_party:
+            out.setdefault(p.name, []).append(p.version or "")
+        return {k: tuple(sorted(v)) for k, v in out.items()}
+
+
+def _edges(package: LockedPackage, extra: str | None) -> tuple[LockDep, ...]:
+    if extra is None:
+        return package.dependencies
+    return package.optional.get(extra, ())
+
+
+def project(
+    lock: Lock, member: str, *, extras: Iterable[str] = (), groups: Iterable[str] = ()
+) -> Projection:
+    root = lock.member(normalize(member))
+    if root is None:
+        raise UsageError(
+            f"'{member}' is not a member of the lock",
+            where="uv.lock",
+            hint="check the name with `monolock list`; relock with `monolock lock` if it is new",
+        )
+    space = mk.Space(lock.requires_python)
+    packages: dict[Key, LockedPackage] = {}
+    reach: dict[Node, mk.Dnf] = {}
+    via: dict[Key, set[str]] = {}
+
+    def visit(node: Node, dnf: mk.Dnf, work: list[Node]) -> None:
+        old = reach.get(node, mk.FALSE)
+        new = mk.union(old, dnf)
+        if new != old:
+            reach[node] = new
+            work.append(node)
+
+    work: list[Node] = []
+    start: list[tuple[LockDep, ...]] = [root.dependencies]
+    for wanted in extras:
+        start.append(root.optional.get(normalize(wanted), ()))
+    for group in groups:
+        start.append(root.groups.get(normalize(group), ()))
+    packages[root.key] = root
+    reach[(root.key, None)] = mk.TRUE
+    pending: list[tuple[LockedPackage, mk.Dnf, tuple[LockDep, ...]]] = [
+        (root, mk.TRUE, deps) for deps in start
+    ]
+    while pending or work:
+        if not pending:
+            node = work.pop()
+            key, extra = node
+            pending.append((packages[key], reach[node], _edges(packages[key], extra)))
+        parent, dnf, deps = pending.pop()
+        for dep in deps:
+            target = lock.resolve(dep)
+            if target is None:
+                continue
+            conj = mk.conj_of(dep.marker, space)
+            if conj is None:
+                continue
+            reached = mk.extend(dnf, conj, space)
+            if not reached:
+                continue
+            packages[target.key] = target
+            via.setdefault(target.key, set()).add(parent.name)
+            visit((target.key, None), reached, work)
+            for extra in dep.extras:
+                visit((target.key, extra), reached, work)
+
+    local: list[Projected] = []
+    third: list[Projected] = []
+    for key, package in packages.items():
+        dnf = reach.get((key, None), mk.FALSE)
+        item = Projected(package, mk.render(dnf), tuple(sorted(via.get(key, ()))))
+        (local if package.source.is_local else third).append(item)
+    order = lambda p: (p.name, p.version or "")  # noqa: E731
+    return Projection(
+        root.name, lock, tuple(sorted(local, key=order)), tuple(sorted(third, key=order))
+    )
+
+
+@dataclass(frozen=True)
+class Change:
+    name: str
+    before: tuple[str, ...]  # versions; empty when added
+    after: tuple[str, ...]  # empty when removed
+
+    @property
+    def kind(self) -> str:
+        if not self.before:
+            return "added"
+        if not self.after:
+            return "removed"
+        return "changed"
+
+    def __str__(self) -> str:
+        before = ", ".join(self.before)
+        after = ", ".join(self.after)
+        if self.kind == "added":
+            return f"+ {self.name} {after}"
+        if self.kind == "removed":
+            return f"- {self.name} {before}"
+        return f"~ {self.name} {before} -> {after}"
+
+
+def diff(before: Projection | None, after: Projection | None) -> list[Change]:
+    """What changed in a projection's third-party set, sorted by name."""
+    old = before.versions() if before else {}
+    new = after.versions() if after else {}
+    return [
+        Change(name, old.get(name, ()), new.get(name, ()))
+        for name in sorted(set(old) | set(new))
+        if old.get(name) != new.get(name)
+    ]

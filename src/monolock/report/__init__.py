@@ -1,0 +1,1 @@
+"""Renderers: data in, text out. Nothing here reads files or runs anything."""

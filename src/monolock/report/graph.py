@@ -1,0 +1,107 @@
+"""The internal graph as a text tree, Mermaid, Graphviz DOT or JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from monolock.graph import Edge, Graph
+
+
+def _shown(graph: Graph, nodes: Iterable[str], runtime_only: bool) -> tuple[list[str], list[Edge]]:
+    keep = set(nodes)
+    edges = [
+        e
+        for e in graph.edges
+        if e.source in keep and e.target in keep and (e.kind == "runtime" or not runtime_only)
+    ]
+    return sorted(keep), edges
+
+
+def text(graph: Graph, nodes: Iterable[str], apps: set[str], runtime_only: bool = False) -> str:
+    names, edges = _shown(graph, nodes, runtime_only)
+    children: dict[str, list[Edge]] = {n: [] for n in names}
+    has_parent: set[str] = set()
+    for e in edges:
+        children[e.source].append(e)
+        has_parent.add(e.target)
+    roots = [n for n in names if n not in has_parent] or names
+    lines: list[str] = []
+    expanded: set[str] = set()
+
+    def walk(node: str, prefix: str, path: tuple[str, ...]) -> None:
+        kids = sorted(children[node], key=lambda e: (e.target, e.label))
+        for i, edge in enumerate(kids):
+            last = i == len(kids) - 1
+            label = "" if edge.kind == "runtime" else f" ({edge.label})"
+            mark = ""
+            if edge.target in path:
+                mark = " [cycle]"
+            elif edge.target in expanded and children[edge.target]:
+                mark = " (*)"
+            lines.append(f"{prefix}{'└── ' if last else '├── '}{edge.target}{label}{mark}")
+            if not mark:
+                expanded.add(edge.target)
+                walk(edge.target, prefix + ("    " if last else "│   "), (*path, edge.target))
+
+    for root in roots:
+        lines.append(root + (" [app]" if root in apps else ""))
+        expanded.add(root)
+        walk(root, "", (root,))
+    if any("(*)" in line for line in lines):
+        lines.append("(*) dependencies shown above")
+    return "\n".join(lines)
+
+
+def _mermaid_id(name: str) -> str:
+    return "n_" + "".join(c if c.isalnum() else "_" for c in name)
+
+
+def mermaid(graph: Graph, nodes: Iterable[str], apps: set[str], runtime_only: bool = False) -> str:
+    names, edges = _shown(graph, nodes, runtime_only)
+    lines = ["graph TD"]
+    for n in names:
+        shape = f'{_mermaid_id(n)}[["{n}"]]' if n in apps else f'{_mermaid_id(n)}["{n}"]'
+        lines.append(f"    {shape}")
+    for e in edges:
+        arrow = "-->" if e.kind == "runtime" else f"-.->|{e.label}|"
+        lines.append(f"    {_mermaid_id(e.source)} {arrow} {_mermaid_id(e.target)}")
+    return "\n".join(lines)
+
+
+def dot(graph: Graph, nodes: Iterable[str], apps: set[str], runtime_only: bool = False) -> str:
+    names, edges = _shown(graph, nodes, runtime_only)
+    lines = ["digraph monolock {", "    rankdir=LR;", "    node [shape=box];"]
+    for n in names:
+        style = " [style=bold, peripheries=2]" if n in apps else ""
+        lines.append(f"    {json.dumps(n)}{style};")
+    for e in edges:
+        attrs = "" if e.kind == "runtime" else f" [style=dashed, label={json.dumps(e.label)}]"
+        lines.append(f"    {json.dumps(e.source)} -> {json.dumps(e.target)}{attrs};")
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def as_json(graph: Graph, nodes: Iterable[str], apps: set[str], runtime_only: bool = False) -> str:
+    names, edges = _shown(graph, nodes, runtime_only)
+    keep = set(names)
+    data = {
+        "nodes": [{"name": n, "path": graph.package(n).path, "app": n in apps} for n in names],
+        "edges": [
+            {
+                "source": e.source,
+                "target": e.target,
+                "kind": e.kind,
+                "context": e.context,
+                "declared": e.declared,
+            }
+            for e in edges
+        ],
+        "order": [n for n in graph.order() if n in keep],
+        "cycles": [
+            {"path": list(c.path), "runtime": c.runtime}
+            for c in graph.cycles()
+            if set(c.path) <= keep
+        ],
+    }
+    return json.dumps(data, indent=2, sort_keys=True)

@@ -1,0 +1,113 @@
+"""The one place that runs uv.
+
+The binary comes from the `uv` distribution monolock depends on (`uv.find_uv_bin()`),
+unless MONOLOCK_UV names another. uv is never allowed to download an interpreter: it
+uses one that is installed, and says which `requires-python` could not be met.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from monolock.errors import UvError
+
+ENV_OVERRIDE = "MONOLOCK_UV"
+_TAIL_LINES = 12
+
+
+def uv_binary() -> str:
+    override = os.environ.get(ENV_OVERRIDE)
+    if override:
+        found = shutil.which(override)
+        if found is None:
+            raise UvError(
+                f"{ENV_OVERRIDE}={override} does not name an executable",
+                hint=f"point {ENV_OVERRIDE} at a uv binary, or unset it to use the bundled one",
+            )
+        return found
+    try:
+        from uv import find_uv_bin
+
+        return find_uv_bin()
+    except (ImportError, FileNotFoundError):
+        found = shutil.which("uv")
+        if found is None:
+            raise UvError(
+                "uv is not installed",
+                hint=f"install monolock with its dependencies, or set {ENV_OVERRIDE}",
+            ) from None
+        return found
+
+
+@dataclass(frozen=True)
+class Result:
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["UV_PYTHON_DOWNLOADS"] = "never"
+    env.setdefault("NO_COLOR", "1")
+    return env
+
+
+def tail(text: str, lines: int = _TAIL_LINES) -> str:
+    kept = [line for line in text.strip().splitlines() if line.strip()]
+    return "\n".join(kept[-lines:])
+
+
+def run(args: Sequence[str], *, cwd: Path, check: bool = True) -> Result:
+    argv = (uv_binary(), *args)
+    try:
+        proc = subprocess.run(
+            argv, cwd=cwd, env=_env(), capture_output=True, text=True, stdin=subprocess.DEVNULL
+        )
+    except OSError as exc:
+        raise UvError(f"cannot run uv: {exc.strerror}", hint=f"check {argv[0]}") from None
+    result = Result(argv, proc.returncode, proc.stdout, proc.stderr)
+    if check and proc.returncode != 0:
+        raise failure(result)
+    return result
+
+
+def failure(result: Result) -> UvError:
+    text = tail(result.stderr or result.stdout)
+    hint = "see uv's message above"
+    lowered = text.lower()
+    if "no interpreter found" in lowered or "no python" in lowered:
+        hint = (
+            "no installed Python satisfies requires-python; install one, or pass "
+            "`--python PATH` (monolock never lets uv download interpreters)"
+        )
+    elif "failed to fetch" in lowered or "network" in lowered or "dns" in lowered:
+        hint = "the package index could not be reached; use --offline, --find-links or --index-url"
+    return UvError(f"`uv {' '.join(result.argv[1:])}` failed:\n{text}", hint=hint)
+
+
+def lock(root: Path, extra: Sequence[str] = ()) -> Result:
+    return run(["lock", *extra], cwd=root)
+
+
+def lock_is_fresh(root: Path, extra: Sequence[str] = ()) -> tuple[bool, str]:
+    """(fresh, uv's message). Stale is an answer, not an error; other failures raise."""
+    result = run(["lock", "--check", *extra], cwd=root, check=False)
+    if result.returncode == 0:
+        return True, tail(result.stderr)
+    message = tail(result.stderr or result.stdout)
+    if "does not need to be updated" in message:
+        return True, message
+    if (
+        "needs to be updated" in message
+        or "--locked" in message
+        or "out of date" in message.lower()
+    ):
+        return False, message
+    raise failure(result)

@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import tomlkit
+
+from monolock.cli.main import main
+from tests import wheelhouse
+
+REPO = Path(__file__).resolve().parent.parent
+SHOP = REPO / "examples" / "shop"
+
+
+@pytest.fixture(scope="session")
+def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return wheelhouse.build(tmp_path_factory.mktemp("wheelhouse"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _uv_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """One uv cache for the session, so fake wheels never meet real ones of a user."""
+    old = os.environ.get("UV_CACHE_DIR")
+    os.environ["UV_CACHE_DIR"] = str(tmp_path_factory.mktemp("uv-cache"))
+    yield
+    if old is None:
+        os.environ.pop("UV_CACHE_DIR", None)
+    else:
+        os.environ["UV_CACHE_DIR"] = old
+
+
+def write_toml(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(tomlkit.dumps(data))
+
+
+def project(name: str, deps: list[str] | None = None, **extra: Any) -> dict[str, Any]:
+    """A PEP 621 manifest; `sources`, `groups` and `optional` become their tables."""
+    data: dict[str, Any] = {
+        "project": {
+            "name": name,
+            "version": "0.1.0",
+            "requires-python": ">=3.11",
+            "dependencies": list(deps or []),
+        }
+    }
+    if "optional" in extra:
+        data["project"]["optional-dependencies"] = extra.pop("optional")
+    if "groups" in extra:
+        data["dependency-groups"] = extra.pop("groups")
+    if "sources" in extra:
+        data.setdefault("tool", {}).setdefault("uv", {})["sources"] = extra.pop("sources")
+    data.update(extra)
+    return data
+
+
+RepoFactory = Callable[..., Path]
+
+
+@pytest.fixture
+def make_repo(tmp_path: Path, wheels: Path) -> RepoFactory:
+    """A uv workspace in tmp_path: `members` maps a path to a manifest dict; a `src/<module>`
+    with an `__init__.py` is added for each member. uv resolves from the fake wheelhouse."""
+
+    def make(
+        members: dict[str, dict[str, Any]],
+        root: dict[str, Any] | None = None,
+        globs: list[str] | None = None,
+        apps: Any = None,
+    ) -> Path:
+        data = root if root is not None else {}
+        tool = data.setdefault("tool", {})
+        tool.setdefault("uv", {}).setdefault(
+            "workspace", {"members": globs if globs is not None else sorted(members)}
+        )
+        tool["uv"]["no-index"] = True
+        tool["uv"]["find-links"] = [str(wheels)]
+        if apps is not None:
+            tool["monolock"] = {"apps": apps}
+        write_toml(tmp_path / "pyproject.toml", data)
+        for path, manifest in members.items():
+            write_toml(tmp_path / path / "pyproject.toml", manifest)
+            module = (
+                manifest.get("project", {}).get("name", path).replace("-", "_").replace(".", "_")
+            )
+            init = tmp_path / path / "src" / module / "__init__.py"
+            init.parent.mkdir(parents=True, exist_ok=True)
+            init.write_text("")
+        return tmp_path
+
+    return make
+
+
+@dataclass(frozen=True)
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
+    """Run monolock in-process, as a user types it; returns exit code and output."""
+
+    def run(*args: str | Path) -> Run:
+        capsys.readouterr()
+        code = 0
+        try:
+            main([str(a) for a in args])
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        out, err = capsys.readouterr()
+        return Run(code, out, err)
+
+    return run

@@ -1,0 +1,155 @@
+from pathlib import Path
+
+import pytest
+
+from monolock.errors import ManifestError, WorkspaceError
+from monolock.model import Source
+from monolock.workspace import discover, find_root
+from tests.conftest import RepoFactory, project, write_toml
+
+
+def test_globs_exclude_and_directories_without_manifest(tmp_path: Path) -> None:
+    write_toml(
+        tmp_path / "pyproject.toml",
+        {
+            "tool": {
+                "uv": {"workspace": {"members": ["libs/*", "apps/*"], "exclude": ["libs/legacy*"]}}
+            }
+        },
+    )
+    write_toml(tmp_path / "libs/a/pyproject.toml", project("a"))
+    write_toml(tmp_path / "libs/legacy-b/pyproject.toml", project("legacy-b"))
+    (tmp_path / "libs/notes").mkdir()
+    write_toml(tmp_path / "apps/web/pyproject.toml", project("web", ["a"]))
+    write_toml(tmp_path / "docs/example/pyproject.toml", project("not-a-member"))
+    ws = discover(tmp_path)
+    assert ws.kind == "uv"
+    assert [p.name for p in ws.packages] == ["a", "web"]
+    assert any("libs/notes" in w and "no pyproject.toml" in w for w in ws.warnings)
+
+
+def test_virtual_root_is_not_a_member_but_a_project_root_is(tmp_path: Path) -> None:
+    write_toml(tmp_path / "pyproject.toml", {"tool": {"uv": {"workspace": {"members": ["p/*"]}}}})
+    write_toml(tmp_path / "p/a/pyproject.toml", project("a"))
+    assert [p.path for p in discover(tmp_path).packages] == ["p/a"]
+    write_toml(
+        tmp_path / "pyproject.toml",
+        {**project("root-app", ["a"]), "tool": {"uv": {"workspace": {"members": ["p/*"]}}}},
+    )
+    assert sorted(p.path for p in discover(tmp_path).packages) == [".", "p/a"]
+
+
+def test_root_sources_are_inherited_by_members(tmp_path: Path) -> None:
+    write_toml(
+        tmp_path / "pyproject.toml",
+        {
+            "tool": {
+                "uv": {"workspace": {"members": ["p/*"]}, "sources": {"a": {"workspace": True}}}
+            }
+        },
+    )
+    write_toml(tmp_path / "p/a/pyproject.toml", project("a"))
+    write_toml(tmp_path / "p/b/pyproject.toml", project("b", ["a"]))
+    b = discover(tmp_path).by_name["b"]
+    assert b.dependencies[0].source == Source("workspace", editable=True)
+
+
+def test_names_are_normalised_and_import_names_come_from_the_layout(tmp_path: Path) -> None:
+    write_toml(tmp_path / "pyproject.toml", {"tool": {"uv": {"workspace": {"members": ["*"]}}}})
+    write_toml(tmp_path / "thds_core/pyproject.toml", project("thds.core"))
+    (tmp_path / "thds_core/src/thds/core").mkdir(parents=True)
+    (tmp_path / "thds_core/src/thds/core/__init__.py").write_text("")
+    write_toml(tmp_path / "pydantic_ai_slim/pyproject.toml", project("pydantic-ai-slim"))
+    (tmp_path / "pydantic_ai_slim/pydantic_ai").mkdir(parents=True)
+    (tmp_path / "pydantic_ai_slim/pydantic_ai/__init__.py").write_text("")
+    (tmp_path / "pydantic_ai_slim/tests").mkdir()
+    (tmp_path / "pydantic_ai_slim/tests/__init__.py").write_text("")
+    ws = discover(tmp_path)
+    assert ws.get("Thds_Core") is ws.by_name["thds-core"]
+    assert ws.by_name["thds-core"].import_names == ("thds.core",)  # namespace package
+    assert ws.by_name["pydantic-ai-slim"].import_names == ("pydantic_ai",)
+
+
+def test_missing_explicit_member_is_an_error(tmp_path: Path) -> None:
+    write_toml(tmp_path / "pyproject.toml", {"tool": {"uv": {"workspace": {"members": ["nope"]}}}})
+    with pytest.raises(WorkspaceError, match="member 'nope' does not exist"):
+        discover(tmp_path)
+
+
+def test_duplicate_names_are_an_error(tmp_path: Path) -> None:
+    write_toml(tmp_path / "pyproject.toml", {"tool": {"uv": {"workspace": {"members": ["*"]}}}})
+    write_toml(tmp_path / "a/pyproject.toml", project("Same.Name"))
+    write_toml(tmp_path / "b/pyproject.toml", project("same_name"))
+    with pytest.raises(WorkspaceError, match="two members are named 'same-name'"):
+        discover(tmp_path)
+
+
+def test_malformed_member_manifest_names_the_file(tmp_path: Path) -> None:
+    write_toml(tmp_path / "pyproject.toml", {"tool": {"uv": {"workspace": {"members": ["*"]}}}})
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a/pyproject.toml").write_text("[project\n")
+    with pytest.raises(ManifestError) as info:
+        discover(tmp_path)
+    assert str(info.value.where).startswith("a/pyproject.toml:1:")
+
+
+def poetry(name: str, **deps: object) -> dict[str, object]:
+    return {
+        "tool": {
+            "poetry": {
+                "name": name,
+                "version": "0.1.0",
+                "dependencies": {"python": "^3.11", **deps},
+            }
+        }
+    }
+
+
+def test_poetry_style_repository_is_found_by_walking(tmp_path: Path) -> None:
+    write_toml(tmp_path / "packages/core/pyproject.toml", poetry("core", sqlalchemy="^2.0"))
+    write_toml(
+        tmp_path / "packages/api/pyproject.toml",
+        poetry("api", core={"path": "../core", "develop": True}),
+    )
+    write_toml(
+        tmp_path / "services/deep/x/pyproject.toml",
+        poetry("deep", core={"path": "../../../packages/core"}),
+    )
+    for skipped in (
+        ".venv/lib/pyproject.toml",
+        "node_modules/x/pyproject.toml",
+        "build/y/pyproject.toml",
+        ".hidden/z/pyproject.toml",
+    ):
+        write_toml(tmp_path / skipped, poetry("skipped-" + skipped.split("/")[0].strip(".")))
+    (tmp_path / "env1").mkdir()
+    (tmp_path / "env1/pyvenv.cfg").write_text("")
+    write_toml(tmp_path / "env1/pyproject.toml", poetry("in-a-venv"))
+    # a nested workspace: its root counts, its members are its own business
+    write_toml(
+        tmp_path / "tools/ws/pyproject.toml",
+        {**project("tools-ws"), "tool": {"uv": {"workspace": {"members": ["m"]}}}},
+    )
+    write_toml(tmp_path / "tools/ws/m/pyproject.toml", project("nested-member"))
+    ws = discover(tmp_path)
+    assert ws.kind == "paths"
+    assert [p.name for p in ws.packages] == ["api", "core", "deep", "tools-ws"]
+
+
+def test_path_dependency_outside_the_repository_is_an_error(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    write_toml(repo / "a/pyproject.toml", poetry("a", b={"path": "../../elsewhere"}))
+    with pytest.raises(WorkspaceError, match="outside the repository") as info:
+        discover(repo)
+    assert info.value.where == "a/pyproject.toml"
+
+
+def test_find_root_walks_up_to_the_workspace(make_repo: RepoFactory) -> None:
+    root = make_repo({"p/a": project("a")})
+    assert find_root(root / "p" / "a" / "src") == root
+
+
+def test_unknown_app_package_is_an_error(make_repo: RepoFactory) -> None:
+    root = make_repo({"p/a": project("a")}, apps={"web": {"package": "nope"}})
+    with pytest.raises(WorkspaceError, match=r"tool\.monolock\.apps\.web: package 'nope'"):
+        discover(root)

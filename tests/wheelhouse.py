@@ -1,0 +1,81 @@
+"""A small wheelhouse of tiny fake distributions, written as real wheel files.
+
+Tests point uv at it with `no-index` + `find-links`, so resolution is hermetic and fast.
+The distributions have dependencies between them, several versions, a marker, an extra,
+and import names that differ from their distribution names (pyyaml -> yaml).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Dist:
+    name: str
+    version: str
+    requires: tuple[str, ...] = ()
+    modules: tuple[str, ...] = ()  # top-level import names; default: the name with underscores
+    extras: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+DISTS: tuple[Dist, ...] = (
+    Dist("alpha", "1.0.0", ("beta<2",)),
+    Dist("alpha", "1.1.0", ("beta<2",)),
+    Dist("alpha", "2.0.0", ("beta>=2",)),
+    Dist("beta", "1.0.0", ('gamma; sys_platform == "win32"',)),
+    Dist("beta", "2.0.0", ('gamma; sys_platform == "win32"',)),
+    Dist("gamma", "1.0.0"),
+    Dist("delta", "1.0.0", (), extras={"fast": ("epsilon>=1",)}),
+    Dist("epsilon", "1.0.0"),
+    Dist("oldpy", "1.0.0", ('zeta; python_version < "3.8"',)),
+    Dist("zeta", "1.0.0"),
+    Dist("pyyaml", "6.0.1", (), ("yaml",)),
+    Dist("pillow", "10.0.0", (), ("PIL",)),
+    Dist("devtool", "1.0.0"),
+    Dist("devtool", "2.0.0"),
+)
+
+
+def _record_line(path: str, data: bytes) -> str:
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    return f"{path},sha256={digest},{len(data)}"
+
+
+def write_wheel(directory: Path, dist: Dist) -> Path:
+    stem = dist.name.replace("-", "_")
+    info = f"{stem}-{dist.version}.dist-info"
+    modules = dist.modules or (stem,)
+    metadata = ["Metadata-Version: 2.1", f"Name: {dist.name}", f"Version: {dist.version}"]
+    metadata += [f"Requires-Dist: {r}" for r in dist.requires]
+    for extra, reqs in dist.extras.items():
+        metadata.append(f"Provides-Extra: {extra}")
+        metadata += [f'Requires-Dist: {r}; extra == "{extra}"' for r in reqs]
+    files: dict[str, bytes] = {
+        f"{m}/__init__.py": f'NAME = "{dist.name}"\nVERSION = "{dist.version}"\n'.encode()
+        for m in modules
+    }
+    files[f"{info}/METADATA"] = ("\n".join(metadata) + "\n").encode()
+    files[f"{info}/WHEEL"] = (
+        b"Wheel-Version: 1.0\nGenerator: monolock-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    )
+    files[f"{info}/top_level.txt"] = ("\n".join(modules) + "\n").encode()
+    record = [_record_line(p, d) for p, d in files.items()] + [f"{info}/RECORD,,"]
+    files[f"{info}/RECORD"] = ("\n".join(record) + "\n").encode()
+    path = directory / f"{stem}-{dist.version}-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in sorted(files.items()):
+            entry = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+            archive.writestr(entry, data)
+    return path
+
+
+def build(directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    for dist in DISTS:
+        write_wheel(directory, dist)
+    return directory
