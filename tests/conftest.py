@@ -77,8 +77,9 @@ def make_repo(tmp_path: Path, wheels: Path) -> RepoFactory:
         tool.setdefault("uv", {}).setdefault(
             "workspace", {"members": globs if globs is not None else sorted(members)}
         )
-        tool["uv"]["no-index"] = True
-        tool["uv"]["find-links"] = [str(wheels)]
+        tool["uv"]["index"] = [
+            {"name": "wheelhouse", "url": (wheels / "simple").as_uri(), "default": True}
+        ]
         if apps is not None:
             tool["monolock"] = {"apps": apps}
         write_toml(tmp_path / "pyproject.toml", data)

@@ -74,8 +74,30 @@ def write_wheel(directory: Path, dist: Dist) -> Path:
     return path
 
 
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def write_index(directory: Path, wheels: list[Path]) -> Path:
+    """A PEP 503 simple index over the wheels, with sha256 fragments, so that uv records
+    hashes in the lock exactly as it does for a real index."""
+    simple = directory / "simple"
+    by_project: dict[str, list[Path]] = {}
+    for wheel in wheels:
+        by_project.setdefault(wheel.name.split("-")[0].replace("_", "-"), []).append(wheel)
+    for project, files in by_project.items():
+        links = "".join(
+            f'<a href="{w.as_uri()}#sha256={_sha256(w)}">{w.name}</a>\n' for w in sorted(files)
+        )
+        page = simple / project / "index.html"
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text(f"<!DOCTYPE html><html><body>\n{links}</body></html>\n")
+    return simple
+
+
 def build(directory: Path) -> Path:
+    """The wheelhouse: wheels in `directory`, a simple index in `directory/simple`."""
     directory.mkdir(parents=True, exist_ok=True)
-    for dist in DISTS:
-        write_wheel(directory, dist)
+    wheels = [write_wheel(directory, dist) for dist in DISTS]
+    write_index(directory, wheels)
     return directory

@@ -1,0 +1,220 @@
+"""The shared lock, end to end with the real uv against the fake wheelhouse."""
+
+from __future__ import annotations
+
+import subprocess
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from monolock.lockfile import read_lock
+from monolock.projection import project
+from monolock.uv import uv_binary
+from tests.conftest import RepoFactory, Run, write_toml
+from tests.conftest import project as manifest
+
+WS = {"lib": {"workspace": True}, "tools": {"workspace": True}}
+
+
+def sample(make_repo: RepoFactory) -> Path:
+    return make_repo(
+        {
+            "packages/lib": manifest("lib", ["alpha>=1,<2", "oldpy"], sources=WS),
+            "packages/tools": manifest("tools", ["pyyaml"], optional={"speed": ["delta[fast]"]}),
+            "packages/web": manifest(
+                "web",
+                ["lib", "tools[speed]", "pillow"],
+                groups={"dev": ["devtool==1.0.0"]},
+                sources=WS,
+            ),
+            "packages/worker": manifest("worker", ["lib", "devtool"], sources=WS),
+        },
+        globs=["packages/*"],
+        apps=["web", "worker"],
+    )
+
+
+def uv_export(root: Path, member: str) -> dict[str, str]:
+    out = subprocess.run(
+        [
+            uv_binary(),
+            "export",
+            "--package",
+            member,
+            "--frozen",
+            "--no-dev",
+            "--no-hashes",
+            "--no-emit-workspace",
+            "--no-header",
+            "--no-annotate",
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    pins = {}
+    for line in out.splitlines():
+        if "==" in line:
+            name, version = line.split(";")[0].strip().split("==")
+            pins[name] = version
+    return pins
+
+
+def test_lock_then_projection_equals_uv_export(
+    make_repo: RepoFactory, cli: Callable[..., Run]
+) -> None:
+    root = sample(make_repo)
+    result = cli("-C", root, "lock")
+    assert result.code == 0, result.err
+    assert "created uv.lock" in result.out
+    lock = read_lock(root / "uv.lock")
+    for member in ("lib", "tools", "web", "worker"):
+        mine = {p.name: p.version for p in project(lock, member).third_party}
+        assert mine == uv_export(root, member), member
+    web = project(lock, "web")
+    assert [p.name for p in web.local] == ["lib", "tools", "web"]
+    names = {p.name for p in web.third_party}
+    assert {"delta", "epsilon", "pyyaml", "pillow", "alpha", "beta"} <= names  # extras followed
+    assert "devtool" not in names  # a dev group does not ship
+    assert "zeta" not in names  # its marker contradicts requires-python
+    markers = {p.name: p.marker for p in web.third_party}
+    assert markers["gamma"] == "sys_platform == 'win32'"
+    assert markers["beta"] is None
+
+
+def test_lock_reports_what_changed_per_app(make_repo: RepoFactory, cli: Callable[..., Run]) -> None:
+    root = sample(make_repo)
+    assert cli("-C", root, "lock").code == 0
+    write_toml(
+        root / "packages/lib/pyproject.toml", manifest("lib", ["alpha>=2", "oldpy"], sources=WS)
+    )
+    result = cli("-C", root, "lock", "--format", "json")
+    assert result.code == 0, result.err
+    import json
+
+    apps = json.loads(result.out)["apps"]
+    assert {
+        (c["name"], c["change"], tuple(c["before"]), tuple(c["after"])) for c in apps["web"]
+    } == {
+        ("alpha", "changed", ("1.1.0",), ("2.0.0",)),
+        ("beta", "changed", ("1.0.0",), ("2.0.0",)),
+    }
+    assert {c["name"] for c in apps["worker"]} == {"alpha", "beta"}
+
+
+def test_lock_check_and_stale(make_repo: RepoFactory, cli: Callable[..., Run]) -> None:
+    root = sample(make_repo)
+    assert cli("-C", root, "lock", "--check").code == 1  # no lock yet
+    assert cli("-C", root, "lock").code == 0
+    fresh = cli("-C", root, "lock", "--check")
+    assert (fresh.code, fresh.out.strip()) == (0, "uv.lock is up to date")
+    write_toml(
+        root / "packages/worker/pyproject.toml", manifest("worker", ["lib", "gamma"], sources=WS)
+    )
+    stale = cli("-C", root, "lock", "--check")
+    assert stale.code == 1 and "stale" in stale.out
+
+
+def test_failed_lock_leaves_the_lockfile_untouched(
+    make_repo: RepoFactory, cli: Callable[..., Run]
+) -> None:
+    root = sample(make_repo)
+    assert cli("-C", root, "lock").code == 0
+    before = (root / "uv.lock").read_bytes()
+    write_toml(
+        root / "packages/worker/pyproject.toml", manifest("worker", ["lib", "alpha>=9"], sources=WS)
+    )
+    result = cli("-C", root, "lock")
+    assert result.code == 2
+    assert "error: `uv lock` failed" in result.err and "alpha" in result.err
+    assert "Traceback" not in result.err
+    assert (root / "uv.lock").read_bytes() == before
+
+
+def test_upgrade_package_passes_through(make_repo: RepoFactory, cli: Callable[..., Run]) -> None:
+    root = make_repo({"p/a": manifest("a", ["devtool"])}, apps=["a"])
+    (root / "uv.lock").unlink(missing_ok=True)
+    assert cli("-C", root, "lock", "--", "--upgrade-package", "devtool").code == 0
+    assert {p.name: p.version for p in project(read_lock(root / "uv.lock"), "a").third_party} == {
+        "devtool": "2.0.0"
+    }
+
+
+def test_export_requirements_installs_with_hash_checking(
+    make_repo: RepoFactory,
+    cli: Callable[..., Run],
+    wheels: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    root = sample(make_repo)
+    assert cli("-C", root, "lock").code == 0
+    out = root / "web.txt"
+    result = cli("-C", root, "export", "web", "-o", out)
+    assert result.code == 0, result.err
+    text = out.read_text()
+    assert "# internal packages (install their wheels with --no-deps): lib, tools, web" in text
+    assert "--hash=sha256:" in text and "packages/" not in text
+    venv = tmp_path_factory.mktemp("venv") / "env"
+    subprocess.run([uv_binary(), "venv", "-q", str(venv)], check=True)
+    install = subprocess.run(
+        [
+            uv_binary(),
+            "pip",
+            "install",
+            "-q",
+            "--python",
+            str(venv / "bin" / "python"),
+            "--no-index",
+            "--find-links",
+            str(wheels),
+            "--require-hashes",
+            "--no-deps",
+            "-r",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert install.returncode == 0, install.stderr
+    frozen = subprocess.run(
+        [uv_binary(), "pip", "freeze", "--python", str(venv / "bin" / "python")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert sorted(frozen) == sorted(
+        f"{k}=={v}" for k, v in uv_export(root, "web").items() if k != "gamma"
+    )
+
+
+def test_export_pylock_is_valid_toml_with_the_same_set(
+    make_repo: RepoFactory, cli: Callable[..., Run]
+) -> None:
+    root = sample(make_repo)
+    assert cli("-C", root, "lock").code == 0
+    result = cli("-C", root, "export", "worker", "--format", "pylock")
+    data = tomllib.loads(result.out)
+    assert data["lock-version"] == "1.0"
+    assert {p["name"]: p["version"] for p in data["packages"]} == uv_export(root, "worker")
+    assert all(w["hashes"]["sha256"] for p in data["packages"] for w in p["wheels"])
+    assert data["tool"]["monolock"]["internal"] == ["lib", "worker"]
+
+
+def test_why_lists_every_path(make_repo: RepoFactory, cli: Callable[..., Run]) -> None:
+    root = sample(make_repo)
+    assert cli("-C", root, "lock").code == 0
+    result = cli("-C", root, "why", "beta")
+    assert result.code == 0, result.err
+    assert "web -> lib -> alpha -> beta" in result.out
+    assert "worker -> lib -> alpha -> beta" in result.out
+    epsilon = cli("-C", root, "why", "epsilon", "--format", "json")
+    import json
+
+    members = {m["member"]: m["paths"] for m in json.loads(epsilon.out)["members"]}
+    assert members["web"] == [["web", "tools", "delta", "epsilon"]]
+    assert "worker" not in members
+    missing = cli("-C", root, "why", "nothing-like-this")
+    assert missing.code == 2 and "not in uv.lock" in missing.err

@@ -1,0 +1,58 @@
+"""examples/shop against the real package index (marked `network`)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from monolock.lockfile import read_lock
+from monolock.projection import project
+from monolock.uv import uv_binary
+from tests.conftest import SHOP, Run
+
+pytestmark = pytest.mark.network
+
+
+def test_shop_lock_is_fresh_and_projection_equals_uv_export(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    shop = tmp_path / "shop"
+    shutil.copytree(SHOP, shop)
+    check = cli("-C", shop, "lock", "--check")
+    assert check.code == 0, check.out + check.err
+    lock = read_lock(shop / "uv.lock")
+    for app in ("api-gateway", "background-worker", "core"):
+        out = subprocess.run(
+            [
+                uv_binary(),
+                "export",
+                "--package",
+                app,
+                "--frozen",
+                "--no-dev",
+                "--no-hashes",
+                "--no-emit-workspace",
+                "--no-header",
+                "--no-annotate",
+            ],
+            cwd=shop,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        theirs = {line.split(";")[0].strip() for line in out.splitlines() if "==" in line}
+        mine = {f"{p.name}=={p.version}" for p in project(lock, app).third_party}
+        assert mine == theirs, app
+
+
+def test_shop_relock_reports_unchanged_projections(cli: Callable[..., Run], tmp_path: Path) -> None:
+    shop = tmp_path / "shop"
+    shutil.copytree(SHOP, shop)
+    result = cli("-C", shop, "lock")
+    assert result.code == 0, result.err
+    assert "api-gateway: projection unchanged" in result.out
+    assert "background-worker: projection unchanged" in result.out
