@@ -4,7 +4,8 @@ import pytest
 
 from monolock.errors import ManifestError, WorkspaceError
 from monolock.model import Source
-from monolock.workspace import discover, find_root
+from monolock.root import find_root
+from monolock.workspace import discover
 from tests.conftest import RepoFactory, project, write_toml
 
 

@@ -111,17 +111,16 @@ def _configured_roots(data: dict[str, Any], directory: Path) -> list[Path] | Non
 
 def import_names(directory: Path, data: dict[str, Any]) -> tuple[str, ...]:
     roots = _configured_roots(data, directory)
-    if roots is not None:
-        names: list[str] = []
-        for root in roots:
-            if root.is_dir():
-                relative = root.relative_to(directory).parts
-                # `src/company/pkg` under a namespace: the dotted name below the layout root
-                parts = [p for p in relative if p not in ("src", "lib", "python")]
-                names.append(".".join(parts) if parts else root.name)
-            elif root.with_suffix(".py").is_file():
-                names.append(root.name)
-        return tuple(sorted(set(names)))
-    src = directory / "src"
-    base = src if src.is_dir() else directory
-    return tuple(sorted(set(_names_in(base))))
+    if roots is None:
+        src = directory / "src"
+        return tuple(sorted(set(_names_in(src if src.is_dir() else directory))))
+    names: list[str] = []
+    for root in roots:
+        # backends ship a configured path under its last component (`src/acme` -> `acme`)
+        if (root / "__init__.py").is_file():
+            names.append(root.name)
+        elif root.is_dir():
+            names.extend(_names_in(root, f"{root.name}.", 1))  # a namespace: name what is below
+        elif root.with_suffix(".py").is_file():
+            names.append(root.name)
+    return tuple(sorted(set(names)))

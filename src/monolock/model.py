@@ -6,20 +6,22 @@ and `uv.lock` into a `Lock`. Every name held here is normalised (PEP 503).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from packaging.utils import canonicalize_name
-
 DepKind = Literal["runtime", "extra", "group"]
 SourceKind = Literal["workspace", "path", "git", "url", "index"]
 
 
+_SEPARATORS = re.compile(r"[-_.]+")
+
+
 def normalize(name: str) -> str:
     """PEP 503 normalisation: `thds.core` and `Thds_Core` are both `thds-core`."""
-    return str(canonicalize_name(name))
+    return _SEPARATORS.sub("-", name).lower()
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,24 @@
-"""`monolock lock`: one `uv lock` at the root, then what it changed in every app's projection."""
+"""`monolock lock`: one `uv lock` at the root, then what it changed in every app's projection.
+
+uv starts first; reading the workspace and projecting the old lock happen while it
+resolves, so monolock adds little more than its own start-up to uv's time.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from monolock import uv
 from monolock.errors import LockError, MonolockError
 from monolock.fsutil import atomic_write
-from monolock.lockfile import parse_lock, read_lock
-from monolock.model import Lock, Workspace
-from monolock.projection import Change, diff, project
+from monolock.root import is_uv_workspace
+
+if TYPE_CHECKING:
+    from monolock.model import Workspace
+    from monolock.projection import Change, Projection
 
 
 @dataclass(frozen=True)
@@ -18,6 +26,7 @@ class Outcome:
     created: bool
     changes: dict[str, list[Change]]  # app (or member) -> changes in its projection
     message: str  # uv's own summary line(s)
+    warnings: tuple[str, ...] = ()
 
 
 def targets(workspace: Workspace) -> dict[str, str]:
@@ -27,8 +36,8 @@ def targets(workspace: Workspace) -> dict[str, str]:
     return {p.name: p.name for p in workspace.packages}
 
 
-def require_uv_workspace(workspace: Workspace) -> None:
-    if workspace.kind != "uv":
+def require_uv_workspace(root: Path) -> None:
+    if not is_uv_workspace(root):
         raise LockError(
             "this repository has no uv workspace, so there is no shared lock to write",
             where="pyproject.toml",
@@ -36,19 +45,32 @@ def require_uv_workspace(workspace: Workspace) -> None:
         )
 
 
-def relock(workspace: Workspace, uv_args: Sequence[str] = ()) -> Outcome:
-    require_uv_workspace(workspace)
-    path = workspace.lock_path
+def relock(root: Path, uv_args: Sequence[str] = ()) -> Outcome:
+    require_uv_workspace(root)
+    path = root / "uv.lock"
     before = path.read_bytes() if path.exists() else None
-    old: Lock | None = None
-    if before is not None:
-        try:
-            old = parse_lock(before, path)
-        except MonolockError:
-            old = None  # an unreadable old lock only means there is nothing to compare with
+    running = uv.start_lock(root, uv_args)
     try:
-        result = uv.lock(workspace.root, uv_args)
-    except MonolockError:
+        # imported here, not at the top: this work overlaps with uv's resolution
+        from monolock.lockfile import parse_lock, read_lock
+        from monolock.projection import diff, project
+        from monolock.workspace import discover
+
+        workspace = discover(root)
+        old: dict[str, Projection] = {}
+        if before is not None:
+            try:
+                old_lock = parse_lock(before, path)
+                old = {
+                    name: project(old_lock, member)
+                    for name, member in targets(workspace).items()
+                    if old_lock.member(member)
+                }
+            except MonolockError:
+                pass  # an unreadable old lock only means there is nothing to compare with
+        result = running.wait()
+    except BaseException:
+        running.stop()
         # uv replaces its lockfile only on success; make sure of it, whatever happened
         if before is not None and path.exists() and path.read_bytes() != before:
             atomic_write(path, before)
@@ -56,16 +78,15 @@ def relock(workspace: Workspace, uv_args: Sequence[str] = ()) -> Outcome:
             path.unlink(missing_ok=True)
         raise
     new = read_lock(path)
-    changes: dict[str, list[Change]] = {}
-    for name, member in targets(workspace).items():
-        old_projection = project(old, member) if old and old.member(member) else None
-        new_projection = project(new, member) if new.member(member) else None
-        changes[name] = diff(old_projection, new_projection)
-    return Outcome(before is None, changes, uv.tail(result.stderr, 3))
+    changes = {
+        name: diff(old.get(name), project(new, member) if new.member(member) else None)
+        for name, member in targets(workspace).items()
+    }
+    return Outcome(before is None, changes, uv.tail(result.stderr, 3), workspace.warnings)
 
 
-def check(workspace: Workspace, uv_args: Sequence[str] = ()) -> tuple[bool, str]:
-    require_uv_workspace(workspace)
-    if not workspace.lock_path.exists():
+def check(root: Path, uv_args: Sequence[str] = ()) -> tuple[bool, str]:
+    require_uv_workspace(root)
+    if not (root / "uv.lock").exists():
         return False, "uv.lock does not exist"
-    return uv.lock_is_fresh(workspace.root, uv_args)
+    return uv.lock_is_fresh(root, uv_args)

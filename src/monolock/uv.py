@@ -92,8 +92,39 @@ def failure(result: Result) -> UvError:
     return UvError(f"`uv {' '.join(result.argv[1:])}` failed:\n{text}", hint=hint)
 
 
-def lock(root: Path, extra: Sequence[str] = ()) -> Result:
-    return run(["lock", *extra], cwd=root)
+class Running:
+    """uv working in the background while monolock does its own part of the job."""
+
+    def __init__(self, args: Sequence[str], *, cwd: Path) -> None:
+        self.argv = (uv_binary(), *args)
+        try:
+            self._proc = subprocess.Popen(
+                self.argv,
+                cwd=cwd,
+                env=_env(),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        except OSError as exc:
+            raise UvError(f"cannot run uv: {exc.strerror}", hint=f"check {self.argv[0]}") from None
+
+    def wait(self) -> Result:
+        stdout, stderr = self._proc.communicate()
+        result = Result(self.argv, self._proc.returncode, stdout, stderr)
+        if result.returncode != 0:
+            raise failure(result)
+        return result
+
+    def stop(self) -> None:
+        if self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.communicate()
+
+
+def start_lock(root: Path, extra: Sequence[str] = ()) -> Running:
+    return Running(["lock", *extra], cwd=root)
 
 
 def lock_is_fresh(root: Path, extra: Sequence[str] = ()) -> tuple[bool, str]:

@@ -35,19 +35,6 @@ _SKIP_DIRS = {
 _GLOB_CHARS = set("*?[")
 
 
-def find_root(start: Path) -> Path:
-    """The nearest directory at or above `start` whose pyproject.toml declares a uv
-    workspace or a `[tool.monolock]` table; `start` itself when there is none."""
-    start = start.resolve()
-    for directory in (start, *start.parents):
-        manifest = directory / "pyproject.toml"
-        if manifest.is_file():
-            data = load_toml(manifest)
-            if table(data, "tool.uv.workspace") or "monolock" in table(data, "tool"):
-                return directory
-    return start
-
-
 def _relative(root: Path, path: Path) -> str:
     rel = path.relative_to(root).as_posix()
     return rel if rel else "."

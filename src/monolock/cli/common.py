@@ -4,26 +4,35 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from monolock.errors import UsageError
 from monolock.fsutil import atomic_write
-from monolock.lockfile import read_lock
-from monolock.model import Lock, Workspace
-from monolock.workspace import discover, find_root
+from monolock.root import find_root
+
+if TYPE_CHECKING:
+    from monolock.model import Lock, Workspace
+
+
+def root_dir(ctx: click.Context) -> Path:
+    given: Path | None = ctx.find_root().obj
+    return given.resolve() if given is not None else find_root(Path.cwd())
 
 
 def workspace(ctx: click.Context) -> Workspace:
-    root: Path | None = ctx.find_root().obj
-    found = discover(root if root is not None else find_root(Path.cwd()))
+    from monolock.workspace import discover  # imported on use: keeps start-up fast
+
+    found = discover(root_dir(ctx))
     for warning in found.warnings:
         click.echo(f"warning: {warning}", err=True)
     return found
 
 
 def lock(ws: Workspace) -> Lock:
+    from monolock.lockfile import read_lock
+
     return read_lock(ws.lock_path)
 
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from monolock.cli.common import dumps, lock, member_of, workspace
-from monolock.errors import UsageError
-from monolock.graph import RUNTIME, Graph
-from monolock.model import Workspace, normalize
-from monolock.report import graph as render_graph
-from monolock.why import paths_to
+
+if TYPE_CHECKING:
+    from monolock.graph import Graph
+    from monolock.model import Workspace
 
 
 def _listing(ws: Workspace, graph: Graph) -> list[dict[str, Any]]:
@@ -55,6 +54,8 @@ def list_cmd(ctx: click.Context, fmt: str) -> None:
     A member whose dependencies are filled in by a build hook (`dynamic`) is marked:
     its dependencies are not readable statically, and monolock does not guess them.
     """
+    from monolock.graph import Graph
+
     ws = workspace(ctx)
     rows = _listing(ws, Graph(ws))
     if fmt == "json":
@@ -96,7 +97,10 @@ def list_cmd(ctx: click.Context, fmt: str) -> None:
             ", ".join(row["internal"]) or "-",
             third_text,
         )
-    Console().print(table)
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=1000)  # piped: one line per member, no wrapping
+    console.print(table)
 
 
 @click.command("graph")
@@ -122,6 +126,9 @@ def graph_cmd(ctx: click.Context, fmt: str, app: str | None, runtime_only: bool)
     Mermaid and DOT. Cycles are listed after the text tree: a runtime cycle is an error
     (exit 1), one through an extra or a group only is a warning.
     """
+    from monolock.graph import RUNTIME, Graph
+    from monolock.report import graph as render_graph
+
     ws = workspace(ctx)
     graph = Graph(ws)
     nodes = list(graph.nodes)
@@ -158,6 +165,10 @@ def why_cmd(ctx: click.Context, dist: str, fmt: str, dev: bool) -> None:
     Apps come first; members that do not reach DIST are left out. Paths are listed
     shortest first, at most 50 per member.
     """
+    from monolock.errors import UsageError
+    from monolock.model import normalize
+    from monolock.why import paths_to
+
     ws = workspace(ctx)
     the_lock = lock(ws)
     name = normalize(dist)

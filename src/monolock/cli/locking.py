@@ -6,9 +6,8 @@ from pathlib import Path
 
 import click
 
-from monolock import export, relock
-from monolock.cli.common import dumps, emit, lock, member_of, workspace
-from monolock.projection import project
+from monolock import relock
+from monolock.cli.common import dumps, emit, lock, member_of, root_dir, workspace
 
 
 @click.command("lock", context_settings={"ignore_unknown_options": True})
@@ -73,9 +72,9 @@ def lock_cmd(
     if python:
         args += ["--python", python]
     args += list(uv_args)
-    ws = workspace(ctx)
+    root = root_dir(ctx)
     if check:
-        fresh, message = relock.check(ws, args)
+        fresh, message = relock.check(root, args)
         if fmt == "json":
             click.echo(dumps({"fresh": fresh, "message": message}))
         else:
@@ -85,7 +84,9 @@ def lock_cmd(
         ctx.exit(0 if fresh else 1)
     if fmt == "text":
         click.echo("locking with uv…", err=True)
-    outcome = relock.relock(ws, args)
+    outcome = relock.relock(root, args)
+    for warning in outcome.warnings:
+        click.echo(f"warning: {warning}", err=True)
     if fmt == "json":
         click.echo(
             dumps(
@@ -164,6 +165,9 @@ def export_cmd(
     hash-checked files that name local directories. The header names them: build them
     as wheels and install those with --no-deps next to this file (`monolock build` does).
     """
+    from monolock import export
+    from monolock.projection import project
+
     ws = workspace(ctx)
     member = member_of(ws, app)
     projection = project(lock(ws), member, extras=extras, groups=groups)
