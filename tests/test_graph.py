@@ -62,3 +62,26 @@ def test_cycle_through_a_group_only_is_a_warning(tmp_path: Path) -> None:
 def test_missing_workspace_source_is_an_undeclared_edge(tmp_path: Path) -> None:
     g = repo(tmp_path, {"a": project("a"), "b": project("b", ["a"])})
     assert [(e.target, e.declared) for e in g.out_edges("b")] == [("a", False)]
+
+
+def test_runtime_pin_of_a_member_linked_by_path_in_a_dev_group(tmp_path: Path) -> None:
+    """The Poetry trap: `lib = "*"` at runtime, `lib = {path = ...}` in the dev group."""
+    write_toml(tmp_path / "libs/lib/pyproject.toml", {"tool": {"poetry": {"name": "lib"}}})
+    write_toml(
+        tmp_path / "svc/api/pyproject.toml",
+        {
+            "tool": {
+                "poetry": {
+                    "name": "api",
+                    "dependencies": {"python": "^3.11", "lib": ""},
+                    "dev-dependencies": {"lib": {"path": "../../libs/lib", "develop": True}},
+                }
+            }
+        },
+    )
+    g = Graph(discover(tmp_path))
+    assert sorted((e.target, e.label) for e in g.edges) == [
+        ("lib", "group:dev"),
+        ("lib", "runtime"),
+    ]
+    assert g.closure("api") == ["lib", "api"]

@@ -44,13 +44,20 @@ def _edges(workspace: Workspace) -> list[Edge]:
     edges: set[Edge] = set()
     for package in workspace.packages:
         base = workspace.root / package.path
+        # Poetry unions a package's groups: a name linked by path in one group (often
+        # dev) is that member wherever else it is named, e.g. a runtime version pin
+        linked = {
+            d.name: by_dir.get((base / d.source.path).resolve())
+            for d in package.dependencies
+            if d.source is not None and d.source.kind == "path" and d.source.path is not None
+        }
         for dep in package.dependencies:
             source = dep.source
             target: str | None = None
             declared = False
-            if source is not None and source.kind == "path" and source.path is not None:
-                target = by_dir.get((base / source.path).resolve())
-                declared = target is not None
+            if linked.get(dep.name) is not None:
+                target = linked[dep.name]
+                declared = True
             elif workspace.kind == "uv" and dep.name in names:
                 # uv links members by name; a missing `workspace = true` source is a policy error
                 target = dep.name

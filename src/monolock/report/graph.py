@@ -30,19 +30,23 @@ def text(graph: Graph, nodes: Iterable[str], apps: set[str], runtime_only: bool 
     expanded: set[str] = set()
 
     def walk(node: str, prefix: str, path: tuple[str, ...]) -> None:
-        kids = sorted(children[node], key=lambda e: (e.target, e.label))
-        for i, edge in enumerate(kids):
-            last = i == len(kids) - 1
-            label = "" if edge.kind == "runtime" else f" ({edge.label})"
+        # one line per target; a runtime edge needs no label, others are named
+        labels: dict[str, set[str]] = {}
+        for edge in children[node]:
+            labels.setdefault(edge.target, set()).add(edge.label)
+        for i, target in enumerate(sorted(labels)):
+            last = i == len(labels) - 1
+            kinds = labels[target]
+            label = "" if "runtime" in kinds else f" ({', '.join(sorted(kinds))})"
             mark = ""
-            if edge.target in path:
+            if target in path:
                 mark = " [cycle]"
-            elif edge.target in expanded and children[edge.target]:
+            elif target in expanded and children[target]:
                 mark = " (*)"
-            lines.append(f"{prefix}{'└── ' if last else '├── '}{edge.target}{label}{mark}")
+            lines.append(f"{prefix}{'└── ' if last else '├── '}{target}{label}{mark}")
             if not mark:
-                expanded.add(edge.target)
-                walk(edge.target, prefix + ("    " if last else "│   "), (*path, edge.target))
+                expanded.add(target)
+                walk(target, prefix + ("    " if last else "│   "), (*path, target))
 
     for root in roots:
         lines.append(root + (" [app]" if root in apps else ""))
