@@ -210,7 +210,8 @@ def why_cmd(ctx: click.Context, dist: str, fmt: str, dev: bool) -> None:
     if not results:
         click.echo("  reached by no member (only by dependency groups? try --dev)")
     for member, found in results:
-        tag = f" (app {app_of[member]})" if member in app_of else ""
+        app_name = app_of.get(member)
+        tag = "" if app_name is None else " (app)" if app_name == member else f" (app {app_name})"
         click.echo(f"{member}{tag}:")
         for path in found.paths:
             click.echo("  " + " -> ".join(path))
