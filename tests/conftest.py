@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 import tomlkit
 
 from monolock.cli.main import main
+from monolock.uv import uv_binary
 from tests import wheelhouse
 
 REPO = Path(__file__).resolve().parent.parent
@@ -94,6 +96,34 @@ def make_repo(tmp_path: Path, wheels: Path) -> RepoFactory:
         return tmp_path
 
     return make
+
+
+def uv_export(root: Path, member: str) -> dict[str, str]:
+    """uv's own answer to "what does this member install": name -> version."""
+    out = subprocess.run(
+        [
+            uv_binary(),
+            "export",
+            "--package",
+            member,
+            "--frozen",
+            "--no-dev",
+            "--no-hashes",
+            "--no-emit-workspace",
+            "--no-header",
+            "--no-annotate",
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    pins = {}
+    for line in out.splitlines():
+        if "==" in line:
+            name, version = line.split(";")[0].strip().split("==")
+            pins[name] = version
+    return pins
 
 
 @dataclass(frozen=True)

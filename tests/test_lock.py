@@ -12,7 +12,7 @@ import pytest
 from monolock.lockfile import read_lock
 from monolock.projection import project
 from monolock.uv import uv_binary
-from tests.conftest import RepoFactory, Run, write_toml
+from tests.conftest import RepoFactory, Run, uv_export, write_toml
 from tests.conftest import project as manifest
 
 WS = {"lib": {"workspace": True}, "tools": {"workspace": True}}
@@ -34,33 +34,6 @@ def sample(make_repo: RepoFactory) -> Path:
         globs=["packages/*"],
         apps=["web", "worker"],
     )
-
-
-def uv_export(root: Path, member: str) -> dict[str, str]:
-    out = subprocess.run(
-        [
-            uv_binary(),
-            "export",
-            "--package",
-            member,
-            "--frozen",
-            "--no-dev",
-            "--no-hashes",
-            "--no-emit-workspace",
-            "--no-header",
-            "--no-annotate",
-        ],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    pins = {}
-    for line in out.splitlines():
-        if "==" in line:
-            name, version = line.split(";")[0].strip().split("==")
-            pins[name] = version
-    return pins
 
 
 def test_lock_then_projection_equals_uv_export(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,8 +10,7 @@ import pytest
 
 from monolock.lockfile import read_lock
 from monolock.projection import project
-from monolock.uv import uv_binary
-from tests.conftest import SHOP, Run
+from tests.conftest import SHOP, Run, uv_export
 
 pytestmark = pytest.mark.network
 
@@ -26,26 +24,8 @@ def test_shop_lock_is_fresh_and_projection_equals_uv_export(
     assert check.code == 0, check.out + check.err
     lock = read_lock(shop / "uv.lock")
     for app in ("api-gateway", "background-worker", "core"):
-        out = subprocess.run(
-            [
-                uv_binary(),
-                "export",
-                "--package",
-                app,
-                "--frozen",
-                "--no-dev",
-                "--no-hashes",
-                "--no-emit-workspace",
-                "--no-header",
-                "--no-annotate",
-            ],
-            cwd=shop,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        theirs = {line.split(";")[0].strip() for line in out.splitlines() if "==" in line}
-        mine = {f"{p.name}=={p.version}" for p in project(lock, app).third_party}
+        theirs = uv_export(shop, app)
+        mine = {p.name: p.version for p in project(lock, app).third_party}
         assert mine == theirs, app
 
 
