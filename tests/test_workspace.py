@@ -154,3 +154,12 @@ def test_unknown_app_package_is_an_error(make_repo: RepoFactory) -> None:
     root = make_repo({"p/a": project("a")}, apps={"web": {"package": "nope"}})
     with pytest.raises(WorkspaceError, match=r"tool\.monolock\.apps\.web: package 'nope'"):
         discover(root)
+
+
+def test_unreadable_manifest_found_by_walking_is_a_warning(tmp_path: Path) -> None:
+    write_toml(tmp_path / "a/pyproject.toml", poetry("a"))
+    (tmp_path / "fixtures/broken").mkdir(parents=True)
+    (tmp_path / "fixtures/broken/pyproject.toml").write_text("[project\n")
+    ws = discover(tmp_path)
+    assert [p.name for p in ws.packages] == ["a"]
+    assert any(w.startswith("fixtures/broken/pyproject.toml:1:") for w in ws.warnings)

@@ -10,6 +10,7 @@ allowed Python satisfies — the same simplifications uv's export makes.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -70,11 +71,74 @@ def _python_candidates(literals: Iterable[str]) -> list[str]:
     return sorted(out)
 
 
+# uv encodes "this extra / group is active" as `extra == 'extra-<n>-<package>-<name>'`
+# (or `group-...`) to keep conflicting extras apart in one universal lock
+_CONFLICT = re.compile(r"""extra\s*(==|!=)\s*(['"])((?:extra|group)-\d+-[^'"]+)\2""")
+
+
+def _fold(node: Any) -> bool | str:
+    """A parsed marker with constant comparisons folded away: True, False or the text
+    of what is left (`and` binds tighter than `or`, as in PEP 508)."""
+    if isinstance(node, tuple):
+        lhs, op, rhs = node
+        if type(lhs).__name__ == "Value" and type(rhs).__name__ == "Value":
+            # only the constants `resolve` substitutes: '1' == '1' and '1' == '0'
+            return bool((lhs.value == rhs.value) == (op.value == "=="))
+
+        def text(part: Any) -> str:
+            return part.value if type(part).__name__ == "Variable" else f"'{part.value}'"
+
+        return f"{text(lhs)} {op.value} {text(rhs)}"
+    groups: list[list[Any]] = [[]]
+    for item in node:
+        if item == "or":
+            groups.append([])
+        elif item != "and":
+            groups[-1].append(item)
+    kept_groups: list[str] = []
+    for group in groups:
+        parts: list[str] = []
+        for item in group:
+            value = _fold(item)
+            if value is False:
+                parts = ["\x00false"]
+                break
+            if value is not True:
+                parts.append(f"({value})" if " or " in value else value)
+        if parts == ["\x00false"]:
+            continue
+        if not parts:
+            return True
+        kept_groups.append(" and ".join(parts))
+    if not kept_groups:
+        return False
+    return " or ".join(kept_groups)
+
+
 @dataclass(frozen=True)
 class Space:
-    """The environments a lock covers: every platform, Pythons within requires-python."""
+    """The environments a lock covers: every platform, Pythons within requires-python,
+    and, for uv's conflict markers, exactly the extras and groups that are `active`."""
 
     requires_python: str | None
+    active: frozenset[str] = frozenset()
+
+    @lru_cache(maxsize=65536)  # noqa: B019
+    def resolve(self, marker: str) -> bool | str:
+        """An edge marker with uv's conflict markers decided by `active`: True (always),
+        False (never) or the platform/Python condition that remains."""
+        if "extra" not in marker:
+            return marker
+
+        def decide(m: re.Match[str]) -> str:
+            holds = (m.group(3) in self.active) == (m.group(1) == "==")
+            return "'1' == '1'" if holds else "'1' == '0'"
+
+        substituted = _CONFLICT.sub(decide, marker)
+        if substituted == marker:
+            return marker
+        parsed = _parse(substituted)
+        return True if parsed is None else _fold(getattr(parsed[0], "_markers", []))
 
     def pythons(self, literals: Iterable[str]) -> list[str]:
         candidates = _python_candidates([*literals, *self._bounds()])
@@ -145,6 +209,11 @@ class Space:
 
 def conj_of(marker: str | None, space: Space) -> Conj | None:
     """One edge's marker as a conjunction; None when no environment satisfies it."""
+    if marker:
+        resolved = space.resolve(marker)
+        if resolved is False:
+            return None
+        marker = None if resolved is True else resolved
     if not marker or space.always(marker):
         return frozenset()
     conj = frozenset({marker})

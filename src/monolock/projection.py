@@ -58,44 +58,41 @@ def _edges(package: LockedPackage, extra: str | None) -> tuple[LockDep, ...]:
     return package.optional.get(extra, ())
 
 
-def project(
-    lock: Lock, member: str, *, extras: Iterable[str] = (), groups: Iterable[str] = ()
-) -> Projection:
-    root = lock.member(normalize(member))
-    if root is None:
-        raise UsageError(
-            f"'{member}' is not a member of the lock",
-            where="uv.lock",
-            hint="check the name with `monolock list`; relock with `monolock lock` if it is new",
-        )
-    space = mk.Space(lock.requires_python)
-    packages: dict[Key, LockedPackage] = {}
-    reach: dict[Node, mk.Dnf] = {}
-    via: dict[Key, set[str]] = {}
+def _conflict_item(kind: str, package: str, name: str) -> str:
+    """uv's name for an active extra or group in its conflict markers."""
+    return f"{kind}-{len(package)}-{package}-{name}"
 
-    def visit(node: Node, dnf: mk.Dnf, work: list[Node]) -> None:
-        old = reach.get(node, mk.FALSE)
-        new = mk.union(old, dnf)
-        if new != old:
-            reach[node] = new
-            work.append(node)
 
+@dataclass
+class _Walk:
+    packages: dict[Key, LockedPackage]
+    reach: dict[Node, mk.Dnf]
+    via: dict[Key, set[str]]
+
+
+def _walk(
+    lock: Lock, root: LockedPackage, start: list[tuple[LockDep, ...]], space: mk.Space
+) -> _Walk:
+    walk = _Walk({root.key: root}, {(root.key, None): mk.TRUE}, {})
     work: list[Node] = []
-    start: list[tuple[LockDep, ...]] = [root.dependencies]
-    for wanted in extras:
-        start.append(root.optional.get(normalize(wanted), ()))
-    for group in groups:
-        start.append(root.groups.get(normalize(group), ()))
-    packages[root.key] = root
-    reach[(root.key, None)] = mk.TRUE
     pending: list[tuple[LockedPackage, mk.Dnf, tuple[LockDep, ...]]] = [
         (root, mk.TRUE, deps) for deps in start
     ]
+
+    def visit(node: Node, dnf: mk.Dnf) -> None:
+        old = walk.reach.get(node, mk.FALSE)
+        new = mk.union(old, dnf)
+        if new != old:
+            walk.reach[node] = new
+            work.append(node)
+
     while pending or work:
         if not pending:
             node = work.pop()
             key, extra = node
-            pending.append((packages[key], reach[node], _edges(packages[key], extra)))
+            pending.append(
+                (walk.packages[key], walk.reach[node], _edges(walk.packages[key], extra))
+            )
         parent, dnf, deps = pending.pop()
         for dep in deps:
             target = lock.resolve(dep)
@@ -107,19 +104,55 @@ def project(
             reached = mk.extend(dnf, conj, space)
             if not reached:
                 continue
-            packages[target.key] = target
-            via.setdefault(target.key, set()).add(parent.name)
-            visit((target.key, None), reached, work)
+            walk.packages[target.key] = target
+            walk.via.setdefault(target.key, set()).add(parent.name)
+            visit((target.key, None), reached)
             for extra in dep.extras:
-                visit((target.key, extra), reached, work)
+                visit((target.key, extra), reached)
+    return walk
+
+
+def project(
+    lock: Lock, member: str, *, extras: Iterable[str] = (), groups: Iterable[str] = ()
+) -> Projection:
+    root = lock.member(normalize(member))
+    if root is None:
+        raise UsageError(
+            f"'{member}' is not a member of the lock",
+            where="uv.lock",
+            hint="check the name with `monolock list`; relock with `monolock lock` if it is new",
+        )
+    wanted_extras = [normalize(e) for e in extras]
+    wanted_groups = [normalize(g) for g in groups]
+    start: list[tuple[LockDep, ...]] = [root.dependencies]
+    start += [root.optional.get(e, ()) for e in wanted_extras]
+    start += [root.groups.get(g, ()) for g in wanted_groups]
+    active = frozenset(
+        [_conflict_item("extra", root.name, e) for e in wanted_extras]
+        + [_conflict_item("group", root.name, g) for g in wanted_groups]
+    )
+    # the extras a walk activates can switch uv's conflict markers: walk until stable
+    for _ in range(8):
+        walk = _walk(lock, root, start, mk.Space(lock.requires_python, active))
+        reached = active | {
+            _conflict_item("extra", key[0], extra)
+            for (key, extra) in walk.reach
+            if extra is not None
+        }
+        if reached == active:
+            break
+        active = reached
 
     local: list[Projected] = []
     third: list[Projected] = []
-    for key, package in packages.items():
-        dnf = reach.get((key, None), mk.FALSE)
-        item = Projected(package, mk.render(dnf), tuple(sorted(via.get(key, ()))))
+    for key, package in walk.packages.items():
+        dnf = walk.reach.get((key, None), mk.FALSE)
+        item = Projected(package, mk.render(dnf), tuple(sorted(walk.via.get(key, ()))))
         (local if package.source.is_local else third).append(item)
-    order = lambda p: (p.name, p.version or "")  # noqa: E731
+
+    def order(p: Projected) -> tuple[str, str]:
+        return (p.name, p.version or "")
+
     return Projection(
         root.name, lock, tuple(sorted(local, key=order)), tuple(sorted(third, key=order))
     )

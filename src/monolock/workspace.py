@@ -96,10 +96,11 @@ def _uv_members(root: Path, data: dict[str, Any]) -> tuple[list[Package], list[s
     return packages, warnings
 
 
-def _walk_projects(root: Path) -> list[Path]:
-    """Directories below `root` holding a project pyproject.toml, skipping hidden and build
-    directories, virtual environments and the insides of nested workspaces."""
-    found: list[Path] = []
+def _walk_projects(root: Path, warnings: list[str]) -> list[tuple[Path, dict[str, Any]]]:
+    """Project manifests below `root`, skipping hidden and build directories, virtual
+    environments and the insides of nested workspaces. Nothing names these files as
+    members, so one that cannot be read (a test fixture, say) is a warning, not an error."""
+    found: list[tuple[Path, dict[str, Any]]] = []
     stack = [root]
     while stack:
         directory = stack.pop()
@@ -112,10 +113,14 @@ def _walk_projects(root: Path) -> list[Path]:
             continue
         nested_workspace = False
         if "pyproject.toml" in names and directory != root:
-            found.append(directory)
-            data = load_toml(
-                directory / "pyproject.toml", display=f"{_relative(root, directory)}/pyproject.toml"
-            )
+            rel = _relative(root, directory)
+            try:
+                data = load_toml(directory / "pyproject.toml", display=f"{rel}/pyproject.toml")
+            except ManifestError as exc:
+                warnings.append(f"{exc}: skipped")
+                data = {}
+            if is_project(data):
+                found.append((directory, data))
             nested_workspace = bool(table(data, "tool.uv.workspace"))
         if nested_workspace:
             continue
@@ -126,19 +131,17 @@ def _walk_projects(root: Path) -> list[Path]:
                 and entry.name not in _SKIP_DIRS
             ):
                 stack.append(Path(entry.path))
-    return sorted(found)
+    return sorted(found, key=lambda item: item[0])
 
 
 def _path_members(root: Path, data: dict[str, Any] | None) -> tuple[list[Package], list[str]]:
     packages: list[Package] = []
+    warnings: list[str] = []
     if data is not None and is_project(data):
         packages.append(_read(root, root, data))
-    for directory in _walk_projects(root):
-        rel = _relative(root, directory)
-        member_data = load_toml(directory / "pyproject.toml", display=f"{rel}/pyproject.toml")
-        if is_project(member_data):
-            packages.append(_read(root, directory, member_data))
-    return packages, []
+    for directory, member_data in _walk_projects(root, warnings):
+        packages.append(_read(root, directory, member_data))
+    return packages, warnings
 
 
 def _inherit_sources(package: Package, inherited: dict[str, Source]) -> Package:

@@ -159,7 +159,8 @@ def export_cmd(
 
     Third-party distributions only, each pinned to the locked version, with every hash
     the lock records and the markers under which it is needed: the same set as
-    `uv export --package APP --frozen --no-dev`, computed from uv.lock without uv.
+    `uv export --package APP --frozen --no-default-groups`, computed from uv.lock
+    without uv (dependency groups never ship; --group adds one on purpose).
 
     Internal packages are not listed as requirements, because pip and uv refuse
     hash-checked files that name local directories. The header names them: build them
