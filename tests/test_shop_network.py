@@ -36,3 +36,29 @@ def test_shop_relock_reports_unchanged_projections(cli: Callable[..., Run], tmp_
     assert result.code == 0, result.err
     assert "api-gateway: projection unchanged" in result.out
     assert "background-worker: projection unchanged" in result.out
+
+
+def test_shop_packages_own_tests_pass(tmp_path: Path) -> None:
+    """The example is real code: sync it from its lock and run each package's tests."""
+    import subprocess
+
+    from monolock.uv import uv_binary
+
+    shop = tmp_path / "shop"
+    shutil.copytree(SHOP, shop)
+    subprocess.run([uv_binary(), "sync", "-q", "--all-packages", "--frozen"], cwd=shop, check=True)
+    for package in ("core", "api-gateway", "background-worker"):
+        run = subprocess.run(
+            [
+                str(shop / ".venv" / "bin" / "python"),
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+            ],
+            cwd=shop / "packages" / package,
+            capture_output=True,
+            text=True,
+        )
+        assert run.returncode == 0, run.stdout[-2000:]

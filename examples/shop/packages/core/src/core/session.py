@@ -7,12 +7,20 @@ from contextlib import contextmanager
 
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
 
 from core.models import Base
 
 
 def make_engine(url: str = "sqlite+pysqlite:///:memory:") -> Engine:
-    engine = create_engine(url)
+    if url.startswith("sqlite") and ":memory:" in url:
+        # one shared connection: an in-memory database exists per connection, and web
+        # frameworks answer requests from other threads
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False}, poolclass=StaticPool
+        )
+    else:
+        engine = create_engine(url)
     Base.metadata.create_all(engine)
     return engine
 
