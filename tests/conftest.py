@@ -107,7 +107,7 @@ def uv_export(root: Path, member: str) -> dict[str, str]:
             "--package",
             member,
             "--frozen",
-            "--no-dev",
+            "--no-default-groups",
             "--no-hashes",
             "--no-emit-workspace",
             "--no-header",

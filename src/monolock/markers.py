@@ -97,22 +97,14 @@ def _fold(node: Any) -> bool | str:
             groups[-1].append(item)
     kept_groups: list[str] = []
     for group in groups:
-        parts: list[str] = []
-        for item in group:
-            value = _fold(item)
-            if value is False:
-                parts = ["\x00false"]
-                break
-            if value is not True:
-                parts.append(f"({value})" if " or " in value else value)
-        if parts == ["\x00false"]:
-            continue
+        values = [_fold(item) for item in group]
+        if False in values:
+            continue  # this conjunction never holds
+        parts = [f"({v})" if " or " in v else v for v in values if isinstance(v, str)]
         if not parts:
-            return True
+            return True  # every comparison in it holds: so does the whole marker
         kept_groups.append(" and ".join(parts))
-    if not kept_groups:
-        return False
-    return " or ".join(kept_groups)
+    return " or ".join(kept_groups) if kept_groups else False
 
 
 @dataclass(frozen=True)

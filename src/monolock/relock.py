@@ -57,13 +57,14 @@ def relock(root: Path, uv_args: Sequence[str] = ()) -> Outcome:
         from monolock.workspace import discover
 
         workspace = discover(root)
+        shown = targets(workspace)
         old: dict[str, Projection] = {}
         if before is not None:
             try:
                 old_lock = parse_lock(before, path)
                 old = {
                     name: project(old_lock, member)
-                    for name, member in targets(workspace).items()
+                    for name, member in shown.items()
                     if old_lock.member(member)
                 }
             except MonolockError:
@@ -80,7 +81,7 @@ def relock(root: Path, uv_args: Sequence[str] = ()) -> Outcome:
     new = read_lock(path)
     changes = {
         name: diff(old.get(name), project(new, member) if new.member(member) else None)
-        for name, member in targets(workspace).items()
+        for name, member in shown.items()
     }
     return Outcome(before is None, changes, uv.tail(result.stderr, 3), workspace.warnings)
 

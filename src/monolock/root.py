@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Any
 
 
-def _declares_root(manifest: Path) -> bool:
+def _tool(manifest: Path) -> dict[str, Any] | None:
+    """The `[tool]` table of a manifest; None when it cannot be read (discovery reads it
+    again and reports the problem with its position)."""
     try:
         data = tomllib.loads(manifest.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return False  # discovery reads it again and reports the problem with its position
+        return None
     tool = data.get("tool", {})
-    return isinstance(tool, dict) and ("monolock" in tool or "workspace" in (tool.get("uv") or {}))
+    return tool if isinstance(tool, dict) else {}
+
+
+def _has_uv_workspace(tool: dict[str, Any]) -> bool:
+    uv = tool.get("uv")
+    return isinstance(uv, dict) and "workspace" in uv
 
 
 def find_root(start: Path) -> Path:
@@ -21,7 +29,8 @@ def find_root(start: Path) -> Path:
     start = start.resolve()
     for directory in (start, *start.parents):
         manifest = directory / "pyproject.toml"
-        if manifest.is_file() and _declares_root(manifest):
+        tool = _tool(manifest) if manifest.is_file() else None
+        if tool is not None and ("monolock" in tool or _has_uv_workspace(tool)):
             return directory
     return start
 
@@ -30,8 +39,5 @@ def is_uv_workspace(root: Path) -> bool:
     manifest = root / "pyproject.toml"
     if not manifest.is_file():
         return False
-    try:
-        data = tomllib.loads(manifest.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return True  # let uv and discovery report the syntax error with its position
-    return "workspace" in (data.get("tool", {}).get("uv") or {})
+    tool = _tool(manifest)
+    return tool is None or _has_uv_workspace(tool)  # unreadable: let uv report where

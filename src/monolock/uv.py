@@ -64,20 +64,6 @@ def tail(text: str, lines: int = _TAIL_LINES) -> str:
     return "\n".join(kept[-lines:])
 
 
-def run(args: Sequence[str], *, cwd: Path, check: bool = True) -> Result:
-    argv = (uv_binary(), *args)
-    try:
-        proc = subprocess.run(
-            argv, cwd=cwd, env=_env(), capture_output=True, text=True, stdin=subprocess.DEVNULL
-        )
-    except OSError as exc:
-        raise UvError(f"cannot run uv: {exc.strerror}", hint=f"check {argv[0]}") from None
-    result = Result(argv, proc.returncode, proc.stdout, proc.stderr)
-    if check and proc.returncode != 0:
-        raise failure(result)
-    return result
-
-
 def failure(result: Result) -> UvError:
     text = tail(result.stderr or result.stdout)
     hint = "see uv's message above"
@@ -110,10 +96,10 @@ class Running:
         except OSError as exc:
             raise UvError(f"cannot run uv: {exc.strerror}", hint=f"check {self.argv[0]}") from None
 
-    def wait(self) -> Result:
+    def wait(self, *, check: bool = True) -> Result:
         stdout, stderr = self._proc.communicate()
         result = Result(self.argv, self._proc.returncode, stdout, stderr)
-        if result.returncode != 0:
+        if check and result.returncode != 0:
             raise failure(result)
         return result
 
@@ -121,6 +107,10 @@ class Running:
         if self._proc.poll() is None:
             self._proc.kill()
             self._proc.communicate()
+
+
+def run(args: Sequence[str], *, cwd: Path, check: bool = True) -> Result:
+    return Running(args, cwd=cwd).wait(check=check)
 
 
 def start_lock(root: Path, extra: Sequence[str] = ()) -> Running:

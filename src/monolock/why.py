@@ -62,11 +62,9 @@ def paths_to(
     for group in groups:
         first.extend(start.groups.get(normalize(group), ()))
     # iterative DFS over (package, activated extras); the path itself prevents loops
-    stack: list[tuple[LockedPackage, tuple[str, ...], list[LockDep]]] = [
-        (start, (start.name,), first)
-    ]
+    stack: list[tuple[tuple[str, ...], list[LockDep]]] = [((start.name,), first)]
     while stack:
-        _, path, deps = stack.pop()
+        path, deps = stack.pop()
         for dep in deps:
             nxt = lock.resolve(dep)
             if nxt is None or nxt.name in path or nxt.name not in reaches:
@@ -77,7 +75,7 @@ def paths_to(
                     break
                 found.append((*path, nxt.name))
                 continue
-            stack.append((nxt, (*path, nxt.name), _out(nxt, frozenset(dep.extras))))
+            stack.append(((*path, nxt.name), _out(nxt, frozenset(dep.extras))))
         if truncated:
             break
     ordered = sorted(set(found), key=lambda p: (len(p), p))
