@@ -62,3 +62,37 @@ def test_shop_packages_own_tests_pass(tmp_path: Path) -> None:
             text=True,
         )
         assert run.returncode == 0, run.stdout[-2000:]
+
+
+@pytest.mark.parametrize(
+    ("app", "present", "absent"),
+    [
+        ("api-gateway", {"fastapi", "sqlalchemy", "uvicorn", "core"}, {"celery", "kombu"}),
+        ("background-worker", {"celery", "sqlalchemy", "core"}, {"fastapi", "uvicorn"}),
+    ],
+)
+def test_shop_app_environments_are_exact_projections(
+    cli: Callable[..., Run], tmp_path: Path, app: str, present: set[str], absent: set[str]
+) -> None:
+    import json
+
+    shop = tmp_path / "shop"
+    shutil.copytree(SHOP, shop)
+    venv = tmp_path / "venv"
+    result = cli(
+        "-C", shop, "build", app, "--out", tmp_path / "ctx", "--venv", venv, "--format", "json"
+    )
+    assert result.code == 0, result.out + result.err
+    proof = json.loads(result.out)["proof"]
+    assert proof["ok"] and proof["missing"] == [] and proof["extra"] == []
+    assert proof["smoke"]["ok"]
+    assert 0 < proof["size"] < proof["whole_workspace_size"]
+    names = {
+        p.name.split("-")[0].lower()
+        for p in next(venv.glob("lib/python3*/site-packages")).glob("*.dist-info")
+    }
+    assert present <= names and not (absent & names)
+    lock = read_lock(shop / "uv.lock")
+    pinned = (tmp_path / "ctx" / "requirements.txt").read_text()
+    for item in project(lock, app).third_party:
+        assert f"{item.name}=={item.version}" in pinned

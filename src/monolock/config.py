@@ -1,12 +1,110 @@
-"""The root `[tool.monolock]` table: which members are apps, and how they run."""
+"""The root `[tool.monolock]` table: which members are apps, and how they run.
+
+Everything here may end up in a Dockerfile or a shell, so it is validated as it is read:
+a Python version is digits and dots, a base image is an image reference, shipped files are
+relative paths that stay inside the repository.
+"""
 
 from __future__ import annotations
 
+import re
+import shlex
+from pathlib import PurePosixPath
 from typing import Any
 
 from monolock.errors import ManifestError
 from monolock.manifest.toml import table
 from monolock.model import App, normalize
+
+_FIELDS = ("package", "command", "smoke", "python", "base-image", "files")
+_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
+_PYTHON = re.compile(r"^3\.\d{1,2}(\.\d{1,3})?$")
+# registry/path:tag@digest, lowercase path components as the OCI distribution spec has them
+_IMAGE = re.compile(
+    r"^(?:[a-zA-Z0-9.-]+(?::\d+)?/)?[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*"
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$"
+)
+
+
+def is_python_version(text: str) -> bool:
+    return bool(_PYTHON.match(text))
+
+
+def _string(spec: dict[str, Any], field: str, key: str, where: str) -> str | None:
+    value = spec.get(field)
+    if value is not None and not isinstance(value, str):
+        raise ManifestError(f"{key}.{field}: expected a string, found {value!r}", where=where)
+    return value
+
+
+def _files(spec: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
+    raw = spec.get("files", [])
+    if not isinstance(raw, list) or not all(isinstance(f, str) for f in raw):
+        raise ManifestError(f"{key}.files: expected a list of paths", where=where)
+    out: list[str] = []
+    for item in raw:
+        path = PurePosixPath(item)
+        if not item or path.is_absolute() or ".." in path.parts or "\\" in item:
+            raise ManifestError(
+                f"{key}.files: '{item}' must be a relative path inside the repository",
+                where=where,
+                hint="paths are relative to the repository root, without '..'",
+            )
+        out.append(str(path))
+    return tuple(sorted(set(out)))
+
+
+def _check_name(name: str, key: str, where: str) -> None:
+    if not _NAME.match(name):
+        raise ManifestError(
+            f"{key}: '{name}' is not a valid app name",
+            where=where,
+            hint="use letters, digits, '.', '-' and '_' (a PEP 508 name)",
+        )
+
+
+def _app(name: str, spec: Any, where: str) -> App:
+    key = f"tool.monolock.apps.{name}"
+    _check_name(name, key, where)
+    if not isinstance(spec, dict):
+        raise ManifestError(f"{key}: expected a table", where=where)
+    unknown = sorted(set(spec) - set(_FIELDS))
+    if unknown:
+        raise ManifestError(
+            f"{key}: unknown key '{unknown[0]}'",
+            where=where,
+            hint=f"an app takes: {', '.join(_FIELDS)}",
+        )
+    command = _string(spec, "command", key, where)
+    if command is not None:
+        try:
+            if not shlex.split(command):
+                raise ValueError("empty")
+        except ValueError as exc:
+            raise ManifestError(
+                f"{key}.command: cannot be split into arguments ({exc})", where=where
+            ) from None
+    python = _string(spec, "python", key, where)
+    if python is not None and not is_python_version(python):
+        raise ManifestError(
+            f"{key}.python: '{python}' is not a Python version like \"3.12\"", where=where
+        )
+    image = _string(spec, "base-image", key, where)
+    if image is not None and not _IMAGE.match(image):
+        raise ManifestError(
+            f"{key}.base-image: '{image}' is not an image reference",
+            where=where,
+            hint='for example "python:3.12-slim" or "registry.example.com/base/python:3.12"',
+        )
+    return App(
+        name=name,
+        package=normalize(_string(spec, "package", key, where) or name),
+        command=command,
+        smoke=_string(spec, "smoke", key, where),
+        python=python,
+        base_image=image,
+        files=_files(spec, key, where),
+    )
 
 
 def read_apps(data: dict[str, Any], *, where: str) -> tuple[App, ...]:
@@ -21,23 +119,10 @@ def read_apps(data: dict[str, Any], *, where: str) -> tuple[App, ...]:
                 raise ManifestError(
                     f"tool.monolock.apps[{i}]: expected a member name, found {name!r}", where=where
                 )
+            _check_name(name, f"tool.monolock.apps[{i}]", where)
             apps.append(App(name=name, package=normalize(name)))
     elif isinstance(raw, dict):
-        for name, spec in raw.items():
-            key = f"tool.monolock.apps.{name}"
-            if not isinstance(spec, dict):
-                raise ManifestError(f"{key}: expected a table", where=where)
-            for field in ("package", "command", "smoke"):
-                if field in spec and not isinstance(spec[field], str):
-                    raise ManifestError(f"{key}.{field}: expected a string", where=where)
-            apps.append(
-                App(
-                    name=name,
-                    package=normalize(spec.get("package", name)),
-                    command=spec.get("command"),
-                    smoke=spec.get("smoke"),
-                )
-            )
+        apps = [_app(name, spec, where) for name, spec in raw.items()]
     else:
         raise ManifestError(
             "tool.monolock.apps: expected a list of member names or a table of apps", where=where

@@ -37,3 +37,7 @@ class UvError(MonolockError):
 
 class UsageError(MonolockError):
     """A command-line argument names something that does not exist."""
+
+
+class BuildError(MonolockError):
+    """A wheel build or an install step of an app's environment failed."""

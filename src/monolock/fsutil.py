@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -24,3 +25,20 @@ def atomic_write(path: Path, data: str | bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def replace_dir(staged: Path, target: Path) -> None:
+    """Put a fully written directory in place of `target` (absent or replaceable): a reader
+    sees the old tree or the new one, and for a moment at most neither, never a mix."""
+    old = None
+    if target.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
+        os.replace(target, old / "tree")
+    try:
+        os.replace(staged, target)
+    except BaseException:
+        if old is not None:
+            os.replace(old / "tree", target)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

@@ -110,8 +110,11 @@ class App:
 
     name: str
     package: str
-    command: str | None = None
-    smoke: str | None = None
+    command: str | None = None  # what the image runs
+    smoke: str | None = None  # a shell command that proves the environment works
+    python: str | None = None  # X.Y (or X.Y.Z) of the image's interpreter
+    base_image: str | None = None  # default: python:<python>-slim
+    files: tuple[str, ...] = ()  # repo-relative paths shipped into the image's /app
 
 
 @dataclass(frozen=True)

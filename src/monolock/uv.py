@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,10 +52,11 @@ class Result:
     stderr: str
 
 
-def _env() -> dict[str, str]:
+def _env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env["UV_PYTHON_DOWNLOADS"] = "never"
     env.setdefault("NO_COLOR", "1")
+    env.update(extra or {})
     return env
 
 
@@ -81,13 +82,15 @@ def failure(result: Result) -> UvError:
 class Running:
     """uv working in the background while monolock does its own part of the job."""
 
-    def __init__(self, args: Sequence[str], *, cwd: Path) -> None:
+    def __init__(
+        self, args: Sequence[str], *, cwd: Path, env: Mapping[str, str] | None = None
+    ) -> None:
         self.argv = (uv_binary(), *args)
         try:
             self._proc = subprocess.Popen(
                 self.argv,
                 cwd=cwd,
-                env=_env(),
+                env=_env(env),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
@@ -109,8 +112,20 @@ class Running:
             self._proc.communicate()
 
 
-def run(args: Sequence[str], *, cwd: Path, check: bool = True) -> Result:
-    return Running(args, cwd=cwd).wait(check=check)
+def run(
+    args: Sequence[str],
+    *,
+    cwd: Path,
+    check: bool = True,
+    env: Mapping[str, str] | None = None,
+) -> Result:
+    return Running(args, cwd=cwd, env=env).wait(check=check)
+
+
+def version() -> str:
+    """The bare version of the uv monolock drives, e.g. "0.13.9"."""
+    words = run(["--version"], cwd=Path.cwd()).stdout.split()
+    return words[1] if len(words) > 1 else "latest"
 
 
 def start_lock(root: Path, extra: Sequence[str] = ()) -> Running:

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from monolock import __version__
-from monolock.cli import inspect, locking
+from monolock.cli import building, inspect, locking
 from monolock.errors import MonolockError
 
 EXIT_FINDINGS = 1
@@ -41,6 +41,8 @@ def cli(ctx: click.Context, root: Path | None) -> None:
       monolock export APP           the app's projection, pinned with hashes
     Writing:
       monolock lock                 one `uv lock`, then what changed per app
+      monolock build APP --out DIR  a Docker build context: wheels, hashed pins, Dockerfile
+      monolock build APP --venv DIR the same environment here, proven exact
     """
     ctx.obj = root
 
@@ -50,6 +52,7 @@ cli.add_command(inspect.graph_cmd)
 cli.add_command(inspect.why_cmd)
 cli.add_command(locking.lock_cmd)
 cli.add_command(locking.export_cmd)
+cli.add_command(building.build_cmd)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,289 @@
+"""`monolock build`: contexts and proven environments, with the real uv against the fake
+wheelhouse. Members use uv's own build backend, which uv runs without fetching anything."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from monolock.uv import uv_binary
+from tests.conftest import RepoFactory, Run
+from tests.conftest import project as manifest
+
+UV_BUILD = {"requires": ["uv_build>=0.8"], "build-backend": "uv_build"}
+WS = {"lib": {"workspace": True}, "tools": {"workspace": True}}
+APPS = {
+    "web": {
+        "package": "web",
+        "command": "python -m web --port 8000",
+        # runs where the image's workdir would be: the shipped file is there
+        "smoke": "python -c 'import web; print(open(\"conf/web.toml\").read())'",
+        "files": ["conf/web.toml"],
+    },
+    "worker": {"command": "python -m worker"},
+}
+
+
+def member(name: str, deps: list[str], **extra: object) -> dict[str, object]:
+    return manifest(name, deps, sources=WS, **{"build-system": UV_BUILD}, **extra)
+
+
+def sample(make_repo: RepoFactory, apps: object = APPS) -> Path:
+    root = make_repo(
+        {
+            "packages/lib": member("lib", ["alpha>=1,<2", "oldpy"]),
+            "packages/tools": member("tools", ["pyyaml"], optional={"speed": ["delta[fast]"]}),
+            "packages/web": member(
+                "web", ["lib", "tools[speed]"], groups={"dev": ["devtool==1.0.0"]}
+            ),
+            "packages/worker": member("worker", ["lib", "pillow"]),
+        },
+        globs=["packages/*"],
+        apps=apps,
+    )
+    (root / "packages/web/src/web/__init__.py").write_text("import lib, tools, yaml, delta\n")
+    (root / "packages/lib/src/lib/__init__.py").write_text("import alpha\n")
+    (root / "conf").mkdir()
+    (root / "conf/web.toml").write_text("port = 8000\n")
+    return root
+
+
+def installed(venv: Path) -> dict[str, str]:
+    """What uv itself says is in the environment: name -> version."""
+    out = subprocess.run(
+        [uv_binary(), "pip", "list", "--python", str(venv / "bin/python"), "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return {row["name"]: row["version"] for row in json.loads(out)}
+
+
+def tree(path: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(path)): p.read_bytes() for p in path.rglob("*") if p.is_file()}
+
+
+@pytest.fixture
+def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory outside the repository (make_repo's root is tmp_path)."""
+    return tmp_path_factory.mktemp("out")
+
+
+@pytest.fixture
+def locked(make_repo: RepoFactory, cli: Callable[..., Run]) -> Path:
+    root = sample(make_repo)
+    result = cli("-C", root, "lock")
+    assert result.code == 0, result.err
+    return root
+
+
+def test_venv_holds_exactly_the_projection_and_passes_its_smoke(
+    locked: Path, cli: Callable[..., Run], scratch: Path
+) -> None:
+    venv = scratch / "web"
+    result = cli("-C", locked, "build", "web", "--venv", venv)
+    assert result.code == 0, result.out + result.err
+    assert installed(venv) == {
+        "alpha": "1.1.0",
+        "beta": "1.0.0",
+        "delta": "1.0.0",
+        "epsilon": "1.0.0",  # reached through the extra tools[speed] activates
+        "lib": "0.1.0",
+        "oldpy": "1.0.0",
+        "pyyaml": "6.0.1",
+        "tools": "0.1.0",
+        "web": "0.1.0",
+    }  # no pillow (the worker's), no devtool (a dev group), no gamma (win32 only)
+    assert "missing: none" in result.out and "extra:   none" in result.out
+    assert "ok   imports: lib, tools, web" in result.out
+    assert "ok   smoke:" in result.out
+    assert "whole workspace installed" in result.out
+    # the internal packages are real wheels, not links back into the repository
+    site = next(venv.glob("lib/python3*/site-packages"))
+    assert (site / "lib" / "__init__.py").read_text() == "import alpha\n"
+    assert not list(site.glob("*.pth"))
+
+
+def test_context_is_self_contained_and_reproducible(
+    locked: Path, cli: Callable[..., Run], scratch: Path
+) -> None:
+    first, second = scratch / "ctx1", scratch / "ctx2"
+    assert cli("-C", locked, "build", "web", "--out", first).code == 0
+    assert cli("-C", locked, "build", "web", "--out", second, "-q").code == 0
+    assert tree(first) == tree(second)  # same commit, same bytes
+    files = set(tree(first))
+    assert files == {
+        ".dockerignore",
+        "Dockerfile",
+        "app/conf/web.toml",
+        "internal.txt",
+        "manifest.json",
+        "requirements.txt",
+        "wheels/lib-0.1.0-py3-none-any.whl",
+        "wheels/tools-0.1.0-py3-none-any.whl",
+        "wheels/web-0.1.0-py3-none-any.whl",
+    }
+    dockerfile = (first / "Dockerfile").read_text()
+    assert dockerfile.index("COPY requirements.txt") < dockerfile.index("COPY wheels/")
+    assert "--require-hashes -r requirements.txt" in dockerfile
+    assert "--no-deps" in dockerfile and "--no-index --require-hashes -r internal.txt" in dockerfile
+    assert (
+        "FROM ${BASE_IMAGE} AS build" in dockerfile
+        and "ARG BASE_IMAGE=python:3.11-slim" in dockerfile
+    )
+    assert "USER 10001:10001" in dockerfile
+    assert 'CMD ["python", "-m", "web", "--port", "8000"]' in dockerfile
+    assert "COPY app/ /app/" in dockerfile
+    data = json.loads((first / "manifest.json").read_text())
+    digest = hashlib.sha256((locked / "uv.lock").read_bytes()).hexdigest()
+    assert data["lock"] == f"sha256:{digest}"
+    origins = {d["name"]: d["origin"] for d in data["distributions"]}
+    assert origins["web"] == "internal wheel" and origins["alpha"] == "lock"
+    assert "pillow" not in origins and "devtool" not in origins
+    wheel = first / "wheels/lib-0.1.0-py3-none-any.whl"
+    lib = next(d for d in data["distributions"] if d["name"] == "lib")
+    assert lib["hashes"] == [f"sha256:{hashlib.sha256(wheel.read_bytes()).hexdigest()}"]
+
+
+def test_an_earlier_context_is_replaced_whole(
+    locked: Path, cli: Callable[..., Run], scratch: Path
+) -> None:
+    out = scratch / "ctx"
+    assert cli("-C", locked, "build", "web", "--out", out, "-q").code == 0
+    (out / "stray.txt").write_text("left over")
+    assert cli("-C", locked, "build", "worker", "--out", out, "-q").code == 0
+    assert not (out / "stray.txt").exists()
+    assert json.loads((out / "manifest.json").read_text())["app"] == "worker"
+    assert sorted(p.name for p in scratch.iterdir()) == ["ctx"]  # no staging dirs left
+
+
+def test_an_undeclared_import_fails_the_proof(
+    locked: Path, cli: Callable[..., Run], scratch: Path
+) -> None:
+    # lib imports pillow's PIL, which only the worker declares: the web image lacks it
+    (locked / "packages/lib/src/lib/__init__.py").write_text("import alpha\nimport PIL\n")
+    result = cli("-C", locked, "build", "web", "--venv", scratch / "env", "--no-compare")
+    assert result.code == 1
+    assert "FAIL imports" in result.out
+    assert "lib: ModuleNotFoundError: No module named 'PIL'" in result.out
+    assert "extra:   none" in result.out  # the set is still exact: the code is what is wrong
+
+
+def test_a_failing_smoke_command_fails_the_proof(
+    make_repo: RepoFactory, cli: Callable[..., Run], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    apps = {"worker": {"smoke": "python -c 'import sys; print(\"no broker\"); sys.exit(3)'"}}
+    root = sample(make_repo, apps)
+    assert cli("-C", root, "lock").code == 0
+    venv = tmp_path_factory.mktemp("envs") / "worker"
+    result = cli("-C", root, "build", "worker", "--venv", venv, "--no-compare", "--format", "json")
+    assert result.code == 1
+    proof = json.loads(result.out)["proof"]
+    assert proof["smoke"]["returncode"] == 3 and "no broker" in proof["smoke"]["output"]
+    assert proof["missing"] == [] and proof["extra"] == []
+    assert "pillow" in installed(venv) and "tools" not in installed(venv)
+
+
+def test_stale_lock_is_refused_and_nothing_is_written(
+    locked: Path, cli: Callable[..., Run], scratch: Path
+) -> None:
+    path = locked / "packages/worker/pyproject.toml"
+    path.write_text(path.read_text().replace('"pillow"', '"pillow", "zeta"'))
+    result = cli("-C", locked, "build", "worker", "--out", scratch / "ctx")
+    assert result.code == 2
+    assert "uv.lock is stale" in result.err and "monolock lock" in result.err
+    assert not (scratch / "ctx").exists()
+
+
+def test_failing_wheel_build_leaves_the_old_context(
+    locked: Path, cli: Callable[..., Run], scratch: Path
+) -> None:
+    out = scratch / "ctx"
+    assert cli("-C", locked, "build", "web", "--out", out, "-q").code == 0
+    before = tree(out)
+    (locked / "packages/tools/src/tools/__init__.py").unlink()  # uv_build needs the module
+    result = cli("-C", locked, "build", "web", "--out", out, "-q")
+    assert result.code == 2
+    assert "building the wheel of tools (packages/tools) failed" in result.err
+    assert "Traceback" not in result.err
+    assert tree(out) == before
+    assert sorted(p.name for p in scratch.iterdir()) == ["ctx"]
+
+
+def test_refuses_to_replace_a_directory_it_did_not_write(
+    locked: Path, cli: Callable[..., Run], scratch: Path
+) -> None:
+    (scratch / "mine").mkdir()
+    (scratch / "mine" / "notes.txt").write_text("keep me")
+    result = cli("-C", locked, "build", "web", "--out", scratch / "mine")
+    assert result.code == 2 and "not a monolock build context" in result.err
+    result = cli("-C", locked, "build", "web", "--venv", scratch / "mine")
+    assert result.code == 2 and "not a virtual environment" in result.err
+    assert (scratch / "mine" / "notes.txt").read_text() == "keep me"
+
+
+def test_unknown_app_and_missing_target(locked: Path, cli: Callable[..., Run]) -> None:
+    result = cli("-C", locked, "build", "nope", "--out", locked / "ctx")
+    assert result.code == 2 and "unknown app 'nope'" in result.err and "web, worker" in result.err
+    result = cli("-C", locked, "build", "web")
+    assert result.code == 2 and "--out DIR" in result.err
+
+
+def test_runtime_cycle_in_the_closure_is_refused(
+    make_repo: RepoFactory, cli: Callable[..., Run], scratch: Path
+) -> None:
+    root = make_repo(
+        {
+            "packages/lib": member("lib", ["tools"]),
+            "packages/tools": member("tools", ["lib"]),
+            "packages/web": member("web", ["lib"]),
+        },
+        globs=["packages/*"],
+    )
+    result = cli("-C", root, "build", "web", "--out", scratch / "ctx")
+    assert result.code == 2
+    assert "form a cycle: lib -> tools -> lib" in result.err
+    assert not (scratch / "ctx").exists()
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"base-image": "python:3.12; rm -rf /"}, "base-image: 'python:3.12; rm -rf /' is not"),
+        ({"files": ["../secrets.env"]}, "files: '../secrets.env' must be a relative path"),
+        ({"python": "latest"}, "python: 'latest' is not a Python version"),
+        ({"comand": "python -m web"}, "unknown key 'comand'"),
+        ({"command": "python -c 'unbalanced"}, "command: cannot be split"),
+    ],
+)
+def test_app_config_that_would_reach_a_dockerfile_is_validated(
+    make_repo: RepoFactory, cli: Callable[..., Run], spec: dict[str, object], message: str
+) -> None:
+    root = sample(make_repo, {"web": spec})
+    result = cli("-C", root, "build", "web", "--out", root / "ctx")
+    assert result.code == 2
+    assert f"tool.monolock.apps.web.{message}" in result.err or message in result.err
+    assert "pyproject.toml" in result.err
+    assert not (root / "ctx").exists()
+
+
+def test_python_version_follows_the_closure_or_the_option(
+    make_repo: RepoFactory, cli: Callable[..., Run], scratch: Path
+) -> None:
+    root = sample(make_repo, {"web": {"base-image": "registry.example.com/py/base:3-slim"}})
+    lib = root / "packages/lib/pyproject.toml"
+    lib.write_text(lib.read_text().replace('">=3.11"', '">=3.11.2,<4"'))
+    assert cli("-C", root, "lock").code == 0
+    result = cli("-C", root, "build", "worker", "--out", scratch / "w", "--format", "json")
+    assert json.loads(result.out)["python"] == "3.11"  # the oldest every range allows
+    assert "python:3.11-slim" in (scratch / "w/Dockerfile").read_text()
+    result = cli("-C", root, "build", "web", "--out", scratch / "web", "--python", "3.13")
+    assert result.code == 0, result.err
+    dockerfile = (scratch / "web/Dockerfile").read_text()
+    assert "ARG BASE_IMAGE=registry.example.com/py/base:3-slim" in dockerfile
+    assert "--python python3.13" in dockerfile
