@@ -100,7 +100,7 @@ def test_venv_holds_exactly_the_projection_and_passes_its_smoke(
         "web": "0.1.0",
     }  # no pillow (the worker's), no devtool (a dev group), no gamma (win32 only)
     assert "missing: none" in result.out and "extra:   none" in result.out
-    assert "ok   imports: lib, tools, web" in result.out
+    assert "ok   imports: 3 module(s) of the internal closure (lib, tools, web)" in result.out
     assert "ok   smoke:" in result.out
     assert "whole workspace installed" in result.out
     # the internal packages are real wheels, not links back into the repository

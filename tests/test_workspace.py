@@ -71,6 +71,36 @@ def test_names_are_normalised_and_import_names_come_from_the_layout(tmp_path: Pa
     assert ws.by_name["pydantic-ai-slim"].import_names == ("pydantic_ai",)
 
 
+def test_a_root_member_does_not_claim_the_members_below_it(tmp_path: Path) -> None:
+    """pydantic-ai's shape: a root project with members in subdirectories of its own."""
+    write_toml(
+        tmp_path / "pyproject.toml",
+        {**project("meta"), "tool": {"uv": {"workspace": {"members": ["clai"]}}}},
+    )
+    write_toml(tmp_path / "clai/pyproject.toml", project("clai"))
+    (tmp_path / "clai/clai").mkdir(parents=True)
+    (tmp_path / "clai/clai/__init__.py").write_text("")
+    (tmp_path / "clai/clai/__main__.py").write_text("")
+    (tmp_path / "clai/update_readme.py").write_text("")
+    (tmp_path / "examples/demo").mkdir(parents=True)  # a namespace package: named below it
+    (tmp_path / "examples/demo/chat.py").write_text("")
+    (tmp_path / "examples/demo/__main__.py").write_text("")
+    ws = discover(tmp_path)
+    assert ws.by_name["meta"].import_names == ()
+    assert ws.by_name["clai"].import_names == ("clai",)
+    write_toml(
+        tmp_path / "pyproject.toml",
+        {
+            **project("meta"),
+            "tool": {
+                "uv": {"workspace": {"members": ["clai"]}},
+                "hatch": {"build": {"targets": {"wheel": {"packages": ["examples/demo"]}}}},
+            },
+        },
+    )
+    assert discover(tmp_path).by_name["meta"].import_names == ("demo.chat",)
+
+
 def test_missing_explicit_member_is_an_error(tmp_path: Path) -> None:
     write_toml(tmp_path / "pyproject.toml", {"tool": {"uv": {"workspace": {"members": ["nope"]}}}})
     with pytest.raises(WorkspaceError, match="member 'nope' does not exist"):

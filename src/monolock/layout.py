@@ -41,6 +41,10 @@ def _is_identifier(name: str) -> bool:
     return name.isidentifier() and not name.startswith(".")
 
 
+def _is_project(directory: Path) -> bool:
+    return (directory / "pyproject.toml").is_file() or (directory / "setup.py").is_file()
+
+
 def _has_python(directory: Path, depth: int = 0) -> bool:
     if depth > _MAX_NAMESPACE_DEPTH:
         return False
@@ -74,6 +78,8 @@ def _names_in(directory: Path, prefix: str = "", depth: int = 0) -> list[str]:
             if not _is_identifier(entry.name) or (not prefix and entry.name in _NOT_SHIPPED):
                 continue
             path = Path(entry.path)
+            if _is_project(path):
+                continue  # a project of its own (a nested member): it ships its own names
             if (path / "__init__.py").is_file():
                 names.append(prefix + entry.name)
             elif depth < _MAX_NAMESPACE_DEPTH and _has_python(path):
@@ -81,7 +87,7 @@ def _names_in(directory: Path, prefix: str = "", depth: int = 0) -> list[str]:
                 names.extend(_names_in(path, f"{prefix}{entry.name}.", depth + 1))
         elif entry.is_file() and entry.name.endswith((".py", ".pyi")) and prefix:
             stem = entry.name.rsplit(".", 1)[0]
-            if stem != "__init__" and _is_identifier(stem):
+            if stem not in ("__init__", "__main__") and _is_identifier(stem):
                 names.append(prefix + stem)
         elif entry.is_file() and entry.name.endswith(".py"):
             stem = entry.name[:-3]
@@ -113,7 +119,15 @@ def import_names(directory: Path, data: dict[str, Any]) -> tuple[str, ...]:
     roots = _configured_roots(data, directory)
     if roots is None:
         src = directory / "src"
-        return tuple(sorted(set(_names_in(src if src.is_dir() else directory))))
+        if src.is_dir():
+            return tuple(sorted(set(_names_in(src))))
+        # flat layout: a package named after the project is what backends ship (hatchling's
+        # default); scripts next to it (`update_readme.py`) are not part of the wheel
+        name = table(data, "project").get("name") or table(data, "tool.poetry").get("name")
+        own = str(name).lower().replace("-", "_").replace(".", "_") if name else ""
+        if own and (directory / own / "__init__.py").is_file():
+            return (own,)
+        return tuple(sorted(set(_names_in(directory))))
     names: list[str] = []
     for root in roots:
         # backends ship a configured path under its last component (`src/acme` -> `acme`)

@@ -88,7 +88,11 @@ def _print_proof(venv: Path, proof: Proof, whole: int | None, whole_error: str |
     click.echo(f"       extra:   {', '.join(proof.extra) or 'none'}")
     for wrong in proof.wrong:
         click.echo(f"       wrong version: {wrong}")
-    line(not proof.import_errors, f"imports: {', '.join(proof.imports) or 'none to try'}")
+    shown = ", ".join(proof.imports[:6]) + (", …" if len(proof.imports) > 6 else "")
+    line(
+        not proof.import_errors,
+        f"imports: {len(proof.imports)} module(s) of the internal closure ({shown or 'none'})",
+    )
     for module, error in sorted(proof.import_errors.items()):
         click.echo(f"       {module}: {error}")
     if proof.smoke is None:
