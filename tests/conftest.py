@@ -24,15 +24,17 @@ def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _uv_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """One uv cache for the session, so fake wheels never meet real ones of a user."""
-    old = os.environ.get("UV_CACHE_DIR")
-    os.environ["UV_CACHE_DIR"] = str(tmp_path_factory.mktemp("uv-cache"))
+def _caches(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """uv's and monolock's caches for the session only: fake wheels never meet a user's."""
+    saved = {k: os.environ.get(k) for k in ("UV_CACHE_DIR", "MONOLOCK_CACHE_DIR")}
+    for key in saved:
+        os.environ[key] = str(tmp_path_factory.mktemp(key.lower()))
     yield
-    if old is None:
-        os.environ.pop("UV_CACHE_DIR", None)
-    else:
-        os.environ["UV_CACHE_DIR"] = old
+    for key, old in saved.items():
+        if old is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = old
 
 
 def write_toml(path: Path, data: dict[str, Any]) -> None:

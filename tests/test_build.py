@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -287,3 +288,36 @@ def test_python_version_follows_the_closure_or_the_option(
     dockerfile = (scratch / "web/Dockerfile").read_text()
     assert "ARG BASE_IMAGE=registry.example.com/py/base:3-slim" in dockerfile
     assert "--python python3.13" in dockerfile
+
+
+def git(root: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    )
+
+
+def test_wheels_of_a_clean_commit_are_reused_and_a_change_is_rebuilt(
+    locked: Path, cli: Callable[..., Run], scratch: Path
+) -> None:
+    git(locked, "init", "-q")
+    git(locked, "add", "-A")
+    git(locked, "commit", "-qm", "one")
+    first = cli("-C", locked, "build", "web", "--out", scratch / "a", "--format", "json")
+    assert json.loads(first.out)["wheels_from_cache"] == []
+    second = cli("-C", locked, "build", "web", "--out", scratch / "b", "--format", "json")
+    assert len(json.loads(second.out)["wheels_from_cache"]) == 3
+    assert tree(scratch / "a") == tree(scratch / "b")
+    # an uncommitted change is never served from the cache
+    (locked / "packages/lib/src/lib/__init__.py").write_text("import alpha  # changed\n")
+    third = cli("-C", locked, "build", "web", "--out", scratch / "c", "--format", "json")
+    assert json.loads(third.out)["wheels_from_cache"] == []
+    with zipfile.ZipFile(scratch / "c/wheels/lib-0.1.0-py3-none-any.whl") as wheel:
+        assert b"# changed" in wheel.read("lib/__init__.py")
+    git(locked, "commit", "-qam", "two")
+    fourth = cli("-C", locked, "build", "web", "--out", scratch / "d", "--format", "json")
+    assert json.loads(fourth.out)["wheels_from_cache"] == []  # a new commit: built anew
+    no_cache = cli("-C", locked, "build", "web", "--out", scratch / "e", "--no-cache", "-q")
+    assert "reused" not in no_cache.out

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -228,6 +229,22 @@ def run_smoke(command: str, venv: Path, workdir: Path, timeout: float) -> Smoke:
     return Smoke(command, code, time.monotonic() - start, uv.tail(text, _SMOKE_TAIL))
 
 
+def _import_errors(python: Path, modules: list[str], workdir: Path, venv: Path) -> dict[str, str]:
+    checked = subprocess.run(
+        [str(python), "-c", _IMPORTS, *modules],
+        cwd=workdir,
+        env=_scrubbed_env(venv),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    try:
+        errors: dict[str, str] = json.loads(checked.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        errors = {"(interpreter)": uv.tail(checked.stderr or checked.stdout, 4)}
+    return errors
+
+
 def prove(
     plan: Plan,
     wheels: list[Wheel],
@@ -247,26 +264,22 @@ def prove(
             shutil.copytree(context / FILES, workdir)  # the image's working directory
         else:
             workdir.mkdir()
-        checked = subprocess.run(
-            [str(python), "-c", _IMPORTS, *modules],
-            cwd=workdir,
-            env=_scrubbed_env(venv),
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        try:
-            errors: dict[str, str] = json.loads(checked.stdout.strip().splitlines()[-1])
-        except (ValueError, IndexError):
-            errors = {"(interpreter)": uv.tail(checked.stderr or checked.stdout, 4)}
-        smoke = run_smoke(plan.app.smoke, venv, workdir, smoke_timeout) if plan.app.smoke else None
+        # the two checks are independent processes: run them side by side
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            smoke = (
+                pool.submit(run_smoke, plan.app.smoke, venv, workdir, smoke_timeout)
+                if plan.app.smoke
+                else None
+            )
+            errors = _import_errors(python, modules, workdir, venv)
+            smoked = smoke.result() if smoke is not None else None
     return Proof(
         python=env["python_full_version"],
         expected=expected(plan, wheels, env),
         installed=_installed(paths),
         imports=tuple(modules),
         import_errors=errors,
-        smoke=smoke,
+        smoke=smoked,
         size=size_of(venv),
     )
 

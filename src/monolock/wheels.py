@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -44,10 +45,19 @@ class Wheel:
     filename: str
     sha256: str
     tag: str  # python-abi-platform
+    cached: bool = False  # reused from the cache, not built by this run
 
     @property
     def pure(self) -> bool:
         return self.tag.endswith("-none-any")
+
+
+def _git(root: Path, *args: str) -> str | None:
+    try:
+        out = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
+    except OSError:
+        return None
+    return out.stdout if out.returncode == 0 else None
 
 
 def source_date_epoch(root: Path) -> int:
@@ -55,17 +65,53 @@ def source_date_epoch(root: Path) -> int:
     given = os.environ.get("SOURCE_DATE_EPOCH", "")
     if given.isdigit():
         return max(int(given), ZIP_EPOCH)
-    try:
-        out = subprocess.run(
-            ["git", "log", "-1", "--format=%ct"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout.strip()
-    except OSError:
-        return ZIP_EPOCH
+    out = (_git(root, "log", "-1", "--format=%ct") or "").strip()
     return max(int(out), ZIP_EPOCH) if out.isdigit() else ZIP_EPOCH
+
+
+@dataclass(frozen=True)
+class Cache:
+    """Wheels built from a clean commit, kept for the next build of that same commit.
+
+    Only a work tree without any change (tracked or untracked) is cached: then the commit
+    alone decides every input a backend may read, inside the package or outside it."""
+
+    directory: Path
+    key: str  # commit, uv version and epoch
+
+    def slot(self, source: Source) -> Path:
+        name = hashlib.sha256(f"{self.key}\0{source.path}".encode()).hexdigest()[:32]
+        return self.directory / name
+
+    def get(self, source: Source) -> Path | None:
+        found = sorted(self.slot(source).glob("*.whl"))
+        return found[0] if len(found) == 1 else None
+
+    def put(self, source: Source, wheel: Path) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        staged = Path(tempfile.mkdtemp(prefix=".put.", dir=self.directory))
+        try:
+            shutil.copyfile(wheel, staged / wheel.name)
+            os.replace(staged, self.slot(source))
+        except OSError:
+            pass  # another build stored it first, or the cache is read-only: no matter
+        finally:
+            shutil.rmtree(staged, ignore_errors=True)
+
+
+def cache_root() -> Path:
+    given = os.environ.get("MONOLOCK_CACHE_DIR")
+    if given:
+        return Path(given)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "monolock"
+
+
+def wheel_cache(root: Path, *, epoch: int, uv_version: str) -> Cache | None:
+    head = (_git(root, "rev-parse", "HEAD") or "").strip()
+    if not head or _git(root, "status", "--porcelain") != "":
+        return None
+    return Cache(cache_root() / "wheels", f"{head}\0{uv_version}\0{epoch}")
 
 
 def _sha256(path: Path) -> str:
@@ -76,7 +122,12 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _build_one(root: Path, source: Source, out: Path, epoch: int) -> Wheel:
+def _build_one(root: Path, source: Source, out: Path, epoch: int, cache: Cache | None) -> Wheel:
+    cached = cache.get(source) if cache is not None else None
+    if cached is not None:
+        target = out / cached.name
+        shutil.copyfile(cached, target)
+        return _wheel(source, target, cached=True)
     scratch = out / f".build-{source.name}"
     scratch.mkdir(parents=True)
     try:
@@ -92,29 +143,42 @@ def _build_one(root: Path, source: Source, out: Path, epoch: int) -> Wheel:
             hint=f"reproduce with `uv build --wheel {source.path}` at the repository root",
         ) from None
     built = sorted(scratch.glob("*.whl"))
-    found = [(w, _WHEEL.match(w.name)) for w in built]
-    if len(built) != 1 or found[0][1] is None:
+    if len(built) != 1:
         names = ", ".join(w.name for w in built) or "nothing"
         raise BuildError(f"building {source.name} ({source.path}) produced {names}, not one wheel")
-    path, match = found[0]
-    assert match is not None
+    target = out / built[0].name
+    built[0].replace(target)
+    shutil.rmtree(scratch)  # uv leaves a .gitignore next to the wheel
+    wheel = _wheel(source, target)
+    if cache is not None:
+        cache.put(source, target)
+    return wheel
+
+
+def _wheel(source: Source, path: Path, *, cached: bool = False) -> Wheel:
+    match = _WHEEL.match(path.name)
+    if match is None:
+        raise BuildError(f"building {source.name} ({source.path}) produced {path.name}")
     if normalize(match["name"]) != source.name:
         raise BuildError(
             f"{source.path} built a wheel named {match['name']}, expected {source.name}",
             hint="the build backend's project name differs from pyproject.toml's",
         )
-    target = out / path.name
-    path.replace(target)
-    shutil.rmtree(scratch)  # uv leaves a .gitignore next to the wheel
-    return Wheel(source.name, match["version"], path.name, _sha256(target), match["tag"])
+    return Wheel(source.name, match["version"], path.name, _sha256(path), match["tag"], cached)
 
 
 def build_wheels(
-    root: Path, sources: Sequence[Source], out: Path, *, epoch: int, jobs: int | None = None
+    root: Path,
+    sources: Sequence[Source],
+    out: Path,
+    *,
+    epoch: int,
+    cache: Cache | None = None,
+    jobs: int | None = None,
 ) -> list[Wheel]:
     """Build every source into `out`, in parallel; the first failure is raised."""
     out.mkdir(parents=True, exist_ok=True)
     workers = max(1, min(len(sources), jobs or os.cpu_count() or 1))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(_build_one, root, s, out, epoch) for s in sources]
+        futures = [pool.submit(_build_one, root, s, out, epoch, cache) for s in sources]
         return sorted((f.result() for f in futures), key=lambda w: w.name)

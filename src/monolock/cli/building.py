@@ -138,6 +138,12 @@ def _print_proof(venv: Path, proof: Proof, whole: int | None, whole_error: str |
 @click.option(
     "--smoke-timeout", default=120.0, show_default=True, help="Seconds the smoke command may run."
 )
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Build every wheel anew. (Wheels of a clean commit are otherwise reused from "
+    "MONOLOCK_CACHE_DIR, default ~/.cache/monolock.)",
+)
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Parallel builds.")
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
@@ -152,6 +158,7 @@ def build_cmd(
     python: str | None,
     compare: bool,
     smoke_timeout: float,
+    no_cache: bool,
     jobs: int | None,
     fmt: str,
     quiet: bool,
@@ -180,7 +187,7 @@ def build_cmd(
     from monolock import container, environment, uv
     from monolock.config import is_python_version
     from monolock.fsutil import replace_dir
-    from monolock.wheels import build_wheels, source_date_epoch
+    from monolock.wheels import build_wheels, source_date_epoch, wheel_cache
 
     if out is None and venv is None:
         raise UsageError(
@@ -222,7 +229,12 @@ def build_cmd(
         names = ", ".join(s.name for s in plan.sources) or "none"
         _step(quiet, f"building {len(plan.sources)} internal wheel(s): {names}…")
         wheels: list[Wheel] = build_wheels(
-            root, plan.sources, staged / container.WHEELS, epoch=epoch, jobs=jobs
+            root,
+            plan.sources,
+            staged / container.WHEELS,
+            epoch=epoch,
+            cache=None if no_cache else wheel_cache(root, epoch=epoch, uv_version=uv_version),
+            jobs=jobs,
         )
         for wheel in wheels:
             if not wheel.pure:
@@ -243,6 +255,7 @@ def build_cmd(
             "base_image": plan.base_image,
             "lock": f"sha256:{plan.projection.lock.digest}",
             "wheels": [w.filename for w in wheels],
+            "wheels_from_cache": [w.filename for w in wheels if w.cached],
             "third_party": len(plan.projection.third_party),
             "out": str(out) if out else None,
         }
@@ -274,10 +287,12 @@ def build_cmd(
         click.echo(dumps(result))
     else:
         if out is not None:
+            reused = sum(1 for w in wheels if w.cached)
             click.echo(
                 f"{plan.app.name}: build context in {out} — Python {plan.python} "
-                f"({plan.base_image}), {len(wheels)} internal wheel(s), "
-                f"{len(plan.projection.third_party)} third-party pin(s) from uv.lock"
+                f"({plan.base_image}), {len(wheels)} internal wheel(s)"
+                + (f" ({reused} reused from the cache)" if reused else "")
+                + f", {len(plan.projection.third_party)} third-party pin(s) from uv.lock"
             )
         if proof is not None and venv is not None:
             _print_proof(venv, proof, whole, whole_error)
