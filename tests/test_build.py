@@ -233,6 +233,8 @@ def test_unknown_app_and_missing_target(locked: Path, cli: Callable[..., Run]) -
     assert result.code == 2 and "unknown app 'nope'" in result.err and "web, worker" in result.err
     result = cli("-C", locked, "build", "web")
     assert result.code == 2 and "--out DIR" in result.err
+    result = cli("-C", locked, "build", "web", "--out", locked / "b", "--venv", locked / "b/env")
+    assert result.code == 2 and "overlap" in result.err and not (locked / "b").exists()
 
 
 def test_runtime_cycle_in_the_closure_is_refused(

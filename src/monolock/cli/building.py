@@ -206,6 +206,15 @@ def build_cmd(
         )
     if venv is not None:
         environment.check_target(venv)
+    if (
+        out is not None
+        and venv is not None
+        and (out == venv or out in venv.parents or venv in out.parents)
+    ):
+        raise UsageError(
+            f"--out {out} and --venv {venv} overlap: one would overwrite the other",
+            hint="give them separate directories",
+        )
 
     root = root_dir(ctx)
     ws = workspace(ctx)
