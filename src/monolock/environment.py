@@ -20,7 +20,7 @@ from packaging.utils import canonicalize_version
 
 from monolock import uv
 from monolock.container import FILES, Plan
-from monolock.errors import BuildError, UsageError, UvError
+from monolock.errors import BuildError, UvError
 from monolock.model import normalize
 from monolock.wheels import Wheel
 
@@ -305,11 +305,3 @@ def whole_workspace_size(root: Path, python: str) -> int:
             env={"UV_PROJECT_ENVIRONMENT": str(venv)},
         )
         return size_of(venv)
-
-
-def check_target(venv: Path) -> None:
-    if not is_replaceable(venv):
-        raise UsageError(
-            f"{venv} exists and is not a virtual environment",
-            hint="name a new directory, or an existing virtual environment to replace",
-        )

@@ -2,54 +2,21 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from monolock.cli.common import dumps, lock, root_dir, workspace
-from monolock.errors import LockError, UsageError
+from monolock.cli.common import dumps, workspace
 
 if TYPE_CHECKING:
-    from monolock.container import Plan
+    from monolock.build import Outcome
     from monolock.environment import Proof
-    from monolock.model import Workspace
-    from monolock.wheels import Wheel
 
 
 def _mb(size: int) -> str:
     return f"{size / 1_000_000:.1f} MB"
-
-
-def _step(quiet: bool, message: str) -> float:
-    if not quiet:
-        click.echo(message, err=True)
-    return time.monotonic()
-
-
-def _require_fresh_lock(root: Path) -> None:
-    from monolock import relock
-
-    fresh, message = relock.check(root)
-    if not fresh:
-        raise LockError(
-            f"uv.lock is stale ({message.splitlines()[-1] if message else 'out of date'}): "
-            "an image built from it would not match the manifests",
-            where="uv.lock",
-            hint="run `monolock lock`, then build again",
-        )
-
-
-def _modules(ws: Workspace, plan: Plan) -> list[str]:
-    names: set[str] = set()
-    for source in plan.sources:
-        package = ws.get(source.name)
-        if package is not None:
-            names.update(package.import_names)
-    return sorted(names)
 
 
 def _proof_json(proof: Proof, whole: int | None) -> dict[str, Any]:
@@ -184,126 +151,62 @@ def build_cmd(
     root pyproject.toml under [tool.monolock.apps.NAME]: package, command, smoke,
     python, base-image, files.
     """
-    from monolock import container, environment, uv
-    from monolock.config import is_python_version
-    from monolock.fsutil import replace_dir
-    from monolock.wheels import build_wheels, source_date_epoch, wheel_cache
+    from monolock.build import Request, build
 
-    if out is None and venv is None:
-        raise UsageError(
-            "say what to build: --out DIR (a Docker build context), --venv DIR (the "
-            "environment, proven here), or both",
-            hint=f"for example: monolock build {app} --out build/{app} --venv .venv-{app}",
-        )
-    if python is not None and not is_python_version(python):
-        raise UsageError(f"--python {python}: expected a version like 3.12")
-    out = out.absolute() if out else None
-    venv = venv.absolute() if venv else None
-    if out is not None and not container.is_context(out):
-        raise UsageError(
-            f"{out} exists and is not a monolock build context: refusing to replace it",
-            hint="name a new or empty directory, or remove this one",
-        )
-    if venv is not None:
-        environment.check_target(venv)
-    if (
-        out is not None
-        and venv is not None
-        and (out == venv or out in venv.parents or venv in out.parents)
-    ):
-        raise UsageError(
-            f"--out {out} and --venv {venv} overlap: one would overwrite the other",
-            hint="give them separate directories",
-        )
+    request = Request(
+        app=app,
+        out=out.absolute() if out else None,
+        venv=venv.absolute() if venv else None,
+        python=python,
+        compare=compare,
+        cache=not no_cache,
+        jobs=jobs,
+        smoke_timeout=smoke_timeout,
+    )
+    started = time.monotonic()
 
-    root = root_dir(ctx)
-    ws = workspace(ctx)
-    target = container.resolve_app(ws, app)
-    started = _step(quiet, "checking that uv.lock is up to date…")
-    _require_fresh_lock(root)
-    plan = container.make_plan(ws, lock(ws), target, python)
-    for warning in plan.warnings:
-        click.echo(f"warning: {warning}", err=True)
+    def progress(message: str) -> None:
+        if not quiet or message.startswith("warning:"):
+            click.echo(message, err=True)
 
-    epoch = source_date_epoch(root)
-    uv_version = uv.version()
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        staged = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-        staged.chmod(0o755)  # a directory like any other, not mkdtemp's private one
-    else:
-        staged = Path(tempfile.mkdtemp(prefix="monolock-context-"))
-    placed = False
-    try:
-        names = ", ".join(s.name for s in plan.sources) or "none"
-        _step(quiet, f"building {len(plan.sources)} internal wheel(s): {names}…")
-        wheels: list[Wheel] = build_wheels(
-            root,
-            plan.sources,
-            staged / container.WHEELS,
-            epoch=epoch,
-            cache=None if no_cache else wheel_cache(root, epoch=epoch, uv_version=uv_version),
-            jobs=jobs,
-        )
-        for wheel in wheels:
-            if not wheel.pure:
-                click.echo(
-                    f"warning: {wheel.filename} is built for this machine ({wheel.tag}); "
-                    "the image's platform must match",
-                    err=True,
-                )
-        container.write_context(plan, wheels, staged, root, epoch=epoch, uv_version=uv_version)
-        if out is not None:
-            replace_dir(staged, out)
-            placed = True
-        context = out if out is not None else staged
-        result: dict[str, Any] = {
-            "app": plan.app.name,
-            "package": plan.app.package,
-            "python": plan.python,
-            "base_image": plan.base_image,
-            "lock": f"sha256:{plan.projection.lock.digest}",
-            "wheels": [w.filename for w in wheels],
-            "wheels_from_cache": [w.filename for w in wheels if w.cached],
-            "third_party": len(plan.projection.third_party),
-            "out": str(out) if out else None,
-        }
-        proof = None
-        whole: int | None = None
-        whole_error: str | None = None
-        if venv is not None:
-            steps = len(plan.steps(str(venv), plan.python))
-            _step(quiet, f"installing into {venv} ({steps} steps, as the Dockerfile does)…")
-            environment.materialise(plan, context, venv)
-            _step(quiet, "proving the environment: exact set, imports, smoke…")
-            proof = environment.prove(
-                plan, wheels, _modules(ws, plan), context, venv, smoke_timeout=smoke_timeout
-            )
-            if compare:
-                _step(quiet, "measuring the whole workspace installed (uv sync --all-packages)…")
-                try:
-                    whole = environment.whole_workspace_size(root, plan.python)
-                except Exception as exc:  # a comparison that fails must not fail the build
-                    whole_error = str(exc).splitlines()[0]
-            result["venv"] = str(venv)
-            result["proof"] = _proof_json(proof, whole)
-    finally:
-        if not placed:
-            shutil.rmtree(staged, ignore_errors=True)
-
-    _step(quiet, f"done in {time.monotonic() - started:.1f} s")
+    outcome = build(workspace(ctx), request, progress)
+    progress(f"done in {time.monotonic() - started:.1f} s")
     if fmt == "json":
-        click.echo(dumps(result))
+        click.echo(dumps(_json(request.out, request.venv, outcome)))
     else:
-        if out is not None:
-            reused = sum(1 for w in wheels if w.cached)
-            click.echo(
-                f"{plan.app.name}: build context in {out} — Python {plan.python} "
-                f"({plan.base_image}), {len(wheels)} internal wheel(s)"
-                + (f" ({reused} reused from the cache)" if reused else "")
-                + f", {len(plan.projection.third_party)} third-party pin(s) from uv.lock"
-            )
-        if proof is not None and venv is not None:
-            _print_proof(venv, proof, whole, whole_error)
-    if proof is not None and not proof.ok:
+        _print(request.out, request.venv, outcome)
+    if outcome.proof is not None and not outcome.proof.ok:
         ctx.exit(1)
+
+
+def _json(out: Path | None, venv: Path | None, outcome: Outcome) -> dict[str, Any]:
+    plan, wheels = outcome.plan, outcome.wheels
+    result: dict[str, Any] = {
+        "app": plan.app.name,
+        "package": plan.app.package,
+        "python": plan.python,
+        "base_image": plan.base_image,
+        "lock": f"sha256:{plan.projection.lock.digest}",
+        "wheels": [w.filename for w in wheels],
+        "wheels_from_cache": [w.filename for w in wheels if w.cached],
+        "third_party": len(plan.projection.third_party),
+        "out": str(out) if out else None,
+    }
+    if outcome.proof is not None:
+        result["venv"] = str(venv)
+        result["proof"] = _proof_json(outcome.proof, outcome.whole)
+    return result
+
+
+def _print(out: Path | None, venv: Path | None, outcome: Outcome) -> None:
+    plan, wheels = outcome.plan, outcome.wheels
+    if out is not None:
+        reused = sum(1 for w in wheels if w.cached)
+        click.echo(
+            f"{plan.app.name}: build context in {out} — Python {plan.python} "
+            f"({plan.base_image}), {len(wheels)} internal wheel(s)"
+            + (f" ({reused} reused from the cache)" if reused else "")
+            + f", {len(plan.projection.third_party)} third-party pin(s) from uv.lock"
+        )
+    if outcome.proof is not None and venv is not None:
+        _print_proof(venv, outcome.proof, outcome.whole, outcome.whole_error)

@@ -1,0 +1,172 @@
+"""`monolock build`, start to end: check the targets and the lock, plan, build the wheels,
+write the context (in a temporary directory, moved into place whole), and optionally
+materialise and prove the environment."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from monolock import container, environment, relock, uv
+from monolock.config import is_python_version
+from monolock.errors import LockError, UsageError
+from monolock.fsutil import replace_dir
+from monolock.lockfile import read_lock
+from monolock.model import Workspace
+from monolock.wheels import Wheel, build_wheels, source_date_epoch, wheel_cache
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Request:
+    app: str
+    out: Path | None  # absolute
+    venv: Path | None  # absolute
+    python: str | None = None
+    compare: bool = True
+    cache: bool = True
+    jobs: int | None = None
+    smoke_timeout: float = 120.0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    plan: container.Plan
+    wheels: tuple[Wheel, ...]
+    proof: environment.Proof | None = None
+    whole: int | None = None  # bytes of the whole workspace installed
+    whole_error: str | None = None  # why it was not measured
+
+
+def check_request(request: Request) -> None:
+    """Everything about the targets that can be refused before any work starts."""
+    out, venv = request.out, request.venv
+    if out is None and venv is None:
+        raise UsageError(
+            "say what to build: --out DIR (a Docker build context), --venv DIR (the "
+            "environment, proven here), or both",
+            hint=f"for example: monolock build {request.app} --out build/{request.app} "
+            f"--venv .venv-{request.app}",
+        )
+    if request.python is not None and not is_python_version(request.python):
+        raise UsageError(f"--python {request.python}: expected a version like 3.12")
+    if out is not None and not container.is_context(out):
+        raise UsageError(
+            f"{out} exists and is not a monolock build context: refusing to replace it",
+            hint="name a new or empty directory, or remove this one",
+        )
+    if venv is not None and not environment.is_replaceable(venv):
+        raise UsageError(
+            f"{venv} exists and is not a virtual environment",
+            hint="name a new directory, or an existing virtual environment to replace",
+        )
+    if (
+        out is not None
+        and venv is not None
+        and (out == venv or out in venv.parents or venv in out.parents)
+    ):
+        raise UsageError(
+            f"--out {out} and --venv {venv} overlap: one would overwrite the other",
+            hint="give them separate directories",
+        )
+
+
+def require_fresh_lock(root: Path) -> None:
+    fresh, message = relock.check(root)
+    if not fresh:
+        raise LockError(
+            f"uv.lock is stale ({message.splitlines()[-1] if message else 'out of date'}): "
+            "an image built from it would not match the manifests",
+            where="uv.lock",
+            hint="run `monolock lock`, then build again",
+        )
+
+
+def _modules(workspace: Workspace, plan: container.Plan) -> list[str]:
+    names: set[str] = set()
+    for source in plan.sources:
+        package = workspace.get(source.name)
+        if package is not None:
+            names.update(package.import_names)
+    return sorted(names)
+
+
+def build(workspace: Workspace, request: Request, progress: Progress) -> Outcome:
+    check_request(request)
+    root = workspace.root
+    app = container.resolve_app(workspace, request.app)
+    progress("checking that uv.lock is up to date…")
+    require_fresh_lock(root)
+    plan = container.make_plan(workspace, read_lock(workspace.lock_path), app, request.python)
+    for warning in plan.warnings:
+        progress(f"warning: {warning}")
+
+    epoch = source_date_epoch(root)
+    uv_version = uv.version()
+    out = request.out
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staged = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        staged.chmod(0o755)  # a directory like any other, not mkdtemp's private one
+    else:
+        staged = Path(tempfile.mkdtemp(prefix="monolock-context-"))
+    placed = False
+    try:
+        names = ", ".join(s.name for s in plan.sources) or "none"
+        progress(f"building {len(plan.sources)} internal wheel(s): {names}…")
+        cache = wheel_cache(root, epoch=epoch, uv_version=uv_version) if request.cache else None
+        wheels = build_wheels(
+            root,
+            plan.sources,
+            staged / container.WHEELS,
+            epoch=epoch,
+            cache=cache,
+            jobs=request.jobs,
+        )
+        for wheel in wheels:
+            if not wheel.pure:
+                progress(
+                    f"warning: {wheel.filename} is built for this machine ({wheel.tag}); "
+                    "the image's platform must match"
+                )
+        container.write_context(plan, wheels, staged, root, epoch=epoch, uv_version=uv_version)
+        if out is not None:
+            replace_dir(staged, out)
+            placed = True
+        if request.venv is None:
+            return Outcome(plan, tuple(wheels))
+        return _prove(workspace, request, plan, wheels, out or staged, progress)
+    finally:
+        if not placed:
+            shutil.rmtree(staged, ignore_errors=True)
+
+
+def _prove(
+    workspace: Workspace,
+    request: Request,
+    plan: container.Plan,
+    wheels: list[Wheel],
+    context: Path,
+    progress: Progress,
+) -> Outcome:
+    venv = request.venv
+    assert venv is not None
+    steps = len(plan.steps(str(venv), plan.python))
+    progress(f"installing into {venv} ({steps} steps, as the Dockerfile does)…")
+    environment.materialise(plan, context, venv)
+    progress("proving the environment: exact set, imports, smoke…")
+    proof = environment.prove(
+        plan, wheels, _modules(workspace, plan), context, venv, smoke_timeout=request.smoke_timeout
+    )
+    if not request.compare:
+        return Outcome(plan, tuple(wheels), proof, None, "--no-compare")
+    progress("measuring the whole workspace installed (uv sync --all-packages)…")
+    try:
+        whole = environment.whole_workspace_size(workspace.root, plan.python)
+    except Exception as exc:  # a comparison that fails must not fail the build
+        return Outcome(plan, tuple(wheels), proof, None, str(exc).splitlines()[0])
+    return Outcome(plan, tuple(wheels), proof, whole)
