@@ -39,9 +39,10 @@ def targets(workspace: Workspace) -> dict[str, str]:
 def require_uv_workspace(root: Path) -> None:
     if not is_uv_workspace(root):
         raise LockError(
-            "this repository has no uv workspace, so there is no shared lock to write",
+            "this repository has no uv workspace, so it has no shared uv.lock",
             where="pyproject.toml",
-            hint="declare [tool.uv.workspace] members in the root pyproject.toml",
+            hint="declare [tool.uv.workspace] members in the root pyproject.toml (Poetry "
+            "repositories: one lock per package is not supported yet)",
         )
 
 
