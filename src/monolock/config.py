@@ -12,9 +12,9 @@ import shlex
 from pathlib import PurePosixPath
 from typing import Any
 
-from monolock.errors import ManifestError
+from monolock.errors import ManifestError, UsageError
 from monolock.manifest.toml import table
-from monolock.model import App, normalize
+from monolock.model import App, Workspace, normalize
 
 _FIELDS = ("package", "command", "smoke", "python", "base-image", "files")
 _NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
@@ -128,3 +128,19 @@ def read_apps(data: dict[str, Any], *, where: str) -> tuple[App, ...]:
             "tool.monolock.apps: expected a list of member names or a table of apps", where=where
         )
     return tuple(sorted(apps, key=lambda a: normalize(a.name)))
+
+
+def find_app(workspace: Workspace, name: str) -> App:
+    """The app called `name`; any member is also an app, with default settings."""
+    app = workspace.app(name)
+    if app is not None:
+        return app
+    member = workspace.get(name)
+    if member is not None:
+        return App(name=member.name, package=member.name)
+    apps = ", ".join(a.name for a in workspace.apps) or "none configured"
+    raise UsageError(
+        f"unknown app '{name}'",
+        hint=f"apps: {apps}; any member name works too (see `monolock list`); declare apps "
+        "under [tool.monolock.apps.NAME] in the root pyproject.toml",
+    )

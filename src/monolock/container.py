@@ -18,7 +18,8 @@ from pathlib import Path
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from monolock import __version__, export
-from monolock.errors import BuildError, ManifestError, UsageError, WorkspaceError
+from monolock.config import find_app
+from monolock.errors import BuildError, ManifestError, WorkspaceError
 from monolock.graph import Graph
 from monolock.model import App, Lock, Workspace
 from monolock.projection import Projection, project
@@ -107,19 +108,9 @@ def _indexes(projection: Projection) -> tuple[str, ...]:
 
 
 def resolve_app(workspace: Workspace, name: str) -> App:
-    """The app called `name` (any member is an app with defaults), checked for what would
-    make it unbuildable before any work starts: a missing package, a runtime cycle."""
-    app = workspace.app(name)
-    if app is None:
-        member = workspace.get(name)
-        if member is None:
-            apps = ", ".join(a.name for a in workspace.apps) or "none configured"
-            raise UsageError(
-                f"unknown app '{name}'",
-                hint=f"apps: {apps}; declare one under [tool.monolock.apps.NAME] in the root "
-                "pyproject.toml (any member name also works)",
-            )
-        app = App(name=member.name, package=member.name)
+    """The app called `name`, checked for what would make it unbuildable before any work
+    starts: a missing package, a runtime cycle."""
+    app = find_app(workspace, name)
     if workspace.get(app.package) is None:
         raise ManifestError(
             f"tool.monolock.apps.{app.name}.package: '{app.package}' is not a member",
@@ -140,7 +131,6 @@ def resolve_app(workspace: Workspace, name: str) -> App:
 
 
 def make_plan(workspace: Workspace, lock: Lock, app: App, python: str | None = None) -> Plan:
-    closure = {app.package, *Graph(workspace).closure(app.package)}
     projection = project(lock, app.package)
     warnings: list[str] = []
     sources: list[Source] = []
@@ -171,10 +161,9 @@ def make_plan(workspace: Workspace, lock: Lock, app: App, python: str | None = N
             + " (git or URL sources): third-party installs run without hash checking"
         )
     ranges = [(lock.requires_python, "uv.lock")]
-    ranges += [
-        (workspace.by_name[m].requires_python, workspace.by_name[m].manifest)
-        for m in sorted(closure)
-    ]
+    # the closure is the projection's local part: the lock was checked fresh against it
+    internal = [p for item in projection.local if (p := workspace.get(item.name)) is not None]
+    ranges += [(p.requires_python, p.manifest) for p in internal]
     chosen = python or app.python or _default_python(ranges)
     command: tuple[str, ...] = tuple(shlex.split(app.command)) if app.command else ()
     if not command:
@@ -197,13 +186,7 @@ def make_plan(workspace: Workspace, lock: Lock, app: App, python: str | None = N
 
 
 def requirements(plan: Plan) -> str:
-    text = export.requirements(plan.projection)
-    if not plan.indexes:
-        return text
-    head, _, body = text.partition("\n# internal packages")
-    lines = [f"--index-url {plan.indexes[0]}"]
-    lines += [f"--extra-index-url {url}" for url in plan.indexes[1:]]
-    return head + "\n" + "\n".join(lines) + "\n# internal packages" + body
+    return export.requirements(plan.projection, indexes=plan.indexes)
 
 
 def internal(plan: Plan, wheels: Sequence[Wheel]) -> str:

@@ -9,6 +9,7 @@ what `monolock build` does), so nothing outside the lock can slip in.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from monolock.model import LockedPackage
@@ -28,13 +29,17 @@ def _direct_url(package: LockedPackage) -> str | None:
     return None
 
 
-def requirements(projection: Projection, *, hashes: bool = True) -> str:
+def requirements(
+    projection: Projection, *, hashes: bool = True, indexes: Sequence[str] = ()
+) -> str:
+    """`indexes`: where the pins are fetched from, the first as --index-url."""
     internal = ", ".join(p.name for p in projection.local) or "none"
     lines = [
         f"# monolock export {projection.root}: the third-party projection of uv.lock",
         f"# lock sha256:{projection.lock.digest}",
-        f"# internal packages (install their wheels with --no-deps): {internal}",
     ]
+    lines += [f"--{'extra-' if i else ''}index-url {url}" for i, url in enumerate(indexes)]
+    lines.append(f"# internal packages (install their wheels with --no-deps): {internal}")
     for item in projection.third_party:
         package = item.package
         url = _direct_url(package)

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from monolock.errors import UsageError
 from monolock.fsutil import atomic_write
 from monolock.root import find_root
 
@@ -38,17 +37,9 @@ def lock(ws: Workspace) -> Lock:
 
 def member_of(ws: Workspace, name: str) -> str:
     """An app's member, or a member by name: export and why accept either."""
-    app = ws.app(name)
-    if app is not None:
-        return app.package
-    package = ws.get(name)
-    if package is not None:
-        return package.name
-    apps = ", ".join(a.name for a in ws.apps) or "none configured"
-    raise UsageError(
-        f"unknown app '{name}'",
-        hint=f"apps: {apps}; any member name works too (see `monolock list`)",
-    )
+    from monolock.config import find_app
+
+    return find_app(ws, name).package
 
 
 def dumps(data: Any) -> str:
