@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -74,7 +75,6 @@ def test_shop_packages_own_tests_pass(tmp_path: Path) -> None:
 def test_shop_app_environments_are_exact_projections(
     cli: Callable[..., Run], tmp_path: Path, app: str, present: set[str], absent: set[str]
 ) -> None:
-    import json
 
     shop = tmp_path / "shop"
     shutil.copytree(SHOP, shop)
@@ -96,3 +96,34 @@ def test_shop_app_environments_are_exact_projections(
     pinned = (tmp_path / "ctx" / "requirements.txt").read_text()
     for item in project(lock, app).third_party:
         assert f"{item.name}=={item.version}" in pinned
+
+
+def test_shop_checks_clean_and_planted_problems_are_each_reported_once(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    """The import map comes from the real wheels on the index (read by range requests)."""
+    assert cli("-C", SHOP, "check", "--no-lock-check").code == 0
+    shop = tmp_path / "shop"
+    shutil.copytree(SHOP, shop, ignore=shutil.ignore_patterns(".venv", "build"))
+    session = shop / "packages/core/src/core/session.py"
+    session.write_text(session.read_text() + "\n\ndef load() -> None:\n    import celery\n")
+    core = shop / "packages/core/pyproject.toml"
+    core.write_text(core.read_text().replace('"sqlalchemy>=2.0",', '"sqlalchemy>=2.0", "httpx",'))
+    tasks = shop / "packages/background-worker/src/background_worker/tasks.py"
+    tasks.write_text(tasks.read_text() + "from core.models import _helper\n")
+    gateway = shop / "packages/api-gateway/pyproject.toml"
+    gateway.write_text(gateway.read_text().replace('">=3.11"', '">=3.10"'))
+    result = cli("-C", shop, "check", "--format", "json", "--no-lock-check")
+    assert result.code == 1
+
+    found = {(f["code"], f["path"], f["line"]) for f in json.loads(result.out)["findings"]}
+    lines = session.read_text().splitlines()
+    core_lines = core.read_text().splitlines()
+    httpx_line = next(line for line in core_lines if '"httpx"' in line)
+    assert found == {
+        ("ML101", "packages/core/src/core/session.py", lines.index("    import celery") + 1),
+        ("ML103", "packages/core/pyproject.toml", core_lines.index(httpx_line) + 1),
+        ("ML106", "packages/background-worker/src/background_worker/tasks.py",
+         len(tasks.read_text().splitlines())),
+        ("ML202", "packages/api-gateway/pyproject.toml", 5),
+    }

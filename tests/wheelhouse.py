@@ -38,6 +38,8 @@ DISTS: tuple[Dist, ...] = (
     Dist("pillow", "10.0.0", (), ("PIL",)),
     Dist("devtool", "1.0.0"),
     Dist("devtool", "2.0.0"),
+    # a namespace package shared with others: ships acme/tools/, no acme/__init__.py
+    Dist("acme-tools", "1.0.0", (), ("acme.tools",)),
 )
 
 
@@ -56,14 +58,15 @@ def write_wheel(directory: Path, dist: Dist) -> Path:
         metadata.append(f"Provides-Extra: {extra}")
         metadata += [f'Requires-Dist: {r}; extra == "{extra}"' for r in reqs]
     files: dict[str, bytes] = {
-        f"{m}/__init__.py": f'NAME = "{dist.name}"\nVERSION = "{dist.version}"\n'.encode()
+        f"{m.replace('.', '/')}/__init__.py": f'N = "{dist.name}"\nV = "{dist.version}"\n'.encode()
         for m in modules
     }
     files[f"{info}/METADATA"] = ("\n".join(metadata) + "\n").encode()
     files[f"{info}/WHEEL"] = (
         b"Wheel-Version: 1.0\nGenerator: monolock-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
     )
-    files[f"{info}/top_level.txt"] = ("\n".join(modules) + "\n").encode()
+    top = sorted({m.split(".")[0] for m in modules})
+    files[f"{info}/top_level.txt"] = ("\n".join(top) + "\n").encode()
     record = [_record_line(p, d) for p, d in files.items()] + [f"{info}/RECORD,,"]
     files[f"{info}/RECORD"] = ("\n".join(record) + "\n").encode()
     path = directory / f"{stem}-{dist.version}-py3-none-any.whl"

@@ -144,3 +144,47 @@ def find_app(workspace: Workspace, name: str) -> App:
         hint=f"apps: {apps}; any member name works too (see `monolock list`); declare apps "
         "under [tool.monolock.apps.NAME] in the root pyproject.toml",
     )
+
+
+def read_import_names(data: dict[str, Any], *, where: str) -> dict[str, tuple[str, ...]]:
+    """`[tool.monolock.import-names]`: "dist" = ["module", ...], for the rare distribution
+    whose wheel cannot be read."""
+    raw = table(data, "tool.monolock").get("import-names", {})
+    if not isinstance(raw, dict):
+        raise ManifestError("tool.monolock.import-names: expected a table", where=where)
+    out: dict[str, tuple[str, ...]] = {}
+    for dist, names in raw.items():
+        key = f"tool.monolock.import-names.{dist}"
+        if isinstance(names, str):
+            names = [names]
+        if not isinstance(names, list) or not all(
+            isinstance(n, str) and all(p.isidentifier() for p in n.split(".")) for n in names
+        ):
+            raise ManifestError(
+                f"{key}: expected a list of dotted module names", where=where,
+                hint='for example "scikit-learn" = ["sklearn"]',
+            )
+        out[normalize(dist)] = tuple(names)
+    return out
+
+
+def read_root_groups(data: dict[str, Any]) -> frozenset[str]:
+    """Names the root manifest declares for development (PEP 735 groups, uv's
+    dev-dependencies), whether or not the root is a project itself."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    texts: list[str] = []
+    groups = data.get("dependency-groups", {})
+    if isinstance(groups, dict):
+        for group in groups.values():
+            texts += [t for t in group if isinstance(t, str)] if isinstance(group, list) else []
+    dev = table(data, "tool.uv").get("dev-dependencies", [])
+    if isinstance(dev, list):
+        texts += [t for t in dev if isinstance(t, str)]
+    names: set[str] = set()
+    for text in texts:
+        try:
+            names.add(normalize(Requirement(text).name))
+        except InvalidRequirement:
+            continue  # reported by uv, which owns these tables
+    return frozenset(names)

@@ -1,4 +1,5 @@
-"""Atomic writes: a temp file in the same directory, fsynced, then renamed over the target."""
+"""Atomic writes (a temp file in the same directory, fsynced, then renamed over the target)
+and where monolock keeps its caches."""
 
 from __future__ import annotations
 
@@ -42,3 +43,12 @@ def replace_dir(staged: Path, target: Path) -> None:
         raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def cache_root() -> Path:
+    """MONOLOCK_CACHE_DIR, else the XDG cache directory: safe to delete at any time."""
+    given = os.environ.get("MONOLOCK_CACHE_DIR")
+    if given:
+        return Path(given)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "monolock"

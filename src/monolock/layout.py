@@ -64,9 +64,10 @@ def _has_python(directory: Path, depth: int = 0) -> bool:
     return False
 
 
-def _names_in(directory: Path, prefix: str = "", depth: int = 0) -> list[str]:
-    """Top-level importable names below `directory` (dotted below namespace packages)."""
-    names: list[str] = []
+def _names_in(directory: Path, prefix: str = "", depth: int = 0) -> list[tuple[str, Path]]:
+    """Top-level importable names below `directory` (dotted below namespace packages),
+    each with the directory or file that holds it."""
+    names: list[tuple[str, Path]] = []
     try:
         entries = sorted(os.scandir(directory), key=lambda e: e.name)
     except OSError:
@@ -81,18 +82,18 @@ def _names_in(directory: Path, prefix: str = "", depth: int = 0) -> list[str]:
             if _is_project(path):
                 continue  # a project of its own (a nested member): it ships its own names
             if (path / "__init__.py").is_file():
-                names.append(prefix + entry.name)
+                names.append((prefix + entry.name, path))
             elif depth < _MAX_NAMESPACE_DEPTH and _has_python(path):
                 # a namespace package: what it ships is named below it
                 names.extend(_names_in(path, f"{prefix}{entry.name}.", depth + 1))
         elif entry.is_file() and entry.name.endswith((".py", ".pyi")) and prefix:
             stem = entry.name.rsplit(".", 1)[0]
             if stem not in ("__init__", "__main__") and _is_identifier(stem):
-                names.append(prefix + stem)
+                names.append((prefix + stem, Path(entry.path)))
         elif entry.is_file() and entry.name.endswith(".py"):
             stem = entry.name[:-3]
             if _is_identifier(stem) and stem not in _NOT_MODULES:
-                names.append(stem)
+                names.append((stem, Path(entry.path)))
     return names
 
 
@@ -115,26 +116,30 @@ def _configured_roots(data: dict[str, Any], directory: Path) -> list[Path] | Non
     return None
 
 
-def import_names(directory: Path, data: dict[str, Any]) -> tuple[str, ...]:
+def shipped(directory: Path, data: dict[str, Any]) -> tuple[tuple[str, Path], ...]:
+    """What the build backend would pack: (import name, package directory or module file)."""
     roots = _configured_roots(data, directory)
+    found: list[tuple[str, Path]] = []
     if roots is None:
         src = directory / "src"
         if src.is_dir():
-            return tuple(sorted(set(_names_in(src))))
-        # flat layout: a package named after the project is what backends ship (hatchling's
-        # default); scripts next to it (`update_readme.py`) are not part of the wheel
-        name = table(data, "project").get("name") or table(data, "tool.poetry").get("name")
-        own = str(name).lower().replace("-", "_").replace(".", "_") if name else ""
-        if own and (directory / own / "__init__.py").is_file():
-            return (own,)
-        return tuple(sorted(set(_names_in(directory))))
-    names: list[str] = []
-    for root in roots:
-        # backends ship a configured path under its last component (`src/acme` -> `acme`)
-        if (root / "__init__.py").is_file():
-            names.append(root.name)
-        elif root.is_dir():
-            names.extend(_names_in(root, f"{root.name}.", 1))  # a namespace: name what is below
-        elif root.with_suffix(".py").is_file():
-            names.append(root.name)
-    return tuple(sorted(set(names)))
+            found = _names_in(src)
+        else:
+            # flat layout: a package named after the project is what backends ship
+            # (hatchling's default); scripts next to it (`update_readme.py`) are not
+            name = table(data, "project").get("name") or table(data, "tool.poetry").get("name")
+            own = str(name).lower().replace("-", "_").replace(".", "_") if name else ""
+            if own and (directory / own / "__init__.py").is_file():
+                return ((own, directory / own),)
+            found = _names_in(directory)
+    else:
+        for root in roots:
+            # backends ship a configured path under its last component (`src/acme` -> `acme`)
+            if (root / "__init__.py").is_file():
+                found.append((root.name, root))
+            elif root.is_dir():
+                found.extend(_names_in(root, f"{root.name}.", 1))  # a namespace: name below
+            elif root.with_suffix(".py").is_file():
+                found.append((root.name, root.with_suffix(".py")))
+    return tuple(sorted(set(found)))
+

@@ -81,6 +81,14 @@ class Dependency:
 
 
 @dataclass(frozen=True)
+class CheckSettings:
+    """`[tool.monolock.check]` of one manifest."""
+
+    ignore: tuple[str, ...] = ()  # "ML103" everywhere, or "ML103:uvicorn" for one name
+    private: tuple[str, ...] = ()  # modules of this package other packages may not import
+
+
+@dataclass(frozen=True)
 class Package:
     """A project found in the repository (one `pyproject.toml`)."""
 
@@ -95,6 +103,9 @@ class Package:
     import_names: tuple[str, ...] = ()
     extras: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()
+    # what the build backend packs: (import name, directory or file relative to `path`)
+    shipped: tuple[tuple[str, str], ...] = ()
+    check: CheckSettings = field(default_factory=lambda: CheckSettings())
 
     @property
     def manifest(self) -> str:
@@ -124,6 +135,10 @@ class Workspace:
     packages: tuple[Package, ...]
     apps: tuple[App, ...] = ()
     warnings: tuple[str, ...] = ()
+    check: CheckSettings = field(default_factory=lambda: CheckSettings())  # the root's
+    # `[tool.monolock.import-names]`: distribution -> the import names it provides
+    import_names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    root_groups: frozenset[str] = frozenset()  # dev tools the root's groups declare
     by_name: Mapping[str, Package] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from monolock import uv
 from monolock.errors import BuildError, UvError
+from monolock.fsutil import cache_root
 from monolock.model import normalize
 
 ZIP_EPOCH = 315532800  # 1980-01-01: the earliest time a zip file can hold
@@ -97,14 +98,6 @@ class Cache:
             pass  # another build stored it first, or the cache is read-only: no matter
         finally:
             shutil.rmtree(staged, ignore_errors=True)
-
-
-def cache_root() -> Path:
-    given = os.environ.get("MONOLOCK_CACHE_DIR")
-    if given:
-        return Path(given)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "monolock"
 
 
 def wheel_cache(root: Path, *, epoch: int, uv_version: str) -> Cache | None:

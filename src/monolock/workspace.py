@@ -13,12 +13,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from monolock.config import read_apps
+from monolock.config import read_apps, read_import_names, read_root_groups
 from monolock.errors import ManifestError, WorkspaceError
 from monolock.manifest import is_project, load_toml, read_package
 from monolock.manifest.pep621 import sources as uv_sources
+from monolock.manifest.reader import check_settings
 from monolock.manifest.toml import table
-from monolock.model import Dependency, Package, Source, Workspace
+from monolock.model import CheckSettings, Dependency, Package, Source, Workspace
 
 # never part of a repository's own projects
 _SKIP_DIRS = {
@@ -202,10 +203,14 @@ def discover(root: Path) -> Workspace:
                 where="pyproject.toml",
                 hint=f"members are: {', '.join(sorted(by_name)) or 'none'}",
             )
+    where = "pyproject.toml"
     return Workspace(
         root=root,
         kind=kind,  # type: ignore[arg-type]
         packages=tuple(sorted(packages, key=lambda p: p.name)),
         apps=apps,
         warnings=tuple(warnings),
+        check=check_settings(data, where=where) if data is not None else CheckSettings(),
+        import_names=read_import_names(data, where=where) if data is not None else {},
+        root_groups=read_root_groups(data) if data is not None else frozenset(),
     )

@@ -2,20 +2,47 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
 import click
 
 from monolock import __version__
-from monolock.cli import building, inspect, locking
 from monolock.errors import MonolockError
 
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 
+# command -> (module, attribute): a command's module is imported only when it runs
+_COMMANDS = {
+    "list": ("inspect", "list_cmd"),
+    "graph": ("inspect", "graph_cmd"),
+    "why": ("inspect", "why_cmd"),
+    "lock": ("locking", "lock_cmd"),
+    "export": ("locking", "export_cmd"),
+    "build": ("building", "build_cmd"),
+    "check": ("checking", "check_cmd"),
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+
+class _Lazy(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(_COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        spec = _COMMANDS.get(cmd_name)
+        if spec is None:
+            return None
+        command: click.Command = getattr(
+            importlib.import_module(f"monolock.cli.{spec[0]}"), spec[1]
+        )
+        return command
+
+
+@click.group(
+    cls=_Lazy, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
 @click.option(
     "-C",
     "--root",
@@ -39,20 +66,13 @@ def cli(ctx: click.Context, root: Path | None) -> None:
       monolock graph [--app A]      the internal dependency graph
       monolock why DIST             every path from an app to a distribution
       monolock export APP           the app's projection, pinned with hashes
+      monolock check                every import declared, the workspace policy kept
     Writing:
       monolock lock                 one `uv lock`, then what changed per app
       monolock build APP --out DIR  a Docker build context: wheels, hashed pins, Dockerfile
       monolock build APP --venv DIR the same environment here, proven exact
     """
     ctx.obj = root
-
-
-cli.add_command(inspect.list_cmd)
-cli.add_command(inspect.graph_cmd)
-cli.add_command(inspect.why_cmd)
-cli.add_command(locking.lock_cmd)
-cli.add_command(locking.export_cmd)
-cli.add_command(building.build_cmd)
 
 
 def main(argv: list[str] | None = None) -> None:

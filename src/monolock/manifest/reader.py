@@ -6,10 +6,11 @@ from pathlib import Path
 from typing import Any
 
 from monolock.errors import ManifestError
-from monolock.layout import import_names
+from monolock.layout import shipped
 from monolock.manifest import pep621, poetry
+from monolock.manifest.common import string_list
 from monolock.manifest.toml import table
-from monolock.model import Dependency, Package, normalize
+from monolock.model import CheckSettings, Dependency, Package, normalize
 
 
 def is_project(data: dict[str, Any]) -> bool:
@@ -66,6 +67,7 @@ def read_package(data: dict[str, Any], directory: Path, relpath: str) -> Package
         requires_python = poetry.requires_python(data, where=where)
     if not isinstance(name, str):
         raise ManifestError(f"project.name: expected a string, found {name!r}", where=where)
+    packed = shipped(directory, data)
     return Package(
         name=normalize(name),
         display_name=name,
@@ -75,7 +77,37 @@ def read_package(data: dict[str, Any], directory: Path, relpath: str) -> Package
         requires_python=requires_python,
         dependencies=tuple(deps),
         dynamic=tuple(dynamic),
-        import_names=import_names(directory, data),
+        import_names=tuple(sorted({n for n, _ in packed})),
+        shipped=tuple((n, p.relative_to(directory).as_posix()) for n, p in packed),
+        check=check_settings(data, where=where),
         extras=tuple(extras),
         groups=tuple(groups),
     )
+
+
+def check_settings(data: dict[str, Any], *, where: str) -> CheckSettings:
+    raw = table(data, "tool.monolock.check")
+    unknown = sorted(set(raw) - {"ignore", "private"})
+    if unknown:
+        raise ManifestError(
+            f"tool.monolock.check: unknown key '{unknown[0]}'",
+            where=where,
+            hint="known keys are 'ignore' and 'private'",
+        )
+    ignore = string_list(raw.get("ignore", []), where=where, key="tool.monolock.check.ignore")
+    for entry in ignore:
+        code = entry.split(":", 1)[0].upper()
+        if not (len(code) == 5 and code.startswith("ML") and code[2:].isdigit()):
+            raise ManifestError(
+                f"tool.monolock.check.ignore: '{entry}' is not a rule code",
+                where=where,
+                hint="write a code such as 'ML103', or 'ML103:NAME' to ignore it for one name",
+            )
+    private = string_list(raw.get("private", []), where=where, key="tool.monolock.check.private")
+    codes = tuple(code.upper() + rest for code, rest in (_split_code(e) for e in ignore))
+    return CheckSettings(codes, tuple(private))
+
+
+def _split_code(entry: str) -> tuple[str, str]:
+    code, sep, name = entry.partition(":")
+    return code, sep + name

@@ -1,0 +1,269 @@
+"""`monolock check`: boundaries and policy for every member, in one run.
+
+Order of work: the lock and the map of what each locked distribution provides (cached
+by the lock's digest), the import scan of every member's files (cached by content),
+the import rules, the policy rules, and `uv lock --check` (cached by its inputs). Then
+ignores from config and inline comments, and a deterministic order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from monolock.errors import MonolockError, UsageError
+from monolock.findings import Finding, Location, ignored
+from monolock.fsutil import atomic_write, cache_root
+from monolock.imports.cache import ScanCache
+from monolock.imports.mapping import ModuleMap, declared_dist_map, read_dist_map
+from monolock.imports.rules import check_imports
+from monolock.imports.sources import SourceFile, member_files
+from monolock.model import Lock, Workspace
+from monolock.policy import policy
+
+
+@dataclass(frozen=True)
+class Report:
+    findings: tuple[Finding, ...]
+    packages: tuple[str, ...]  # the members checked
+    files: int  # files scanned
+    parsed: int  # of which parsed in this run (the rest came from the cache)
+    guessed: tuple[str, ...]  # distributions whose import names are guesses
+    ignored: int  # findings switched off in [tool.monolock.check] (inline ones are not counted)
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+
+@dataclass(frozen=True)
+class Options:
+    package: str | None = None
+    cache: bool = True
+    lock_check: bool = True
+    jobs: int | None = None
+
+
+def _cache_dir(root: Path) -> Path:
+    return cache_root() / "check" / hashlib.sha256(str(root).encode()).hexdigest()[:16]
+
+
+class _LockFile:
+    """uv.lock's bytes and digest now, its parsed form only if something needs it: a
+    warm run with a clean tree never does."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.raw = path.read_bytes()
+        self.digest = hashlib.sha256(self.raw).hexdigest()
+        self._parsed: Lock | None = None
+
+    def parsed(self) -> Lock:
+        if self._parsed is None:
+            from monolock.lockfile import parse_lock
+
+            self._parsed = parse_lock(self.raw, self.path)
+        return self._parsed
+
+
+def _lock_file(workspace: Workspace) -> _LockFile | None:
+    if workspace.kind != "uv" or not workspace.lock_path.is_file():
+        return None
+    return _LockFile(workspace.lock_path)
+
+
+def _commands(workspace: Workspace) -> dict[str, tuple[str, ...]]:
+    """Words of each member's app commands: a dependency run by name there is used."""
+    out: dict[str, list[str]] = {}
+    for app in workspace.apps:
+        for text in (app.command, app.smoke):
+            if not text:
+                continue
+            try:
+                words = shlex.split(text)
+            except ValueError:
+                continue
+            out.setdefault(app.package, []).extend(w.split(".")[0] for w in words)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _lock_finding(
+    workspace: Workspace, lock: _LockFile | None, cache_dir: Path | None
+) -> tuple[list[Finding], str | None]:
+    """ML201 from `uv lock --check`, remembered for the exact same inputs."""
+    if workspace.kind != "uv":
+        return [], None
+    if lock is None:
+        return [
+            Finding(
+                "ML201",
+                None,
+                "uv.lock",
+                "the workspace has no uv.lock",
+                "run `monolock lock`",
+                Location("uv.lock"),
+            )
+        ], None
+    from monolock import uv
+
+    digest = hashlib.sha256(lock.raw)
+    binary = Path(uv.uv_binary())
+    digest.update(f"{binary}\0{binary.stat().st_mtime_ns if binary.exists() else 0}\0".encode())
+    for path in [workspace.root / "pyproject.toml"] + [
+        workspace.root / p.manifest for p in workspace.packages
+    ]:
+        digest.update(path.read_bytes() if path.is_file() else b"")
+        digest.update(b"\0")
+    slot = cache_dir / f"lock-{digest.hexdigest()[:32]}.json" if cache_dir else None
+    fresh: bool | None = None
+    if slot is not None and slot.is_file():
+        try:
+            fresh = bool(json.loads(slot.read_text())["fresh"])
+        except (ValueError, KeyError, OSError):
+            fresh = None
+    if fresh is None:
+        try:
+            fresh, _ = uv.lock_is_fresh(workspace.root)
+        except MonolockError as exc:
+            return [], f"could not check whether uv.lock is up to date: {exc}"
+        if slot is not None:
+            atomic_write(slot, json.dumps({"fresh": fresh}))
+    if fresh:
+        return [], None
+    return [
+        Finding(
+            "ML201",
+            None,
+            "uv.lock",
+            "uv.lock is out of date: a manifest changed since it was locked",
+            "run `monolock lock` and commit uv.lock",
+            Location("uv.lock"),
+        )
+    ], None
+
+
+_QUOTED = r"""["']{name}\s*(?:[\[<>=!~;@ ]|["'])"""
+
+
+def _with_lines(root: Path, findings: list[Finding]) -> list[Finding]:
+    """Manifest findings point at the line that declares their subject, where one does."""
+    texts: dict[str, list[str]] = {}
+    out: list[Finding] = []
+    for finding in findings:
+        where = finding.location
+        if where.line is not None or not where.path.endswith("pyproject.toml"):
+            out.append(finding)
+            continue
+        if where.path not in texts:
+            try:
+                texts[where.path] = (root / where.path).read_text(encoding="utf-8").splitlines()
+            except OSError:
+                texts[where.path] = []
+        name = re.escape(finding.subject).replace(r"\-", "[-_.]")
+        pattern = re.compile(_QUOTED.format(name=name) + rf"|^\s*{name}\s*=", re.I)
+        if finding.code == "ML202":
+            pattern = re.compile(r"^\s*(requires-python|python)\s*=")
+        line = next(
+            (i + 1 for i, text in enumerate(texts[where.path]) if pattern.search(text)), None
+        )
+        out.append(replace(finding, location=Location(where.path, line)))
+    return out
+
+
+def check(
+    workspace: Workspace,
+    options: Options = Options(),
+    progress: Callable[[str], None] | None = None,
+) -> Report:
+    selected = [p.name for p in workspace.packages]
+    if options.package is not None:
+        target = workspace.get(options.package)
+        if target is None:
+            raise UsageError(
+                f"unknown member '{options.package}'",
+                hint=f"members: {', '.join(selected) or 'none'} (see `monolock list`)",
+            )
+        selected = [target.name]
+    cache_dir = _cache_dir(workspace.root) if options.cache else None
+    listings = cache_root() / "check" / "wheels" if options.cache else None
+    lock = _lock_file(workspace)
+    dist_map = (
+        read_dist_map(workspace, lock.digest, lock.parsed, cache_dir, listings)
+        if lock is not None
+        else declared_dist_map(workspace)
+    )
+    members = {n: p.name for p in workspace.packages for n in p.import_names}
+    modules = ModuleMap(members, dist_map.provides, workspace.import_names)
+
+    files: dict[str, list[SourceFile]] = {
+        name: member_files(workspace.root, workspace.by_name[name]) for name in selected
+    }
+    every = [f for fs in files.values() for f in fs]
+    scan_cache = ScanCache(cache_dir / "scan.marshal" if cache_dir else None)
+    counts: list[int] = []
+    scans = scan_cache.scan(
+        workspace.root, every, options.jobs, lambda hit, miss: counts.extend((hit, miss))
+    )
+    keep = {f.path for f in every} if options.package is None else set(scan_cache.entries)
+    scan_cache.save(keep)
+    if progress is not None:
+        progress(f"scanned {len(every)} files in {len(selected)} members ({counts[1]} parsed)")
+
+    found = check_imports(
+        workspace,
+        files,
+        scans,
+        modules,
+        lock.parsed if lock is not None else None,
+        root_groups=workspace.root_groups,
+        commands=_commands(workspace),
+    )
+    found += policy(workspace)
+    warnings: list[str] = []
+    if options.lock_check:
+        lock_findings, warning = _lock_finding(workspace, lock, cache_dir)
+        found += lock_findings
+        if warning:
+            warnings.append(warning)
+    if options.package is not None:
+        one = selected[0]
+        manifest = workspace.by_name[one].manifest
+        found = [
+            f
+            for f in found
+            if f.package == one
+            or (f.package is None and manifest in {f.location.path, *(a.path for a in f.also)})
+            or f.code == "ML201"
+        ]
+    kept: list[Finding] = []
+    dropped = 0
+    for finding in found:
+        entries = workspace.check.ignore
+        if finding.package is not None:
+            entries += workspace.by_name[finding.package].check.ignore
+        if ignored(finding, entries):
+            dropped += 1
+        else:
+            kept.append(finding)
+    kept = _with_lines(workspace.root, kept)
+    if dist_map.guessed:
+        warnings.append(
+            f"import names of {len(dist_map.guessed)} distribution(s) are guessed from their "
+            f"names (no readable wheel): {', '.join(dist_map.guessed[:10])}"
+            + (" ..." if len(dist_map.guessed) > 10 else "")
+        )
+    return Report(
+        findings=tuple(sorted(kept, key=Finding.sort_key)),
+        packages=tuple(selected),
+        files=len(every),
+        parsed=counts[1] if counts else 0,
+        guessed=dist_map.guessed,
+        ignored=dropped,
+        warnings=tuple(warnings),
+    )

@@ -1,0 +1,100 @@
+"""`monolock check`: boundaries and policy of every member, in one run."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from monolock.cli.common import workspace
+
+
+@click.command("check")
+@click.option(
+    "-p",
+    "--package",
+    help="Check one member only (its findings, and the policy findings that name it).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="github: workflow commands that annotate the files of a pull request.",
+)
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Parse every file and read every wheel listing "
+    "again, and run `uv lock --check` even if nothing changed.",
+)
+@click.option("--no-lock-check", is_flag=True, help="Skip `uv lock --check` (ML201).")
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(1),
+    default=None,
+    help="Processes for parsing.  [default: one per core]",
+)
+@click.pass_context
+def check_cmd(
+    ctx: click.Context,
+    package: str | None,
+    fmt: str,
+    no_cache: bool,
+    no_lock_check: bool,
+    jobs: int | None,
+) -> int:
+    """Check that every member declares what it imports, and the workspace policy.
+
+    \b
+    Imports (shipped code, then tests and scripts as dev code):
+      ML101 undeclared-dependency   imports a distribution it does not declare
+      ML102 unknown-import          imports what nothing locked, no member, no stdlib provides
+      ML103 unused-dependency       declares a runtime dependency no shipped module imports
+      ML104 misplaced-dependency    shipped code needs what only a dev group (or extra) declares
+      ML105 undeclared-internal     imports a member it does not declare
+      ML106 private-import          imports a private module (_name) of another member
+      ML107 undeclared-dev-dependency  dev code imports what is declared nowhere
+      ML100 syntax-error            a scanned file is not valid Python
+    Policy:
+      ML201 stale-lock   ML202 python-range   ML203 dev-pins
+      ML204 workspace-source   ML205 runtime-cycle
+
+    Imports under `if TYPE_CHECKING:` or in `try/except ImportError` are never
+    missing. Switch a finding off on its line with `# monolock: ignore[ML101]`, or in
+    [tool.monolock.check] of a member or the root: `ignore = ["ML103:uvicorn"]`.
+    Map a distribution whose wheel cannot be read with [tool.monolock.import-names].
+
+    Exit code: 0 clean, 1 findings, 2 bad input.
+    """
+    from monolock.check import Options, check
+
+    ws = workspace(ctx)
+
+    def progress(message: str) -> None:
+        if fmt == "text" and sys.stderr.isatty():
+            click.echo(message, err=True)
+
+    report = check(
+        ws,
+        Options(package=package, cache=not no_cache, lock_check=not no_lock_check, jobs=jobs),
+        progress,
+    )
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    from monolock.report import check as render
+
+    if fmt == "json":
+        click.echo(render.as_json(report))
+    elif fmt == "github":
+        out = render.github(report)
+        if out:
+            click.echo(out)
+        click.echo(render.summary(report), err=True)
+    else:
+        from rich.console import Console
+
+        render.text(report, Console(highlight=False))
+    return 0 if report.ok else 1

@@ -1,0 +1,136 @@
+"""Scanning every file of a repository, parsing only what changed since the last run.
+
+Entries are keyed by path and validated by content: a file whose size and mtime are
+unchanged is taken as is (as git's index does); otherwise its bytes are hashed, and only
+a new hash is parsed again. Large cold runs are parsed by one process per core.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from monolock.fsutil import atomic_write
+from monolock.imports.scan import FileScan, Import, scan_source
+from monolock.imports.sources import SourceFile
+
+_FORMAT = 1
+_PARALLEL_FROM = 400  # below this, starting workers costs more than it saves
+_Entry = tuple[int, int, bytes, Any]  # size, mtime_ns, digest, packed scan
+
+
+def _digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+def _pack(scan: FileScan) -> Any:
+    imports = tuple(
+        (i.module, i.line, i.names, i.function, i.typing, i.optional, i.dynamic)
+        for i in scan.imports
+    )
+    return (imports, scan.ignores, scan.error)
+
+
+def _unpack(packed: Any) -> FileScan:
+    imports, ignores, error = packed
+    return FileScan(tuple(Import(*i) for i in imports), ignores, error)
+
+
+def _scan_one(args: tuple[str, str | None, bool]) -> tuple[int, int, bytes, Any] | None:
+    path, module, is_init = args
+    try:
+        with open(path, "rb") as handle:
+            stat = os.fstat(handle.fileno())
+            data = handle.read()
+    except OSError:
+        return None
+    return (
+        stat.st_size,
+        stat.st_mtime_ns,
+        _digest(data),
+        _pack(scan_source(data, module, is_init)),
+    )
+
+
+def _context() -> Any:
+    # fork starts workers in milliseconds and they inherit the loaded modules
+    import multiprocessing
+
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context(
+        "fork" if "fork" in methods and sys.platform == "linux" else None
+    )
+
+
+class ScanCache:
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.entries: dict[str, _Entry] = {}
+        self.changed = False
+        if path is not None and path.is_file():
+            try:
+                loaded = marshal.loads(path.read_bytes())
+                if loaded.get("format") == _FORMAT and loaded.get("python") == sys.version_info[:2]:
+                    self.entries = loaded["files"]
+            except (ValueError, EOFError, TypeError, KeyError, AttributeError):
+                self.entries = {}  # an unreadable cache is an empty one
+
+    def save(self, keep: set[str]) -> None:
+        if self.path is None:
+            return
+        if set(self.entries) - keep:
+            self.entries = {k: v for k, v in self.entries.items() if k in keep}
+            self.changed = True
+        if self.changed:
+            payload = {"format": _FORMAT, "python": sys.version_info[:2], "files": self.entries}
+            atomic_write(self.path, marshal.dumps(payload))
+
+    def scan(
+        self,
+        root: Path,
+        files: Sequence[SourceFile],
+        jobs: int | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> dict[str, FileScan]:
+        out: dict[str, FileScan] = {}
+        todo: list[SourceFile] = []
+        for f in files:
+            entry = self.entries.get(f.path)
+            if entry is not None:
+                try:
+                    stat = os.stat(root / f.path)
+                except OSError:
+                    continue
+                if entry[0] == stat.st_size and entry[1] == stat.st_mtime_ns:
+                    out[f.path] = _unpack(entry[3])
+                    continue
+                data = (root / f.path).read_bytes()
+                if _digest(data) == entry[2]:
+                    self.entries[f.path] = (stat.st_size, stat.st_mtime_ns, entry[2], entry[3])
+                    self.changed = True
+                    out[f.path] = _unpack(entry[3])
+                    continue
+            todo.append(f)
+        args = [(str(root / f.path), f.module, f.is_init) for f in todo]
+        workers = min(jobs or os.cpu_count() or 1, max(1, len(args) // 100))
+        if len(args) >= _PARALLEL_FROM and workers > 1:
+            from concurrent.futures import ProcessPoolExecutor
+
+            with ProcessPoolExecutor(workers, mp_context=_context()) as pool:
+                results = list(pool.map(_scan_one, args, chunksize=64))
+        else:
+            results = [_scan_one(a) for a in args]
+        for f, result in zip(todo, results, strict=True):
+            if result is None:
+                continue
+            self.entries[f.path] = result
+            self.changed = True
+            out[f.path] = _unpack(result[3])
+        if progress is not None:
+            progress(len(files) - len(todo), len(todo))
+        return out

@@ -1,0 +1,102 @@
+"""Which files of a member are scanned, and as what.
+
+Shipped code is what the build backend packs (the member's package directories); the
+rest of the member's Python files (tests, scripts, benchmarks) is dev code, and so are
+tests kept inside a package. Documentation and examples are not scanned: they
+illustrate other people's code more often than they run this package's.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from monolock.model import Package
+
+_NEVER = {
+    "__pycache__",
+    "node_modules",
+    "build",
+    "dist",
+    "site-packages",
+    "venv",
+    "env",
+    "__pypackages__",
+    "docs",
+    "doc",
+    "examples",
+    "example",
+}
+_TEST_DIRS = {"tests", "test", "testing"}
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: str  # POSIX, relative to the repository root
+    package: str  # the member it belongs to
+    module: str | None  # dotted name when it is part of a package
+    is_init: bool = False
+    dev: bool = False
+
+
+def _is_test(parts: tuple[str, ...]) -> bool:
+    name = parts[-1]
+    return (
+        any(p in _TEST_DIRS for p in parts[:-1])
+        or name == "conftest.py"
+        or name.startswith("test_")
+        or name.endswith("_test.py")
+    )
+
+
+def _walk(directory: Path, skip: frozenset[Path] = frozenset()) -> list[Path]:
+    """Python files below `directory`, without hidden or build directories, virtual
+    environments, projects of their own (other members) or the paths in `skip`."""
+    found: list[Path] = []
+    stack = [directory]
+    while stack:
+        current = stack.pop()
+        try:
+            entries = list(os.scandir(current))
+        except OSError:
+            continue
+        names = {e.name for e in entries}
+        if current != directory and (
+            "pyvenv.cfg" in names or "pyproject.toml" in names or "setup.py" in names
+        ):
+            continue
+        for entry in entries:
+            path = Path(entry.path)
+            if entry.name.startswith(".") or path in skip:
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name not in _NEVER:
+                    stack.append(path)
+            elif entry.name.endswith(".py"):
+                found.append(path)
+    return found
+
+
+def member_files(root: Path, package: Package) -> list[SourceFile]:
+    base = root / package.path
+    out: list[SourceFile] = []
+    for name, rel in package.shipped:
+        location = base / rel
+        prefix = name.split(".")
+        if location.is_file():
+            out.append(SourceFile(_rel(root, location), package.name, name))
+            continue
+        for path in _walk(location):
+            inner = path.relative_to(location).parts
+            is_init = inner[-1] == "__init__.py"
+            dotted = [*prefix, *inner[:-1]] + ([] if is_init else [inner[-1][:-3]])
+            dev = _is_test(inner)  # the package's own name may be `test`
+            out.append(SourceFile(_rel(root, path), package.name, ".".join(dotted), is_init, dev))
+    skip = frozenset(base / rel for _, rel in package.shipped)
+    out += [SourceFile(_rel(root, p), package.name, None, dev=True) for p in _walk(base, skip)]
+    return sorted(out, key=lambda f: f.path)
+
+
+def _rel(root: Path, path: Path) -> str:
+    return path.relative_to(root).as_posix()

@@ -1,0 +1,293 @@
+"""`monolock check` on sample workspaces resolved from the fake wheelhouse: every rule has a
+package that triggers it and one that must not."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import RepoFactory, Run, project
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+def _findings(cli: Callable[..., Run], root: Path, *args: str) -> tuple[int, list[dict[str, Any]]]:
+    result = cli("-C", root, "check", "--format", "json", *args)
+    assert result.code in (0, 1), result.err
+    data = json.loads(result.out)
+    return result.code, data["findings"]
+
+
+def _codes(findings: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return sorted((f["code"], f["subject"]) for f in findings)
+
+
+@pytest.fixture
+def locked(make_repo: RepoFactory, cli: Callable[..., Run]) -> Callable[..., Path]:
+    def make(members: dict[str, dict[str, Any]], files: dict[str, str], **kw: Any) -> Path:
+        root = make_repo(members, **kw)
+        _write(root, files)
+        result = cli("-C", root, "lock")
+        assert result.code == 0, result.err
+        return root
+
+    return make
+
+
+def test_declared_imports_check_clean(locked: Callable[..., Path], cli: Callable[..., Run]) -> None:
+    """Import names that differ from distribution names, a namespace package, typing-only
+    and optional imports, the standard library and a declared member: nothing to report."""
+    root = locked(
+        {
+            "libs/base": project("base", ["pyyaml", "pillow"]),
+            "apps/web": project(
+                "web",
+                ["base", "acme-tools", "alpha"],
+                sources={"base": {"workspace": True}},
+            ),
+        },
+        {
+            "libs/base/src/base/__init__.py": "import yaml\nfrom PIL import Image\n",
+            "apps/web/src/web/__init__.py": (
+                "from __future__ import annotations\n"
+                "import json\n"
+                "from typing import TYPE_CHECKING\n"
+                "from acme.tools import thing\n"
+                "from acme import tools\n"
+                "import alpha\n"
+                "from base import helper\n"
+                "from . import views\n"
+                "if TYPE_CHECKING:\n"
+                "    import delta\n"
+                "try:\n"
+                "    import ujson\n"
+                "except ImportError:\n"
+                "    ujson = None\n"
+            ),
+            "apps/web/src/web/views.py": "from .. import web\n",
+        },
+    )
+    code, findings = _findings(cli, root)
+    assert findings == [] and code == 0
+
+
+def test_undeclared_imports_name_file_line_and_how_present(
+    locked: Callable[..., Path], cli: Callable[..., Run]
+) -> None:
+    root = locked(
+        {"web": project("web", ["alpha"])},
+        {
+            "web/src/web/__init__.py": "import alpha\n",
+            "web/src/web/api.py": (
+                "import os\n\n\ndef f():\n    import beta\n    import nosuch.mod\n"
+            ),
+            "web/src/web/more.py": "import beta.sub\n",
+        },
+    )
+    code, findings = _findings(cli, root)
+    assert code == 1
+    assert _codes(findings) == [("ML101", "beta"), ("ML102", "nosuch")]
+    beta = next(f for f in findings if f["code"] == "ML101")
+    assert (beta["path"], beta["line"]) == ("web/src/web/api.py", 5)
+    assert "transitively (web -> alpha -> beta)" in beta["message"]
+    assert beta["also"] == [{"path": "web/src/web/more.py", "line": 1}]  # one finding per fix
+    absent = next(f for f in findings if f["code"] == "ML102")
+    assert (absent["path"], absent["line"]) == ("web/src/web/api.py", 6)
+
+
+def test_unused_dependency_points_at_its_manifest_line(
+    locked: Callable[..., Path], cli: Callable[..., Run]
+) -> None:
+    root = locked(
+        {"web": project("web", ["alpha", "gamma", "zeta"])},
+        {"web/src/web/__init__.py": "import alpha\n"},
+        apps={"web": {"command": "zeta serve web"}},  # run by name: used
+    )
+    _, findings = _findings(cli, root)
+    assert _codes(findings) == [("ML103", "gamma")]
+    text = (root / "web/pyproject.toml").read_text().splitlines()
+    assert '"gamma"' in text[findings[0]["line"] - 1]
+
+
+def test_dev_group_dependency_used_by_shipped_code_is_misplaced(
+    locked: Callable[..., Path], cli: Callable[..., Run]
+) -> None:
+    root = locked(
+        {"web": project("web", [], groups={"dev": ["devtool"]})},
+        {
+            "web/src/web/__init__.py": "import devtool\n",
+            "web/tests/test_web.py": "import devtool\nimport web\n",
+        },
+    )
+    _, findings = _findings(cli, root)
+    assert _codes(findings) == [("ML104", "devtool")]
+    assert findings[0]["path"] == "web/src/web/__init__.py"
+
+
+def test_internal_edges_must_be_declared_and_public(
+    locked: Callable[..., Path], cli: Callable[..., Run]
+) -> None:
+    core = project("core", [])
+    core["tool"] = {"monolock": {"check": {"private": ["core.internal"]}}}
+    root = locked(
+        {
+            "core": core,
+            "util": project("util", []),
+            "web": project("web", ["core"], sources={"core": {"workspace": True}}),
+        },
+        {
+            "core/src/core/__init__.py": "",
+            "core/src/core/_secret.py": "",
+            "core/src/core/internal.py": "",
+            "util/src/util/__init__.py": "",
+            "web/src/web/__init__.py": (
+                "import core\nfrom core import _secret\nimport core.internal\nimport util\n"
+            ),
+        },
+    )
+    _, findings = _findings(cli, root)
+    assert _codes(findings) == [
+        ("ML105", "util"),
+        ("ML106", "core._secret"),
+        ("ML106", "core.internal"),
+    ]
+    assert [f["line"] for f in findings] == [4, 2, 3]
+
+
+def test_dev_code_needs_a_declaration_somewhere(
+    locked: Callable[..., Path], cli: Callable[..., Run]
+) -> None:
+    root = locked(
+        {"web": project("web", [])},
+        {
+            "web/src/web/__init__.py": "",
+            "web/tests/helpers.py": "",
+            "web/tests/test_web.py": "import helpers\nimport devtool\nimport gamma\nimport web\n",
+        },
+        root={"dependency-groups": {"dev": ["devtool"]}},  # the root's dev tools count
+    )
+    _, findings = _findings(cli, root)
+    assert _codes(findings) == [("ML107", "gamma")]
+    assert (findings[0]["path"], findings[0]["line"]) == ("web/tests/test_web.py", 3)
+
+
+def test_ignores_inline_and_in_config(locked: Callable[..., Path], cli: Callable[..., Run]) -> None:
+    web = project("web", ["alpha", "gamma"])
+    web["tool"] = {"monolock": {"check": {"ignore": ["ML103:gamma"]}}}
+    source = "import alpha\nimport beta  # monolock: ignore[ML101]\nimport nosuch\n"
+    root = locked(
+        {"web": web},
+        {"web/src/web/__init__.py": source + "\n\ndef f():\n    import beta\n"},
+        root={"tool": {"monolock": {"check": {"ignore": ["ML102"]}}}},
+    )
+    result = cli("-C", root, "check", "--format", "json")
+    data = json.loads(result.out)
+    assert result.code == 1
+    # line 2 is switched off inline; the same import on line 7 is not
+    assert [(f["code"], f["line"]) for f in data["findings"]] == [("ML101", 7)]
+    assert data["ignored"] == 2  # ML103:gamma in the member, ML102 in the root
+
+
+def test_policy_rules(locked: Callable[..., Path], cli: Callable[..., Run]) -> None:
+    low = project("low", [], groups={"dev": ["devtool>=2"]})
+    low["project"]["requires-python"] = ">=3.10"
+    root = locked(
+        {
+            "core": project(
+                "core",
+                ["low"],
+                groups={"dev": ["devtool>=1"]},
+                sources={"low": {"workspace": True}},
+            ),
+            "low": low,
+            "web": project("web", ["core"], sources={"core": {"workspace": True}}),
+        },
+        {
+            "core/src/core/__init__.py": "import low\n",
+            "low/src/low/__init__.py": "",
+            "web/src/web/__init__.py": "import core\n",
+        },
+    )
+    # after locking, low (>=3.10) starts to depend on core (>=3.11), with no workspace source
+    text = (root / "low/pyproject.toml").read_text()
+    (root / "low/pyproject.toml").write_text(
+        text.replace("dependencies = []", 'dependencies = ["core"]')
+    )
+    (root / "low/src/low/__init__.py").write_text("import core\n")
+    _, findings = _findings(cli, root)
+    codes = _codes(findings)
+    assert ("ML202", "core") in codes  # low allows 3.10, core does not
+    assert ("ML203", "devtool") in codes
+    assert ("ML204", "core") in codes  # low -> core without { workspace = true }
+    assert ("ML205", "core -> low -> core") in codes
+    python = next(f for f in findings if f["code"] == "ML202")
+    assert python["package"] == "low" and "'>=3.11'" in python["hint"]
+
+
+def test_stale_lock_is_reported_until_relocked(
+    locked: Callable[..., Path], cli: Callable[..., Run]
+) -> None:
+    root = locked({"web": project("web", ["alpha"])}, {"web/src/web/__init__.py": "import alpha\n"})
+    assert _findings(cli, root) == (0, [])
+    manifest = root / "web/pyproject.toml"
+    manifest.write_text(manifest.read_text().replace('"alpha"', '"alpha", "gamma"'))
+    (root / "web/src/web/__init__.py").write_text("import alpha\nimport gamma\n")
+    _, findings = _findings(cli, root)
+    assert _codes(findings) == [("ML201", "uv.lock")]
+    assert cli("-C", root, "lock").code == 0
+    assert _findings(cli, root) == (0, [])
+
+
+def test_output_formats_and_exit_codes(
+    locked: Callable[..., Path], cli: Callable[..., Run]
+) -> None:
+    root = locked({"web": project("web", [])}, {"web/src/web/__init__.py": "import beta\n"})
+    github = cli("-C", root, "check", "--format", "github")
+    assert github.code == 1
+    assert github.out.startswith(
+        "::error file=web/src/web/__init__.py,line=1,title=ML102 unknown-import::"
+    )
+    text = cli("-C", root, "check")
+    assert "web/src/web/__init__.py:1" in text.out and "ML102" in text.out
+    assert cli("-C", root, "check", "--package", "nope").code == 2
+    assert cli("-C", root, "check", "--package", "web").code == 1
+
+
+def test_second_run_parses_only_what_changed(
+    locked: Callable[..., Path], cli: Callable[..., Run]
+) -> None:
+    root = locked(
+        {"web": project("web", ["alpha"])},
+        {
+            "web/src/web/__init__.py": "import alpha\n",
+            "web/src/web/a.py": "",
+            "web/src/web/b.py": "",
+        },
+    )
+
+    def parsed() -> tuple[int, int]:
+        data = json.loads(cli("-C", root, "check", "--format", "json").out)
+        return data["parsed"], len(data["findings"])
+
+    assert parsed() == (3, 0)
+    assert parsed() == (0, 0)
+    (root / "web/src/web/b.py").write_text("import beta\n")
+    assert parsed() == (1, 1)
+
+
+def test_bad_config_is_a_usage_error(locked: Callable[..., Path], cli: Callable[..., Run]) -> None:
+    root = locked({"web": project("web", [])}, {"web/src/web/__init__.py": ""})
+    with (root / "web/pyproject.toml").open("a") as manifest:
+        manifest.write('\n[tool.monolock.check]\nignore = ["unused"]\n')
+    result = cli("-C", root, "check")
+    assert result.code == 2
+    assert "web/pyproject.toml" in result.err and "tool.monolock.check.ignore" in result.err

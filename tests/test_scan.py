@@ -1,0 +1,117 @@
+"""The import scanner: how each import is classified, and that parsing only a prefix of
+a file finds exactly what parsing all of it finds."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from monolock.imports import scan
+from monolock.imports.mapping import ModuleMap, provided
+from monolock.imports.scan import Import, scan_source
+
+SOURCE = b'''"""Docs that mention import os in prose."""
+from __future__ import annotations
+import json, os.path as p
+from typing import TYPE_CHECKING
+from . import sibling
+from ..top import thing
+if TYPE_CHECKING:
+    from yaml import Loader
+try:
+    import ujson
+except (ImportError, AttributeError):
+    ujson = None
+
+
+class K:
+    import csv
+
+
+def f():
+    import importlib
+    importlib.import_module("plugins.x")
+    return __import__("dyn")
+
+x = """
+import not_code
+"""
+'''
+
+
+def test_imports_are_classified_and_relative_ones_resolved() -> None:
+    found = scan_source(SOURCE, "pkg.sub.mod").imports
+    by_module = {i.module: i for i in found}
+    assert set(by_module) == {
+        "__future__",
+        "json",
+        "os.path",
+        "typing",
+        "pkg.sub",
+        "pkg.top",
+        "yaml",
+        "ujson",
+        "csv",
+        "importlib",
+        "plugins.x",
+        "dyn",
+    }
+    assert by_module["pkg.sub"].names == ("sibling",)
+    assert by_module["yaml"].typing and not by_module["yaml"].optional
+    assert by_module["ujson"].optional and not by_module["ujson"].function
+    assert not by_module["csv"].function  # a class body runs at import time
+    assert by_module["importlib"].function
+    assert by_module["plugins.x"] == Import("plugins.x", 21, (), True, False, False, True)
+    assert by_module["dyn"].dynamic
+
+
+def test_relative_imports_outside_a_package_are_local() -> None:
+    assert [i.module for i in scan_source(b"from . import helpers\nimport os\n").imports] == ["os"]
+
+
+def test_inline_ignores_and_syntax_errors() -> None:
+    result = scan_source(
+        b"import a  # monolock: ignore\nimport b  # monolock: ignore[ML101, ml105]\n"
+    )
+    assert result.ignores == ((1, ()), (2, ("ML101", "ML105")))
+    broken = scan_source(b"import a\n\ndef f(:\n    import b\n")
+    assert broken.error is not None and broken.error.startswith("line 3")
+
+
+def test_prefix_parse_equals_full_parse_on_real_files() -> None:
+    root = Path(__file__).resolve().parent.parent
+    files = sorted((root / "src").rglob("*.py")) + sorted((root / "tests").rglob("*.py"))
+    assert len(files) > 40
+    for path in files:
+        source = path.read_bytes()
+        collector = scan._Collector("m.n", False, bool(scan._DYNAMIC.search(source)))
+        collector.body(ast.parse(source).body, scan._Context())
+        full = tuple(sorted(set(collector.found), key=lambda i: (i.line, i.module, i.names)))
+        assert scan_source(source, "m.n").imports == full, path
+
+
+def test_wheel_listing_maps_below_namespaces() -> None:
+    names = provided(
+        [
+            "opentelemetry/sdk/__init__.py",
+            "opentelemetry/sdk/trace/__init__.py",
+            "yaml/__init__.py",
+            "yaml/_yaml.cpython-311-x86_64-linux-gnu.so",
+            "_cffi_backend.cpython-311-x86_64-linux-gnu.so",
+            "six.py",
+            "pkg-1.0.dist-info/RECORD",
+            "pkg-1.0.data/purelib/extra/__init__.py",
+            "pkg-stubs/__init__.pyi",
+        ]
+    )
+    assert names == ["_cffi_backend", "extra", "opentelemetry.sdk", "six", "yaml"]
+    modules = ModuleMap(
+        {"opentelemetry.api": "otel-api"},
+        {"opentelemetry-sdk": ("opentelemetry.sdk",), "pyyaml": ("yaml",)},
+    )
+    assert modules.owner("opentelemetry.sdk.trace").names == ("opentelemetry-sdk",)
+    assert modules.owner("opentelemetry.api.x").names == ("otel-api",)
+    assert modules.owner("yaml.constructor").names == ("pyyaml",)
+    assert modules.owner("json").kind == "stdlib"
+    unknown = modules.owner("opentelemetry.exporter.zipkin")
+    assert (unknown.kind, unknown.key) == ("unknown", "opentelemetry.exporter")
