@@ -10,21 +10,27 @@ from __future__ import annotations
 
 import hashlib
 import json
+import marshal
 import re
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
+from monolock import __version__
 from monolock.errors import MonolockError, UsageError
 from monolock.findings import Finding, Location, ignored
 from monolock.fsutil import atomic_write, cache_root
 from monolock.imports.cache import ScanCache
 from monolock.imports.mapping import ModuleMap, declared_dist_map, read_dist_map
 from monolock.imports.rules import check_imports
+from monolock.imports.scan import FileScan
 from monolock.imports.sources import SourceFile, member_files
 from monolock.model import Lock, Workspace
 from monolock.policy import policy
+
+_FORMAT = 1
 
 
 @dataclass(frozen=True)
@@ -93,8 +99,23 @@ def _commands(workspace: Workspace) -> dict[str, tuple[str, ...]]:
     return {k: tuple(v) for k, v in out.items()}
 
 
+def _inputs(workspace: Workspace, lock: _LockFile | None) -> str:
+    """Everything but the code a check depends on: uv.lock, every manifest, the uv binary."""
+    from monolock import uv
+
+    digest = hashlib.sha256(lock.raw if lock is not None else b"no lock")
+    binary = Path(uv.uv_binary())
+    digest.update(f"{binary}\0{binary.stat().st_mtime_ns if binary.exists() else 0}\0".encode())
+    for path in [workspace.root / "pyproject.toml"] + [
+        workspace.root / p.manifest for p in workspace.packages
+    ]:
+        digest.update(path.read_bytes() if path.is_file() else b"")
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
 def _lock_finding(
-    workspace: Workspace, lock: _LockFile | None, cache_dir: Path | None
+    workspace: Workspace, lock: _LockFile | None, inputs: str, cache_dir: Path | None
 ) -> tuple[list[Finding], str | None]:
     """ML201 from `uv lock --check`, remembered for the exact same inputs."""
     if workspace.kind != "uv":
@@ -112,15 +133,7 @@ def _lock_finding(
         ], None
     from monolock import uv
 
-    digest = hashlib.sha256(lock.raw)
-    binary = Path(uv.uv_binary())
-    digest.update(f"{binary}\0{binary.stat().st_mtime_ns if binary.exists() else 0}\0".encode())
-    for path in [workspace.root / "pyproject.toml"] + [
-        workspace.root / p.manifest for p in workspace.packages
-    ]:
-        digest.update(path.read_bytes() if path.is_file() else b"")
-        digest.update(b"\0")
-    slot = cache_dir / f"lock-{digest.hexdigest()[:32]}.json" if cache_dir else None
+    slot = cache_dir / f"lock-{inputs[:32]}.json" if cache_dir else None
     fresh: bool | None = None
     if slot is not None and slot.is_file():
         try:
@@ -191,16 +204,7 @@ def check(
             )
         selected = [target.name]
     cache_dir = _cache_dir(workspace.root) if options.cache else None
-    listings = cache_root() / "check" / "wheels" if options.cache else None
     lock = _lock_file(workspace)
-    dist_map = (
-        read_dist_map(workspace, lock.digest, lock.parsed, cache_dir, listings)
-        if lock is not None
-        else declared_dist_map(workspace)
-    )
-    members = {n: p.name for p in workspace.packages for n in p.import_names}
-    modules = ModuleMap(members, dist_map.provides, workspace.import_names)
-
     files: dict[str, list[SourceFile]] = {
         name: member_files(workspace.root, workspace.by_name[name]) for name in selected
     }
@@ -212,9 +216,93 @@ def check(
     )
     keep = {f.path for f in every} if options.package is None else set(scan_cache.entries)
     scan_cache.save(keep)
+    parsed = counts[1] if counts else 0
     if progress is not None:
-        progress(f"scanned {len(every)} files in {len(selected)} members ({counts[1]} parsed)")
+        progress(f"scanned {len(every)} files in {len(selected)} members ({parsed} parsed)")
 
+    # same code, same manifests, same lock, same options: the same answer as last time
+    inputs = _inputs(workspace, lock)
+    key = hashlib.sha256(
+        repr((_FORMAT, __version__, options.package, options.lock_check, inputs)).encode()
+        + scan_cache.fingerprint([f.path for f in every])
+    ).hexdigest()
+    slot = cache_dir / "report.marshal" if cache_dir is not None else None
+    previous = _load_report(slot, key)
+    if previous is not None:
+        return replace(previous, files=len(every), parsed=parsed)
+    report = _check(workspace, options, selected, files, scans, lock, inputs, cache_dir)
+    report = replace(report, files=len(every), parsed=parsed)
+    if slot is not None and not report.guessed and not report.warnings:
+        atomic_write(slot, marshal.dumps({"key": key, "report": _pack(report)}))
+    return report
+
+
+def _pack(report: Report) -> Any:
+    findings = tuple(
+        (
+            f.code,
+            f.package,
+            f.subject,
+            f.message,
+            f.hint,
+            f.location.path,
+            f.location.line,
+            tuple((a.path, a.line) for a in f.also),
+        )
+        for f in report.findings
+    )
+    return (findings, report.packages, report.ignored)
+
+
+def _load_report(slot: Path | None, key: str) -> Report | None:
+    if slot is None or not slot.is_file():
+        return None
+    try:
+        data = marshal.loads(slot.read_bytes())
+        if data.get("key") != key:
+            return None
+        findings, packages, dropped = data["report"]
+        return Report(
+            findings=tuple(
+                Finding(
+                    code,
+                    package,
+                    subject,
+                    message,
+                    hint,
+                    Location(path, line),
+                    tuple(Location(p, n) for p, n in also),
+                )
+                for code, package, subject, message, hint, path, line, also in findings
+            ),
+            packages=tuple(packages),
+            files=0,
+            parsed=0,
+            guessed=(),
+            ignored=dropped,
+        )
+    except (ValueError, EOFError, TypeError, KeyError, AttributeError):
+        return None
+
+
+def _check(
+    workspace: Workspace,
+    options: Options,
+    selected: list[str],
+    files: dict[str, list[SourceFile]],
+    scans: Mapping[str, FileScan],
+    lock: _LockFile | None,
+    inputs: str,
+    cache_dir: Path | None,
+) -> Report:
+    listings = cache_root() / "check" / "wheels" if options.cache else None
+    dist_map = (
+        read_dist_map(workspace, lock.digest, lock.parsed, cache_dir, listings)
+        if lock is not None
+        else declared_dist_map(workspace)
+    )
+    members = {n: p.name for p in workspace.packages for n in p.import_names}
+    modules = ModuleMap(members, dist_map.provides, workspace.import_names)
     found = check_imports(
         workspace,
         files,
@@ -227,7 +315,7 @@ def check(
     found += policy(workspace)
     warnings: list[str] = []
     if options.lock_check:
-        lock_findings, warning = _lock_finding(workspace, lock, cache_dir)
+        lock_findings, warning = _lock_finding(workspace, lock, inputs, cache_dir)
         found += lock_findings
         if warning:
             warnings.append(warning)
@@ -261,8 +349,8 @@ def check(
     return Report(
         findings=tuple(sorted(kept, key=Finding.sort_key)),
         packages=tuple(selected),
-        files=len(every),
-        parsed=counts[1] if counts else 0,
+        files=0,
+        parsed=0,
         guessed=dist_map.guessed,
         ignored=dropped,
         warnings=tuple(warnings),

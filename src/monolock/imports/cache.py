@@ -11,7 +11,7 @@ import hashlib
 import marshal
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +67,26 @@ def _context() -> Any:
     )
 
 
+class Scans(Mapping[str, FileScan]):
+    """Scans by path, unpacked from the cache's compact form only when read."""
+
+    def __init__(self, packed: dict[str, Any]) -> None:
+        self._packed = packed
+        self._memo: dict[str, FileScan] = {}
+
+    def __getitem__(self, path: str) -> FileScan:
+        found = self._memo.get(path)
+        if found is None:
+            found = self._memo[path] = _unpack(self._packed[path])
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._packed)
+
+    def __len__(self) -> int:
+        return len(self._packed)
+
+
 class ScanCache:
     def __init__(self, path: Path | None) -> None:
         self.path = path
@@ -96,24 +116,25 @@ class ScanCache:
         files: Sequence[SourceFile],
         jobs: int | None = None,
         progress: Callable[[int, int], None] | None = None,
-    ) -> dict[str, FileScan]:
-        out: dict[str, FileScan] = {}
+    ) -> Scans:
+        out: dict[str, Any] = {}
         todo: list[SourceFile] = []
+        base = str(root)
         for f in files:
             entry = self.entries.get(f.path)
             if entry is not None:
                 try:
-                    stat = os.stat(root / f.path)
+                    stat = os.stat(f"{base}/{f.path}")
                 except OSError:
                     continue
                 if entry[0] == stat.st_size and entry[1] == stat.st_mtime_ns:
-                    out[f.path] = _unpack(entry[3])
+                    out[f.path] = entry[3]
                     continue
                 data = (root / f.path).read_bytes()
                 if _digest(data) == entry[2]:
                     self.entries[f.path] = (stat.st_size, stat.st_mtime_ns, entry[2], entry[3])
                     self.changed = True
-                    out[f.path] = _unpack(entry[3])
+                    out[f.path] = entry[3]
                     continue
             todo.append(f)
         args = [(str(root / f.path), f.module, f.is_init) for f in todo]
@@ -130,7 +151,15 @@ class ScanCache:
                 continue
             self.entries[f.path] = result
             self.changed = True
-            out[f.path] = _unpack(result[3])
+            out[f.path] = result[3]
         if progress is not None:
             progress(len(files) - len(todo), len(todo))
-        return out
+        return Scans(out)
+
+    def fingerprint(self, paths: Sequence[str]) -> bytes:
+        """The content of these files, in one digest (from the hashes already known)."""
+        digest = hashlib.blake2b(digest_size=16)
+        for path in sorted(paths):
+            entry = self.entries.get(path)
+            digest.update(path.encode() + b"\0" + (entry[2] if entry else b"-") + b"\0")
+        return digest.digest()

@@ -50,53 +50,53 @@ def _is_test(parts: tuple[str, ...]) -> bool:
     )
 
 
-def _walk(directory: Path, skip: frozenset[Path] = frozenset()) -> list[Path]:
-    """Python files below `directory`, without hidden or build directories, virtual
-    environments, projects of their own (other members) or the paths in `skip`."""
-    found: list[Path] = []
-    stack = [directory]
+def _walk(directory: str, skip: frozenset[str] = frozenset()) -> list[tuple[str, ...]]:
+    """Python files below `directory` as path parts relative to it, without hidden or
+    build directories, virtual environments, projects of their own (other members) or
+    the paths in `skip`. Strings, not Paths: this runs for every file of the repository."""
+    found: list[tuple[str, ...]] = []
+    stack: list[tuple[str, tuple[str, ...]]] = [(directory, ())]
     while stack:
-        current = stack.pop()
+        current, parts = stack.pop()
         try:
             entries = list(os.scandir(current))
         except OSError:
             continue
-        names = {e.name for e in entries}
-        if current != directory and (
-            "pyvenv.cfg" in names or "pyproject.toml" in names or "setup.py" in names
+        if parts and any(
+            e.name in ("pyvenv.cfg", "pyproject.toml", "setup.py") for e in entries
         ):
             continue
         for entry in entries:
-            path = Path(entry.path)
-            if entry.name.startswith(".") or path in skip:
+            name = entry.name
+            if name.startswith(".") or entry.path in skip:
                 continue
             if entry.is_dir(follow_symlinks=False):
-                if entry.name not in _NEVER:
-                    stack.append(path)
-            elif entry.name.endswith(".py"):
-                found.append(path)
+                if name not in _NEVER:
+                    stack.append((entry.path, (*parts, name)))
+            elif name.endswith(".py"):
+                found.append((*parts, name))
     return found
 
 
 def member_files(root: Path, package: Package) -> list[SourceFile]:
     base = root / package.path
+    at = "" if package.path == "." else package.path + "/"
     out: list[SourceFile] = []
     for name, rel in package.shipped:
         location = base / rel
         prefix = name.split(".")
         if location.is_file():
-            out.append(SourceFile(_rel(root, location), package.name, name))
+            out.append(SourceFile(at + rel, package.name, name))
             continue
-        for path in _walk(location):
-            inner = path.relative_to(location).parts
+        for inner in _walk(str(location)):
             is_init = inner[-1] == "__init__.py"
             dotted = [*prefix, *inner[:-1]] + ([] if is_init else [inner[-1][:-3]])
             dev = _is_test(inner)  # the package's own name may be `test`
-            out.append(SourceFile(_rel(root, path), package.name, ".".join(dotted), is_init, dev))
-    skip = frozenset(base / rel for _, rel in package.shipped)
-    out += [SourceFile(_rel(root, p), package.name, None, dev=True) for p in _walk(base, skip)]
+            path = f"{at}{rel}/{'/'.join(inner)}"
+            out.append(SourceFile(path, package.name, ".".join(dotted), is_init, dev))
+    skip = frozenset(str(base / rel) for _, rel in package.shipped)
+    out += [
+        SourceFile(at + "/".join(inner), package.name, None, dev=True)
+        for inner in _walk(str(base), skip)
+    ]
     return sorted(out, key=lambda f: f.path)
-
-
-def _rel(root: Path, path: Path) -> str:
-    return path.relative_to(root).as_posix()
