@@ -66,6 +66,10 @@ def _declared(
     return runtime, labels
 
 
+def _runtime_table(package: Package) -> str:
+    return "[project].dependencies" if package.dialect == "pep621" else "[tool.poetry.dependencies]"
+
+
 def _suppressed(scan: FileScan, imp: Import, code: str) -> bool:
     return any(line == imp.line and (not codes or code in codes) for line, codes in scan.ignores)
 
@@ -247,8 +251,12 @@ def _shipped(
                 target,
                 where,
                 f"imports member '{target}', which {package.name} does not declare",
-                f"add '{target}' to [project].dependencies of {package.manifest}, with "
-                f"`{target} = {{ workspace = true }}` under [tool.uv.sources]",
+                f"add '{target}' to {_runtime_table(package)} of {package.manifest}"
+                + (
+                    f", with `{target} = {{ workspace = true }}` under [tool.uv.sources]"
+                    if workspace.kind == "uv"
+                    else ""
+                ),
             )
         return
     if owner.kind == "unknown":
@@ -285,7 +293,7 @@ def _shipped(
                 where,
                 f"imports '{owner.key}' from '{dist}', declared only as {', '.join(kinds)}"
                 + ("" if groups_only else ", but the package needs it as soon as it is imported"),
-                f"move '{dist}' to [project].dependencies of {package.manifest}",
+                f"move '{dist}' to {_runtime_table(package)} of {package.manifest}",
             )
         return
     if _suppressed(scan, imp, "ML101"):
@@ -301,7 +309,7 @@ def _shipped(
         dist,
         where,
         f"imports '{owner.key}' from '{dist}', which {package.name} does not declare: {how}",
-        f"add '{dist}' to [project].dependencies of {package.manifest}",
+        f"add '{dist}' to {_runtime_table(package)} of {package.manifest}",
     )
 
 
@@ -364,7 +372,7 @@ def _unused(
                 package.name,
                 name,
                 f"declares {what} '{name}', which no shipped module imports",
-                f"remove '{name}' from [project].dependencies of {package.manifest}, or "
+                f"remove '{name}' from {_runtime_table(package)} of {package.manifest}, or "
                 f'ignore it with `ignore = ["ML103:{name}"]` under [tool.monolock.check] '
                 "if it is loaded another way",
                 Location(package.manifest),
