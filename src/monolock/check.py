@@ -214,7 +214,7 @@ def check(
     scans = scan_cache.scan(
         workspace.root, every, options.jobs, lambda hit, miss: counts.extend((hit, miss))
     )
-    keep = {f.path for f in every} if options.package is None else set(scan_cache.entries)
+    keep = scan_cache.keys(every) if options.package is None else set(scan_cache.entries)
     scan_cache.save(keep)
     parsed = counts[1] if counts else 0
     if progress is not None:
@@ -224,7 +224,7 @@ def check(
     inputs = _inputs(workspace, lock)
     key = hashlib.sha256(
         repr((_FORMAT, __version__, options.package, options.lock_check, inputs)).encode()
-        + scan_cache.fingerprint([f.path for f in every])
+        + scan_cache.fingerprint(every)
     ).hexdigest()
     slot = cache_dir / "report.marshal" if cache_dir is not None else None
     previous = _load_report(slot, key)

@@ -24,6 +24,11 @@ _PARALLEL_FROM = 400  # below this, starting workers costs more than it saves
 _Entry = tuple[int, int, bytes, Any]  # size, mtime_ns, digest, packed scan
 
 
+def _key(f: SourceFile) -> str:
+    # the module name is part of the answer: it resolves the file's relative imports
+    return f"{f.path}\0{f.module or ''}"
+
+
 def _digest(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=16).digest()
 
@@ -121,7 +126,7 @@ class ScanCache:
         todo: list[SourceFile] = []
         base = str(root)
         for f in files:
-            entry = self.entries.get(f.path)
+            entry = self.entries.get(_key(f))
             if entry is not None:
                 try:
                     stat = os.stat(f"{base}/{f.path}")
@@ -132,7 +137,7 @@ class ScanCache:
                     continue
                 data = (root / f.path).read_bytes()
                 if _digest(data) == entry[2]:
-                    self.entries[f.path] = (stat.st_size, stat.st_mtime_ns, entry[2], entry[3])
+                    self.entries[_key(f)] = (stat.st_size, stat.st_mtime_ns, entry[2], entry[3])
                     self.changed = True
                     out[f.path] = entry[3]
                     continue
@@ -149,17 +154,20 @@ class ScanCache:
         for f, result in zip(todo, results, strict=True):
             if result is None:
                 continue
-            self.entries[f.path] = result
+            self.entries[_key(f)] = result
             self.changed = True
             out[f.path] = result[3]
         if progress is not None:
             progress(len(files) - len(todo), len(todo))
         return Scans(out)
 
-    def fingerprint(self, paths: Sequence[str]) -> bytes:
+    def fingerprint(self, files: Sequence[SourceFile]) -> bytes:
         """The content of these files, in one digest (from the hashes already known)."""
         digest = hashlib.blake2b(digest_size=16)
-        for path in sorted(paths):
-            entry = self.entries.get(path)
-            digest.update(path.encode() + b"\0" + (entry[2] if entry else b"-") + b"\0")
+        for key in sorted(_key(f) for f in files):
+            entry = self.entries.get(key)
+            digest.update(key.encode() + b"\0" + (entry[2] if entry else b"-") + b"\0")
         return digest.digest()
+
+    def keys(self, files: Sequence[SourceFile]) -> set[str]:
+        return {_key(f) for f in files}
