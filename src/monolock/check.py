@@ -13,7 +13,7 @@ import json
 import marshal
 import re
 import shlex
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -22,10 +22,9 @@ from monolock import __version__
 from monolock.errors import MonolockError, UsageError
 from monolock.findings import Finding, Location, ignored
 from monolock.fsutil import atomic_write, cache_root
-from monolock.imports.cache import ScanCache
+from monolock.imports.cache import ScanCache, Scans
 from monolock.imports.mapping import ModuleMap, declared_dist_map, read_dist_map
 from monolock.imports.rules import check_imports
-from monolock.imports.scan import FileScan
 from monolock.imports.sources import SourceFile, member_files
 from monolock.model import Lock, Workspace
 from monolock.policy import policy
@@ -210,13 +209,10 @@ def check(
     }
     every = [f for fs in files.values() for f in fs]
     scan_cache = ScanCache(cache_dir / "scan.marshal" if cache_dir else None)
-    counts: list[int] = []
-    scans = scan_cache.scan(
-        workspace.root, every, options.jobs, lambda hit, miss: counts.extend((hit, miss))
-    )
+    scans = scan_cache.scan(workspace.root, every, options.jobs)
     keep = scan_cache.keys(every) if options.package is None else set(scan_cache.entries)
     scan_cache.save(keep)
-    parsed = counts[1] if counts else 0
+    parsed = scans.parsed
     if progress is not None:
         progress(f"scanned {len(every)} files in {len(selected)} members ({parsed} parsed)")
 
@@ -231,7 +227,6 @@ def check(
     if previous is not None:
         return replace(previous, files=len(every), parsed=parsed)
     report = _check(workspace, options, selected, files, scans, lock, inputs, cache_dir)
-    report = replace(report, files=len(every), parsed=parsed)
     if slot is not None and not report.guessed and not report.warnings:
         atomic_write(slot, marshal.dumps({"key": key, "report": _pack(report)}))
     return report
@@ -290,7 +285,7 @@ def _check(
     options: Options,
     selected: list[str],
     files: dict[str, list[SourceFile]],
-    scans: Mapping[str, FileScan],
+    scans: Scans,
     lock: _LockFile | None,
     inputs: str,
     cache_dir: Path | None,
@@ -349,8 +344,8 @@ def _check(
     return Report(
         findings=tuple(sorted(kept, key=Finding.sort_key)),
         packages=tuple(selected),
-        files=0,
-        parsed=0,
+        files=sum(len(fs) for fs in files.values()),
+        parsed=scans.parsed,
         guessed=dist_map.guessed,
         ignored=dropped,
         warnings=tuple(warnings),

@@ -11,7 +11,7 @@ import hashlib
 import marshal
 import os
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -73,10 +73,12 @@ def _context() -> Any:
 
 
 class Scans(Mapping[str, FileScan]):
-    """Scans by path, unpacked from the cache's compact form only when read."""
+    """Scans by path, unpacked from the cache's compact form only when read; `parsed`
+    counts the files this run had to parse."""
 
-    def __init__(self, packed: dict[str, Any]) -> None:
+    def __init__(self, packed: dict[str, Any], parsed: int) -> None:
         self._packed = packed
+        self.parsed = parsed
         self._memo: dict[str, FileScan] = {}
 
     def __getitem__(self, path: str) -> FileScan:
@@ -120,7 +122,6 @@ class ScanCache:
         root: Path,
         files: Sequence[SourceFile],
         jobs: int | None = None,
-        progress: Callable[[int, int], None] | None = None,
     ) -> Scans:
         out: dict[str, Any] = {}
         todo: list[SourceFile] = []
@@ -157,9 +158,7 @@ class ScanCache:
             self.entries[_key(f)] = result
             self.changed = True
             out[f.path] = result[3]
-        if progress is not None:
-            progress(len(files) - len(todo), len(todo))
-        return Scans(out)
+        return Scans(out, len(todo))
 
     def fingerprint(self, files: Sequence[SourceFile]) -> bytes:
         """The content of these files, in one digest (from the hashes already known)."""

@@ -194,8 +194,8 @@ def read_dist_map(
         try:
             raw = json.loads(aggregate.read_text())
             if raw.get("format") == _FORMAT:
-                cached = {k: tuple(v) for k, v in raw["provides"].items()}
-                return DistMap(cached, tuple(raw.get("guessed", ())))
+                # only complete maps are stored: nothing in them is guessed
+                return DistMap({k: tuple(v) for k, v in raw["provides"].items()})
         except (ValueError, KeyError, AttributeError, OSError):
             pass
     lock = load()
@@ -236,39 +236,40 @@ def read_dist_map(
                 slot = _slot(listings, pending[name])
                 if slot is not None:
                     atomic_write(slot, json.dumps(names))
-    guessed: list[str] = []
     missing = [n for n in packages if n not in provides]
-    if missing:
-        complete = False
-        installed = installed_names(workspace.root)
-        for name in missing:
-            if name in installed:
-                provides[name] = tuple(installed[name])
-            else:
-                provides[name] = guess_names(name)
-                guessed.append(name)
-    result = DistMap(provides, tuple(sorted(guessed)))
+    fallback = _without_wheels(workspace, missing)
+    provides.update(fallback.provides)
+    complete = complete and not missing
+    result = DistMap(provides, fallback.guessed)
     if aggregate is not None and complete:
         payload = {"format": _FORMAT, "provides": {k: list(v) for k, v in provides.items()}}
         atomic_write(aggregate, json.dumps(payload, sort_keys=True))
     return result
 
 
-def declared_dist_map(workspace: Workspace) -> DistMap:
-    """Without a lock: the synced environment, else names guessed from the declarations."""
-    installed = installed_names(workspace.root)
+def _without_wheels(workspace: Workspace, names: list[str]) -> DistMap:
+    """Names no wheel could give: from the synced environment, else guessed."""
+    installed = installed_names(workspace.root) if names else {}
     provides: dict[str, tuple[str, ...]] = {}
     guessed: list[str] = []
-    for package in workspace.packages:
-        for dep in package.dependencies:
-            if dep.name in workspace.by_name or dep.name in provides:
-                continue
-            if dep.name in installed:
-                provides[dep.name] = tuple(installed[dep.name])
-            else:
-                provides[dep.name] = guess_names(dep.name)
-                guessed.append(dep.name)
+    for name in names:
+        if name in installed:
+            provides[name] = tuple(installed[name])
+        else:
+            provides[name] = guess_names(name)
+            guessed.append(name)
     return DistMap(provides, tuple(sorted(guessed)))
+
+
+def declared_dist_map(workspace: Workspace) -> DistMap:
+    """Without a lock: what the declared third-party distributions provide."""
+    declared = {
+        d.name: None
+        for p in workspace.packages
+        for d in p.dependencies
+        if d.name not in workspace.by_name
+    }
+    return _without_wheels(workspace, list(declared))
 
 
 def _slot(listings: Path | None, wheel: Artifact) -> Path | None:

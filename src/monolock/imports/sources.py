@@ -62,9 +62,7 @@ def _walk(directory: str, skip: frozenset[str] = frozenset()) -> list[tuple[str,
             entries = list(os.scandir(current))
         except OSError:
             continue
-        if parts and any(
-            e.name in ("pyvenv.cfg", "pyproject.toml", "setup.py") for e in entries
-        ):
+        if parts and any(e.name in ("pyvenv.cfg", "pyproject.toml", "setup.py") for e in entries):
             continue
         for entry in entries:
             name = entry.name
