@@ -41,3 +41,7 @@ class UsageError(MonolockError):
 
 class BuildError(MonolockError):
     """A wheel build or an install step of an app's environment failed."""
+
+
+class GitError(MonolockError):
+    """git is missing, or a ref or range it was asked about does not exist."""

@@ -11,14 +11,13 @@ import hashlib
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from monolock import uv
+from monolock import git, uv
 from monolock.errors import BuildError, UvError
 from monolock.fsutil import cache_root
 from monolock.model import normalize
@@ -53,20 +52,12 @@ class Wheel:
         return self.tag.endswith("-none-any")
 
 
-def _git(root: Path, *args: str) -> str | None:
-    try:
-        out = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
-    except OSError:
-        return None
-    return out.stdout if out.returncode == 0 else None
-
-
 def source_date_epoch(root: Path) -> int:
     """SOURCE_DATE_EPOCH if the caller set it, else the last commit's time, else 1980."""
     given = os.environ.get("SOURCE_DATE_EPOCH", "")
     if given.isdigit():
         return max(int(given), ZIP_EPOCH)
-    out = (_git(root, "log", "-1", "--format=%ct") or "").strip()
+    out = (git.output(root, "log", "-1", "--format=%ct") or "").strip()
     return max(int(out), ZIP_EPOCH) if out.isdigit() else ZIP_EPOCH
 
 
@@ -101,8 +92,8 @@ class Cache:
 
 
 def wheel_cache(root: Path, *, epoch: int, uv_version: str) -> Cache | None:
-    head = (_git(root, "rev-parse", "HEAD") or "").strip()
-    if not head or _git(root, "status", "--porcelain") != "":
+    head = (git.output(root, "rev-parse", "HEAD") or "").strip()
+    if not head or git.output(root, "status", "--porcelain") != "":
         return None
     return Cache(cache_root() / "wheels", f"{head}\0{uv_version}\0{epoch}")
 

@@ -23,6 +23,7 @@ _COMMANDS = {
     "export": ("locking", "export_cmd"),
     "build": ("building", "build_cmd"),
     "check": ("checking", "check_cmd"),
+    "affected": ("changes", "affected_cmd"),
 }
 
 
@@ -67,6 +68,7 @@ def cli(ctx: click.Context, root: Path | None) -> None:
       monolock why DIST             every path from an app to a distribution
       monolock export APP           the app's projection, pinned with hashes
       monolock check                every import declared, the workspace policy kept
+      monolock affected [--base R]  the members and apps a change touches, and why
     Writing:
       monolock lock                 one `uv lock`, then what changed per app
       monolock build APP --out DIR  a Docker build context: wheels, hashed pins, Dockerfile

@@ -1,0 +1,346 @@
+"""Which members and apps a change touches, and why.
+
+Three kinds of change are read from git. A changed file belongs to the member whose
+directory holds it (the deepest one), and that member's dependents are touched through it.
+A changed `uv.lock` touches exactly the members whose projection (runtime, extras and dev
+groups: what their tests install) holds a distribution whose version, source, artifacts,
+dependency edges or marker changed. A changed root configuration touches everyone, except
+an app's own table, which touches that app.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from monolock import git
+from monolock.errors import LockError
+from monolock.graph import ALL_KINDS, RUNTIME, Graph
+from monolock.lockfile import parse_lock
+from monolock.model import Lock, LockedPackage, Workspace
+from monolock.projection import Projection, project
+
+ReasonKind = Literal["changed", "depends", "lock", "config"]
+ROOT_MANIFEST = "pyproject.toml"
+LOCK = "uv.lock"
+# root files whose change reaches every member: they steer uv or the interpreter
+GLOBAL_FILES = ("uv.toml", ".python-version", ".python-versions")
+
+
+@dataclass(frozen=True)
+class Reason:
+    kind: ReasonKind
+    text: str
+    runtime: bool = True  # touches what the member ships, not only its tests
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class Affected:
+    name: str
+    path: str
+    reasons: tuple[Reason, ...]
+    files: tuple[str, ...] = ()  # the member's own changed files
+
+    @property
+    def runtime(self) -> bool:
+        return any(r.runtime for r in self.reasons)
+
+
+@dataclass(frozen=True)
+class Result:
+    base: str  # the commit compared against (the merge base of --base and the head)
+    head: str | None  # None: the working tree
+    files: tuple[str, ...]  # every changed file below the root
+    members: tuple[Affected, ...]
+    apps: tuple[str, ...]  # apps whose shipped projection or code is touched
+    total: int  # members in the workspace
+
+    def names(self) -> list[str]:
+        return [m.name for m in self.members]
+
+
+# --- root configuration ------------------------------------------------------------------
+
+
+def _changed_keys(old: Any, new: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    if isinstance(old, dict) and isinstance(new, dict):
+        out: list[tuple[str, ...]] = []
+        for key in sorted(set(old) | set(new)):
+            out += _changed_keys(old.get(key), new.get(key), (*prefix, key))
+        return out
+    return [] if old == new else [prefix]
+
+
+def _toml(raw: bytes | None) -> dict[str, Any] | None:
+    if raw is None:
+        return {}
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+
+
+def _shown(key: tuple[str, ...]) -> str:
+    """tool.uv.sources, tool.monolock.tasks, tool.ruff, dependency-groups: one name per
+    setting a user edits."""
+    depth = 3 if key[:2] in (("tool", "uv"), ("tool", "monolock")) else 2 if key[0] == "tool" else 1
+    return ".".join(key[:depth])
+
+
+@dataclass(frozen=True)
+class _Config:
+    everyone: tuple[str, ...] = ()  # reasons that reach every member
+    members: Mapping[str, tuple[str, ...]] | None = None  # member -> reasons for it alone
+
+
+def _root_config(ws: Workspace, old: bytes | None, new: bytes | None) -> _Config:
+    before, after = _toml(old), _toml(new)
+    if before is None or after is None:
+        side = "base" if before is None else "head"
+        return _Config(everyone=(f"config: root {ROOT_MANIFEST} is unreadable at the {side}",))
+    root_member = next((p.name for p in ws.packages if p.path == "."), None)
+    apps = {a.name: a.package for a in ws.apps}
+    everyone: set[str] = set()
+    members: dict[str, set[str]] = {}
+    for key in _changed_keys(before, after):
+        if key[:3] == ("tool", "monolock", "apps") and len(key) > 3 and key[3] in apps:
+            members.setdefault(apps[key[3]], set()).add(f"config: {'.'.join(key[:4])} changed")
+        elif root_member is not None and key[0] in ("project", "build-system"):
+            members.setdefault(root_member, set()).add(f"changed: {ROOT_MANIFEST} ({key[0]})")
+        else:
+            everyone.add(f"config: root {ROOT_MANIFEST} {_shown(key)} changed")
+    return _Config(tuple(sorted(everyone)), {m: tuple(sorted(r)) for m, r in members.items()})
+
+
+# --- the lock ----------------------------------------------------------------------------
+
+
+_FACTS = ("source", "dependencies", "extras", "artifacts")
+
+
+def _fingerprints(lock: Lock | None) -> dict[str, dict[str, str]]:
+    """Per third-party name, everything that decides what gets installed from it."""
+    if lock is None:
+        return {}
+    out: dict[str, dict[str, list[str]]] = {}
+    for package in lock.packages:
+        if package.source.is_member:
+            continue
+        facts = out.setdefault(package.name, {f: [] for f in _FACTS})
+        for fact, value in zip(
+            _FACTS,
+            (
+                package.source,
+                package.dependencies,
+                sorted(package.optional.items()),
+                package.hashes(),
+            ),
+            strict=True,
+        ):
+            facts[fact].append(repr((package.version, value)))
+    return {
+        name: {fact: "\n".join(sorted(values)) for fact, values in facts.items()}
+        for name, facts in out.items()
+    }
+
+
+def _reachable(lock: Lock, member: str) -> set[str]:
+    """Names reachable from a member through any edge, markers ignored: a cheap superset
+    of its projection, to skip members a lock change cannot touch."""
+    start = lock.member(member)
+    if start is None:
+        return set()
+    seen: set[str] = set()
+    stack: list[LockedPackage] = [start]
+    while stack:
+        package = stack.pop()
+        edges = [*package.dependencies]
+        for group in (*package.optional.values(), *package.groups.values()):
+            edges += group
+        for dep in edges:
+            if dep.name not in seen:
+                seen.add(dep.name)
+                stack += list(lock.by_name.get(dep.name, ()))
+    return seen
+
+
+def _signature(projection: Projection | None) -> dict[str, tuple[tuple[str, str], ...]]:
+    if projection is None:
+        return {}
+    out: dict[str, list[tuple[str, str]]] = {}
+    for item in projection.third_party:
+        out.setdefault(item.name, []).append((item.version or "", item.marker or ""))
+    return {name: tuple(sorted(v)) for name, v in out.items()}
+
+
+def _versions(entries: tuple[tuple[str, str], ...]) -> str:
+    return ", ".join(sorted({v for v, _ in entries})) or "?"
+
+
+def _describe(
+    name: str,
+    old: tuple[tuple[str, str], ...],
+    new: tuple[tuple[str, str], ...],
+    facts: tuple[str, ...],
+) -> str:
+    if not old:
+        return f"lock: {name} {_versions(new)} added"
+    if not new:
+        return f"lock: {name} {_versions(old)} removed"
+    if _versions(old) != _versions(new):
+        return f"lock: {name} {_versions(old)} → {_versions(new)}"
+    if old != new:
+        return f"lock: {name} {_versions(new)} marker changed"
+    return f"lock: {name} {_versions(new)} {', '.join(facts) or 'entry'} changed"
+
+
+def _full(lock: Lock, ws: Workspace, member: str) -> Projection | None:
+    package = ws.by_name[member]
+    if lock.member(member) is None:
+        return None
+    return project(lock, member, extras=package.extras, groups=package.groups)
+
+
+def _runtime(lock: Lock, member: str) -> Projection | None:
+    return project(lock, member) if lock.member(member) is not None else None
+
+
+def _lock_reasons(ws: Workspace, old: Lock | None, new: Lock) -> dict[str, list[Reason]]:
+    before, after = _fingerprints(old), _fingerprints(new)
+    changed = {n for n in set(before) | set(after) if before.get(n) != after.get(n)}
+    if not changed:
+        return {}
+
+    def differ(name: str) -> tuple[str, ...]:
+        old_facts, new_facts = before.get(name, {}), after.get(name, {})
+        return tuple(f for f in _FACTS if old_facts.get(f) != new_facts.get(f))
+
+    out: dict[str, list[Reason]] = {}
+    for package in ws.packages:
+        name = package.name
+        reach = _reachable(new, name) | (_reachable(old, name) if old is not None else set())
+        if not reach & changed and old is not None and old.member(name) is not None:
+            continue  # no path to a changed entry: markers cannot make one
+        old_full = _signature(_full(old, ws, name)) if old is not None else {}
+        new_full = _signature(_full(new, ws, name))
+        touched = sorted(
+            n
+            for n in set(old_full) | set(new_full)
+            if n in changed or old_full.get(n) != new_full.get(n)
+        )
+        if not touched:
+            continue
+        old_run = _signature(_runtime(old, name)) if old is not None else {}
+        new_run = _signature(_runtime(new, name))
+        out[name] = [
+            Reason(
+                "lock",
+                _describe(n, old_full.get(n, ()), new_full.get(n, ()), differ(n)),
+                runtime=n in old_run or n in new_run,
+            )
+            for n in touched
+        ]
+    return out
+
+
+def _lock_at(root: Path, ref: str | None) -> Lock | None:
+    raw = (root / LOCK).read_bytes() if ref is None and (root / LOCK).is_file() else None
+    if ref is not None:
+        raw = git.show(root, ref, LOCK)
+    if raw is None:
+        return None
+    return parse_lock(raw, root / LOCK, display=f"{LOCK} at {ref[:12] if ref else 'the head'}")
+
+
+# --- files -------------------------------------------------------------------------------
+
+
+def owner(paths: Mapping[str, str], file: str) -> str | None:
+    """The member whose directory is the deepest one holding `file` (paths: dir -> name)."""
+    parts = file.split("/")
+    for depth in range(len(parts) - 1, 0, -1):
+        found = paths.get("/".join(parts[:depth]))
+        if found is not None:
+            return found
+    return paths.get(".")
+
+
+def _dependents(graph: Graph, direct: Iterable[str]) -> dict[str, list[Reason]]:
+    """Members that depend on a directly changed one, through any edge: their tests see
+    it. It is a runtime reason when a chain of runtime edges leads there."""
+    out: dict[str, list[Reason]] = {}
+    direct = sorted(set(direct))
+    for changed in direct:
+        runtime = set(graph.dependents([changed], RUNTIME))
+        for name in graph.dependents([changed], ALL_KINDS):
+            if name != changed:
+                out.setdefault(name, []).append(
+                    Reason("depends", f"depends on {changed}", runtime=name in runtime)
+                )
+    return out
+
+
+def affected(ws: Workspace, base_ref: str, head_ref: str | None) -> Result:
+    root = ws.root
+    git.require_repository(root)
+    head = git.commit(root, head_ref) if head_ref is not None else None
+    base = git.merge_base(root, git.commit(root, base_ref), head or git.commit(root, "HEAD"))
+    files = git.changed(root, base, head)
+
+    reasons: dict[str, list[Reason]] = {}
+    owned: dict[str, list[str]] = {}
+    paths = {p.path: p.name for p in ws.packages}
+    everyone: list[str] = []
+    for file in files:
+        if file == ROOT_MANIFEST:
+            now = (root / file).read_bytes() if (root / file).is_file() else None
+            config = _root_config(
+                ws, git.show(root, base, file), git.show(root, head, file) if head else now
+            )
+            everyone += config.everyone
+            for member, texts in (config.members or {}).items():
+                reasons.setdefault(member, []).extend(Reason("config", t) for t in texts)
+        elif file in GLOBAL_FILES:
+            everyone.append(f"config: {file} changed")
+        elif file != LOCK:
+            holder = owner(paths, file)
+            if holder is not None:
+                owned.setdefault(holder, []).append(file)
+    for member, changed in owned.items():
+        more = f" (+{len(changed) - 1} more)" if len(changed) > 1 else ""
+        reasons.setdefault(member, []).append(Reason("changed", f"changed: {changed[0]}{more}"))
+
+    graph = Graph(ws)
+    for member, found in _dependents(graph, reasons).items():
+        reasons.setdefault(member, []).extend(found)
+    if LOCK in files and ws.kind == "uv":
+        try:
+            old = _lock_at(root, base)
+        except LockError:
+            old = None
+            everyone.append(f"lock: {LOCK} at the base cannot be read")
+        new = _lock_at(root, head)
+        if new is not None:
+            for member, found in _lock_reasons(ws, old, new).items():
+                reasons.setdefault(member, []).extend(found)
+    for member in ws.by_name if everyone else ():
+        reasons.setdefault(member, []).extend(Reason("config", t) for t in everyone)
+
+    members = tuple(
+        Affected(
+            name,
+            ws.by_name[name].path,
+            tuple(dict.fromkeys(reasons[name])),
+            tuple(owned.get(name, ())),
+        )
+        for name in sorted(reasons)
+    )
+    runtime = {m.name for m in members if m.runtime}
+    apps = tuple(a.name for a in ws.apps if a.package in runtime)
+    return Result(base, head, tuple(files), members, apps, len(ws.packages))

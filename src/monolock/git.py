@@ -1,0 +1,142 @@
+"""The one place that runs git: which files changed between two commits (or a commit and
+the working tree), a file as it was at a commit, and every file's content id as git sees it.
+
+Paths are POSIX and relative to the directory git runs in (the monolock root), which may
+be below the repository's top level; files outside it are not reported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from pathlib import Path
+
+from monolock.errors import GitError
+
+
+def output(root: Path, *args: str) -> str | None:
+    """git's standard output, or None when git is absent or the command failed."""
+    try:
+        out = subprocess.run(
+            ["git", *args],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+    except OSError:
+        return None
+    return out.stdout if out.returncode == 0 else None
+
+
+def _run(root: Path, *args: str, what: str) -> bytes:
+    try:
+        out = subprocess.run(
+            ["git", *args], cwd=root, capture_output=True, check=False, stdin=subprocess.DEVNULL
+        )
+    except OSError as exc:
+        raise GitError(f"cannot run git: {exc.strerror}", hint="install git") from None
+    if out.returncode != 0:
+        message = out.stderr.decode(errors="replace").strip().splitlines()
+        raise GitError(f"{what}: {message[-1] if message else 'git failed'}")
+    return out.stdout
+
+
+def _paths(raw: bytes) -> list[str]:
+    return [p.decode("utf-8", "surrogateescape") for p in raw.split(b"\0") if p]
+
+
+def is_repository(root: Path) -> bool:
+    return (output(root, "rev-parse", "--is-inside-work-tree") or "").strip() == "true"
+
+
+def require_repository(root: Path) -> None:
+    if not is_repository(root):
+        raise GitError(
+            f"{root.name or root} is not inside a git repository",
+            hint="run monolock in a git clone (changes are read from git)",
+        )
+
+
+def commit(root: Path, ref: str) -> str:
+    """The commit `ref` names, as a full hash."""
+    out = output(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    if not out:
+        raise GitError(
+            f"'{ref}' does not name a commit in this clone",
+            hint="check the name; in CI fetch the history it needs (a shallow clone lacks the "
+            "base: use fetch-depth: 0, or `git fetch origin main`)",
+        )
+    return out.strip()
+
+
+def merge_base(root: Path, base: str, head: str) -> str:
+    """Where `head`'s branch left `base`: changes made on `base` since are not `head`'s."""
+    out = output(root, "merge-base", base, head)
+    if not out:
+        raise GitError(
+            f"{base[:12]} and {head[:12]} have no common ancestor",
+            hint="fetch more history (a shallow clone may lack it), or pass another --base",
+        )
+    return out.strip()
+
+
+def changed(root: Path, base: str, head: str | None) -> list[str]:
+    """Files that differ between `base` and `head`, or, with no head, between `base` and
+    the working tree (staged, unstaged and untracked files not ignored). A rename is its
+    old path and its new one."""
+    args = ["diff", "--name-only", "-z", "--no-renames", "--relative", base]
+    if head is not None:
+        found = _paths(_run(root, *args, head, what="git diff"))
+    else:
+        found = _paths(_run(root, *args, what="git diff"))
+        found += _paths(
+            _run(root, "ls-files", "-z", "--others", "--exclude-standard", what="git ls-files")
+        )
+    return sorted(set(found))
+
+
+def show(root: Path, ref: str, path: str) -> bytes | None:
+    """`path` (relative to root) as it is at `ref`, or None when it does not exist there."""
+    try:
+        out = subprocess.run(
+            ["git", "show", f"{ref}:./{path}"],
+            cwd=root,
+            capture_output=True,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+    except OSError as exc:
+        raise GitError(f"cannot run git: {exc.strerror}", hint="install git") from None
+    return out.stdout if out.returncode == 0 else None
+
+
+def blob_id(data: bytes) -> str:
+    """The id git gives these bytes: equal ids mean equal content, staged or not."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+def contents(root: Path) -> dict[str, str]:
+    """Every file below root as git sees the working tree, path -> content id: tracked
+    files from the index, those edited since from their bytes, untracked files that are
+    not ignored from theirs, deleted files left out."""
+    ids: dict[str, str] = {}
+    listed = _run(root, "ls-files", "-s", "-z", what="git ls-files")
+    for entry in listed.split(b"\0"):
+        if not entry:
+            continue
+        meta, _, name = entry.partition(b"\t")
+        ids[name.decode("utf-8", "surrogateescape")] = meta.split(b" ")[1].decode()
+    edited = _paths(_run(root, "diff-files", "--name-only", "-z", "--relative", what="git diff"))
+    edited += _paths(
+        _run(root, "ls-files", "-z", "--others", "--exclude-standard", what="git ls-files")
+    )
+    for path in edited:
+        try:
+            ids[path] = blob_id((root / path).read_bytes())
+        except FileNotFoundError:
+            ids.pop(path, None)
+        except IsADirectoryError:
+            continue  # a submodule: the index holds its commit
+    return ids
