@@ -26,8 +26,21 @@ from monolock.projection import Projection, project
 ReasonKind = Literal["changed", "depends", "lock", "config"]
 ROOT_MANIFEST = "pyproject.toml"
 LOCK = "uv.lock"
-# root files whose change reaches every member: they steer uv or the interpreter
-GLOBAL_FILES = ("uv.toml", ".python-version", ".python-versions")
+# root files whose change reaches every member: they steer uv, the interpreter, or the
+# tools a task runs (which find their configuration by walking up from the member)
+GLOBAL_FILES = (
+    "uv.toml",
+    ".python-version",
+    ".python-versions",
+    "conftest.py",
+    "pytest.ini",
+    "tox.ini",
+    "setup.cfg",
+    "mypy.ini",
+    ".mypy.ini",
+    "ruff.toml",
+    ".ruff.toml",
+)
 
 
 @dataclass(frozen=True)

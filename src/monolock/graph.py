@@ -109,6 +109,11 @@ class Graph:
         needed = self._reach(self._adjacency(kinds), [name]) | {name}
         return [n for n in self.order() if n in needed]
 
+    def requirements(self, kinds: Iterable[DepKind] = RUNTIME) -> dict[str, set[str]]:
+        """For every member, every member it needs (itself excluded), directly or not."""
+        adj = self._adjacency(kinds)
+        return {n: self._reach(adj, [n]) - {n} for n in self.nodes}
+
     def dependents(self, names: Iterable[str], kinds: Iterable[DepKind] = RUNTIME) -> list[str]:
         """Every member that depends on any of `names`, directly or not."""
         return sorted(self._reach(self._adjacency(kinds, reverse=True), names))

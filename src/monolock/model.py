@@ -89,6 +89,16 @@ class CheckSettings:
 
 
 @dataclass(frozen=True)
+class Task:
+    """A command run in each member's directory by `monolock run`."""
+
+    name: str
+    command: str
+    after_dependencies: bool = False  # wait for the members this one depends on
+    timeout: float | None = None  # seconds
+
+
+@dataclass(frozen=True)
 class Package:
     """A project found in the repository (one `pyproject.toml`)."""
 
@@ -106,6 +116,8 @@ class Package:
     # what the build backend packs: (import name, directory or file relative to `path`)
     shipped: tuple[tuple[str, str], ...] = ()
     check: CheckSettings = field(default_factory=lambda: CheckSettings())
+    # `[tool.monolock.tasks]` of the member: task -> its own command, or None for "not here"
+    tasks: tuple[tuple[str, str | None], ...] = ()
 
     @property
     def manifest(self) -> str:
@@ -139,6 +151,7 @@ class Workspace:
     # `[tool.monolock.import-names]`: distribution -> the import names it provides
     import_names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     root_groups: frozenset[str] = frozenset()  # dev tools the root's groups declare
+    tasks: tuple[Task, ...] = ()  # the root's [tool.monolock.tasks]
     by_name: Mapping[str, Package] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:

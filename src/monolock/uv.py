@@ -7,9 +7,11 @@ uses one that is installed, and says which `requires-python` could not be met.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +22,18 @@ ENV_OVERRIDE = "MONOLOCK_UV"
 _TAIL_LINES = 12
 
 
+_FINDING = threading.Lock()
+
+
 def uv_binary() -> str:
-    override = os.environ.get(ENV_OVERRIDE)
+    # found once, under a lock: the lookup reads sysconfig, which is not safe to
+    # initialise from several threads at once
+    with _FINDING:
+        return _binary(os.environ.get(ENV_OVERRIDE) or None)
+
+
+@functools.cache
+def _binary(override: str | None) -> str:
     if override:
         found = shutil.which(override)
         if found is None:

@@ -20,6 +20,7 @@ from monolock.manifest.pep621 import sources as uv_sources
 from monolock.manifest.reader import check_settings
 from monolock.manifest.toml import table
 from monolock.model import CheckSettings, Dependency, Package, Source, Workspace
+from monolock.tasks.spec import root_tasks
 
 # never part of a repository's own projects
 _SKIP_DIRS = {
@@ -213,4 +214,5 @@ def discover(root: Path) -> Workspace:
         check=check_settings(data, where=where) if data is not None else CheckSettings(),
         import_names=read_import_names(data, where=where) if data is not None else {},
         root_groups=read_root_groups(data) if data is not None else frozenset(),
+        tasks=root_tasks(data, where=where) if data is not None else (),
     )

@@ -24,6 +24,7 @@ _COMMANDS = {
     "build": ("building", "build_cmd"),
     "check": ("checking", "check_cmd"),
     "affected": ("changes", "affected_cmd"),
+    "run": ("running", "run_cmd"),
 }
 
 
@@ -69,6 +70,8 @@ def cli(ctx: click.Context, root: Path | None) -> None:
       monolock export APP           the app's projection, pinned with hashes
       monolock check                every import declared, the workspace policy kept
       monolock affected [--base R]  the members and apps a change touches, and why
+    Running:
+      monolock run TASK             a task in every member, in parallel, cached by content
     Writing:
       monolock lock                 one `uv lock`, then what changed per app
       monolock build APP --out DIR  a Docker build context: wheels, hashed pins, Dockerfile

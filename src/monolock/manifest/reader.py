@@ -11,6 +11,7 @@ from monolock.manifest import pep621, poetry
 from monolock.manifest.common import string_list
 from monolock.manifest.toml import table
 from monolock.model import CheckSettings, Dependency, Package, normalize
+from monolock.tasks.spec import member_tasks
 
 
 def is_project(data: dict[str, Any]) -> bool:
@@ -82,6 +83,7 @@ def read_package(data: dict[str, Any], directory: Path, relpath: str) -> Package
         check=check_settings(data, where=where),
         extras=tuple(extras),
         groups=tuple(groups),
+        tasks=member_tasks(data, where=where) if relpath != "." else (),
     )
 
 

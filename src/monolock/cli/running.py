@@ -1,0 +1,208 @@
+"""`monolock run TASK`: a task in every member (or the affected ones), in parallel, cached."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import TYPE_CHECKING
+
+import click
+
+from monolock.cli.common import workspace
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from monolock.tasks.plan import Job
+    from monolock.tasks.runner import Outcome
+
+
+class _Show:
+    """Each member's output as one block when it ends; on a terminal, a live line of what
+    is running; in GitHub Actions, each block folded into a group."""
+
+    def __init__(self, console: Console, *, quiet: bool, live: bool, total: int) -> None:
+        self.console = console
+        self.quiet = quiet
+        self.github = os.environ.get("GITHUB_ACTIONS") == "true"
+        self.running: list[str] = []
+        self.done = 0
+        self.total = total
+        self.status = console.status("") if live else None
+
+    def __call__(self, event: str, job: Job, outcome: Outcome | None) -> None:
+        from rich.markup import escape
+
+        from monolock.report.run import heading
+
+        if event == "start":
+            self.running.append(job.member)
+        else:
+            assert outcome is not None
+            if job.member in self.running:
+                self.running.remove(job.member)
+            self.done += 1
+            show_output = outcome.output.strip() and (not self.quiet or outcome.status == "failed")
+            style = {"passed": "green", "failed": "red", "skipped": "yellow"}[outcome.status]
+            title = escape(heading(outcome))
+            if self.github:
+                self.console.print(f"::group::{title}", markup=False, highlight=False)
+            else:
+                self.console.print(f"[{style}]── {title}[/{style}]", highlight=False)
+            if show_output:
+                self.console.print(
+                    outcome.output.rstrip(), markup=False, highlight=False, soft_wrap=True
+                )
+            if self.github:
+                self.console.print("::endgroup::", markup=False, highlight=False)
+        if self.status is not None:
+            names = ", ".join(self.running[:4]) + (" …" if len(self.running) > 4 else "")
+            self.status.update(f"{self.done}/{self.total} done · running {names or '-'}")
+
+    def __enter__(self) -> _Show:
+        if self.status is not None:
+            self.status.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.status is not None:
+            self.status.stop()
+
+
+@click.command("run")
+@click.argument("task")
+@click.option(
+    "--affected",
+    "affected_base",
+    is_flag=False,
+    flag_value="HEAD",
+    default=None,
+    metavar="[=REF]",
+    help="Only the members `monolock affected --base REF` names (REF default: HEAD, i.e. "
+    "what the working tree changes). In CI: --affected=origin/main.",
+)
+@click.option("-p", "--package", "packages", multiple=True, help="Only this member (repeatable).")
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(1),
+    default=None,
+    help="Members run at once.  [default: one per core]",
+)
+@click.option(
+    "--isolated",
+    is_flag=True,
+    help="Run each member in its own environment holding only its projection of the lock "
+    "and its dependency groups: an undeclared import fails there. Environments are kept "
+    "in the cache directory and reused; uv makes them exact on each run.",
+)
+@click.option("--no-cache", is_flag=True, help="Run everything; store nothing.")
+@click.option(
+    "--shard",
+    default=None,
+    metavar="I/N",
+    help="Run the I-th of N deterministic shares of the selected members (CI fan-out).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: the summary on stdout, members' output on stderr.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Show the output of failed members only.")
+@click.pass_context
+def run_cmd(
+    ctx: click.Context,
+    task: str,
+    affected_base: str | None,
+    packages: tuple[str, ...],
+    jobs: int | None,
+    isolated: bool,
+    no_cache: bool,
+    shard: str | None,
+    fmt: str,
+    quiet: bool,
+) -> int:
+    """Run TASK in each member's directory, in parallel, replaying cached results.
+
+    \b
+    Tasks are defined once in the root pyproject.toml:
+      [tool.monolock.tasks]
+      test = "pytest -q"
+      lint = "ruff check ."
+      typecheck = { command = "mypy src", after-dependencies = true, timeout = 900 }
+    A member may replace a command (test = "pytest tests/unit") or switch it off
+    (typecheck = false) in its own [tool.monolock.tasks].
+
+    A task runs in the workspace environment (every member and dependency group,
+    synced from uv.lock) unless --isolated. Members whose tool is not installed,
+    whose pytest finds no tests, or that switch the task off are skipped, not failed.
+
+    A passing result is stored under a key of everything it read: the member's files
+    as git sees them, those of the members it depends on, the root's configuration
+    files, its projection of the lock, the command and the environment. The same key
+    next time replays the result. The cache lives in MONOLOCK_CACHE_DIR (default
+    ~/.cache/monolock); delete it at any time.
+
+    Exit code: 0 when nothing failed, 1 when a member failed, 2 on bad input.
+    """
+    from rich.console import Console
+
+    from monolock.cli.common import lock
+    from monolock.errors import UsageError
+    from monolock.report import run as render
+    from monolock.tasks.plan import Shard, plan
+    from monolock.tasks.results import Results
+    from monolock.tasks.runner import run
+
+    started = time.monotonic()
+    ws = workspace(ctx)
+    if ws.kind != "uv":
+        raise UsageError(
+            "monolock run needs a uv workspace: this repository's projects are linked by "
+            "path dependencies only",
+            where="pyproject.toml",
+            hint="declare the members under [tool.uv.workspace] in the root pyproject.toml",
+        )
+    selected: list[str] | None = None
+    if packages:
+        selected = []
+        for name in packages:
+            member = ws.get(name)
+            if member is None:
+                raise UsageError(
+                    f"--package {name}: not a member", hint="see the members with `monolock list`"
+                )
+            selected.append(member.name)
+    if affected_base is not None:
+        from monolock.affected import affected
+
+        touched = set(affected(ws, affected_base, None).names())
+        selected = [m for m in (selected or [p.name for p in ws.packages]) if m in touched]
+    the_plan = plan(
+        ws,
+        lock(ws),
+        task,
+        members=selected,
+        shard=Shard.parse(shard) if shard else None,
+        env="isolated" if isolated else "shared",
+    )
+    out = Console(file=sys.stderr if fmt == "json" else sys.stdout, highlight=False)
+    live = out.is_terminal and not os.environ.get("CI")
+    with _Show(out, quiet=quiet, live=live, total=len(the_plan.jobs)) as show:
+        outcomes = run(
+            the_plan,
+            ws.root,
+            jobs=jobs or os.cpu_count() or 1,
+            results=None if no_cache else Results(),
+            listener=show,
+        )
+    seconds = time.monotonic() - started
+    if fmt == "json":
+        click.echo(render.as_json(the_plan, outcomes, seconds))
+    else:
+        render.table(the_plan, outcomes, seconds, out)
+    return 1 if any(o.status == "failed" for o in outcomes) else 0

@@ -1,0 +1,1 @@
+"""`monolock run`: tasks per member, planned, keyed, cached and run in parallel."""

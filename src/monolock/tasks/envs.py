@@ -1,0 +1,38 @@
+"""The environments tasks run in, made by uv from the lock as it is (`--frozen`).
+
+shared: the workspace's own environment (`.venv`, or UV_PROJECT_ENVIRONMENT) holding
+every member and every dependency group, synced once per run without removing what else
+is installed. isolated: one environment per member under the cache directory, holding
+only that member's projection and its dependency groups; uv makes it exact on each run,
+which is a no-op when nothing changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from monolock import uv
+from monolock.fsutil import cache_root
+
+
+def shared(root: Path) -> Path:
+    uv.run(["sync", "--all-packages", "--all-groups", "--frozen", "--inexact", "--quiet"], cwd=root)
+    given = os.environ.get("UV_PROJECT_ENVIRONMENT")
+    return (root / given).resolve() if given else root / ".venv"
+
+
+def isolated_path(root: Path, member: str) -> Path:
+    repo = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
+    return cache_root() / "tasks" / "envs" / repo / member
+
+
+def isolated(root: Path, member: str) -> Path:
+    venv = isolated_path(root, member)
+    uv.run(
+        ["sync", "--package", member, "--all-groups", "--frozen", "--quiet"],
+        cwd=root,
+        env={"UV_PROJECT_ENVIRONMENT": str(venv)},
+    )
+    return venv

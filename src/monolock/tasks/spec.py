@@ -1,0 +1,102 @@
+"""`[tool.monolock.tasks]`: the root defines each task once, a member may replace its
+command or switch it off.
+
+    [tool.monolock.tasks]                      # root pyproject.toml
+    test = "pytest -q"
+    typecheck = { command = "mypy src", after-dependencies = true, timeout = 600 }
+
+    [tool.monolock.tasks]                      # a member's pyproject.toml
+    test = "pytest -q tests/unit"              # its own command
+    typecheck = false                          # not run here (reported as skipped)
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from typing import Any
+
+from monolock.errors import ManifestError
+from monolock.manifest.toml import table
+from monolock.model import Task
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_FIELDS = ("command", "after-dependencies", "timeout")
+_EXAMPLE = 'for example test = "pytest -q", or lint = { command = "ruff check .", timeout = 300 }'
+
+
+def _command(value: Any, key: str, where: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ManifestError(f"{key}: expected a command line", where=where, hint=_EXAMPLE)
+    try:
+        shlex.split(value)
+    except ValueError as exc:
+        raise ManifestError(f"{key}: cannot be split into arguments ({exc})", where=where) from None
+    return value
+
+
+def _raw(data: dict[str, Any], where: str) -> dict[str, Any]:
+    tool = table(data, "tool.monolock")
+    raw = tool.get("tasks", {})
+    if not isinstance(raw, dict):
+        raise ManifestError("tool.monolock.tasks: expected a table", where=where, hint=_EXAMPLE)
+    for name in raw:
+        if not _NAME.match(name):
+            raise ManifestError(
+                f"tool.monolock.tasks: '{name}' is not a task name",
+                where=where,
+                hint="use letters, digits, '.', '-' and '_'",
+            )
+    return raw
+
+
+def root_tasks(data: dict[str, Any], *, where: str) -> tuple[Task, ...]:
+    tasks: list[Task] = []
+    for name, spec in _raw(data, where).items():
+        key = f"tool.monolock.tasks.{name}"
+        if isinstance(spec, str):
+            tasks.append(Task(name, _command(spec, key, where)))
+            continue
+        if not isinstance(spec, dict):
+            raise ManifestError(f"{key}: expected a command or a table", where=where, hint=_EXAMPLE)
+        unknown = sorted(set(spec) - set(_FIELDS))
+        if unknown:
+            raise ManifestError(
+                f"{key}: unknown key '{unknown[0]}'",
+                where=where,
+                hint=f"a task takes: {', '.join(_FIELDS)}",
+            )
+        after = spec.get("after-dependencies", False)
+        if not isinstance(after, bool):
+            raise ManifestError(f"{key}.after-dependencies: expected true or false", where=where)
+        timeout = spec.get("timeout")
+        if timeout is not None and (
+            isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0
+        ):
+            raise ManifestError(f"{key}.timeout: expected a number of seconds", where=where)
+        tasks.append(
+            Task(
+                name,
+                _command(spec.get("command"), f"{key}.command", where),
+                after,
+                float(timeout) if timeout is not None else None,
+            )
+        )
+    return tuple(sorted(tasks, key=lambda t: t.name))
+
+
+def member_tasks(data: dict[str, Any], *, where: str) -> tuple[tuple[str, str | None], ...]:
+    out: list[tuple[str, str | None]] = []
+    for name, spec in _raw(data, where).items():
+        key = f"tool.monolock.tasks.{name}"
+        if spec is False:
+            out.append((name, None))
+        elif isinstance(spec, str):
+            out.append((name, _command(spec, key, where)))
+        else:
+            raise ManifestError(
+                f"{key}: a member gives its own command, or false to skip the task here",
+                where=where,
+                hint='for example test = "pytest -q tests/unit", or typecheck = false',
+            )
+    return tuple(sorted(out))
