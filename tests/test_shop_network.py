@@ -12,6 +12,7 @@ import pytest
 from monolock.lockfile import read_lock
 from monolock.projection import project
 from tests.conftest import SHOP, Run, uv_export
+from tests.test_affected import commit, git
 
 pytestmark = pytest.mark.network
 
@@ -39,30 +40,60 @@ def test_shop_relock_reports_unchanged_projections(cli: Callable[..., Run], tmp_
     assert "background-worker: projection unchanged" in result.out
 
 
-def test_shop_packages_own_tests_pass(tmp_path: Path) -> None:
-    """The example is real code: sync it from its lock and run each package's tests."""
-    import subprocess
-
-    from monolock.uv import uv_binary
-
+def _shop_repo(tmp_path: Path) -> Path:
     shop = tmp_path / "shop"
-    shutil.copytree(SHOP, shop)
-    subprocess.run([uv_binary(), "sync", "-q", "--all-packages", "--frozen"], cwd=shop, check=True)
-    for package in ("core", "api-gateway", "background-worker"):
-        run = subprocess.run(
-            [
-                str(shop / ".venv" / "bin" / "python"),
-                "-m",
-                "pytest",
-                "-q",
-                "-p",
-                "no:cacheprovider",
-            ],
-            cwd=shop / "packages" / package,
-            capture_output=True,
-            text=True,
-        )
-        assert run.returncode == 0, run.stdout[-2000:]
+    shutil.copytree(SHOP, shop, ignore=shutil.ignore_patterns(".venv", "build"))
+    (shop / ".gitignore").write_text(".venv/\n.pytest_cache/\n")
+    git(shop, "init", "-q")
+    commit(shop, "shop")
+    return shop
+
+
+def test_shop_packages_own_tests_pass_each_in_its_own_projection(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    """The example is real code: every package's tests pass in an environment holding
+    only its projection and dev group, and a second run replays them."""
+    shop = _shop_repo(tmp_path)
+    result = cli("-C", shop, "run", "test", "--isolated", "--format", "json")
+    assert result.code == 0, result.err[-3000:]
+    data = json.loads(result.out)
+    assert (data["passed"], data["cached"]) == (3, 0)
+    again = json.loads(cli("-C", shop, "run", "test", "--isolated", "--format", "json").out)
+    assert (again["passed"], again["cached"]) == (3, 3)
+
+
+def test_shop_affected_by_a_leaf_a_lock_bump_and_the_root(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    shop = _shop_repo(tmp_path)
+
+    def affected() -> dict[str, list[str]]:
+        result = cli("-C", shop, "affected", "--format", "json")
+        assert result.code == 0, result.err
+        return {
+            m["name"]: [r["text"] for r in m["reasons"]] for m in json.loads(result.out)["members"]
+        }
+
+    (shop / "packages/api-gateway/src/api_gateway/app.py").write_text(
+        (shop / "packages/api-gateway/src/api_gateway/app.py").read_text() + "\n# edited\n"
+    )
+    assert affected() == {"api-gateway": ["changed: packages/api-gateway/src/api_gateway/app.py"]}
+    git(shop, "checkout", "-q", ".")
+
+    old = {p.name: p.version for p in read_lock(shop / "uv.lock").packages}
+    bump = cli("-C", shop, "lock", "--", "-P", "celery==5.4.0")
+    assert bump.code == 0, bump.err
+    found = affected()
+    assert list(found) == ["background-worker"], found  # only the worker's projection has celery
+    assert f"lock: celery {old['celery']} → 5.4.0" in found["background-worker"]
+    git(shop, "checkout", "-q", ".")
+
+    manifest = shop / "pyproject.toml"
+    manifest.write_text(
+        manifest.read_text().replace('python-downloads = "never"', 'python-downloads = "manual"')
+    )
+    assert set(affected()) == {"api-gateway", "background-worker", "core"}
 
 
 @pytest.mark.parametrize(
@@ -123,7 +154,10 @@ def test_shop_checks_clean_and_planted_problems_are_each_reported_once(
     assert found == {
         ("ML101", "packages/core/src/core/session.py", lines.index("    import celery") + 1),
         ("ML103", "packages/core/pyproject.toml", core_lines.index(httpx_line) + 1),
-        ("ML106", "packages/background-worker/src/background_worker/tasks.py",
-         len(tasks.read_text().splitlines())),
+        (
+            "ML106",
+            "packages/background-worker/src/background_worker/tasks.py",
+            len(tasks.read_text().splitlines()),
+        ),
         ("ML202", "packages/api-gateway/pyproject.toml", 5),
     }
