@@ -265,3 +265,27 @@ def test_a_timeout_fails_the_member(
     assert code == 1
     assert data["members"][0]["reason"] == "timed out after 0.5 s"
     assert data["seconds"] < 20
+
+
+def test_outside_git_the_files_themselves_are_hashed(
+    make_repo: RepoFactory, cli: Callable[..., Run]
+) -> None:
+    root = make_repo(
+        {"libs/core": member("core", ["alpha<2"])},
+        root={"tool": {"monolock": {"tasks": {"test": "python task.py"}}}},
+    )
+    (root / "libs/core/task.py").write_text(TASK.format(module="core", member="core"))
+    assert cli("-C", root, "lock").code == 0
+    assert _status(_run(cli, root, "test")[1]) == {"core": ("passed", False)}
+    assert _status(_run(cli, root, "test")[1]) == {"core": ("passed", True)}
+    (root / "libs/core/src/core/__init__.py").write_text("X = 1\n")
+    assert _status(_run(cli, root, "test")[1]) == {"core": ("passed", False)}
+
+
+def test_path_linked_projects_are_refused(cli: Callable[..., Run], tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.monolock.tasks]\ntest = "pytest"\n')
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a/pyproject.toml").write_text('[project]\nname = "a"\nversion = "1"\n')
+    result = cli("-C", tmp_path, "run", "test")
+    assert result.code == 2
+    assert "monolock run needs a uv workspace" in result.err and "[tool.uv.workspace]" in result.err

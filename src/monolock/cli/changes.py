@@ -39,8 +39,9 @@ def affected_cmd(ctx: click.Context, base: str, head: str | None, fmt: str) -> N
     depends on that one (through any edge: tests see dev-group members too).
     A changed uv.lock touches exactly the members whose projection holds a
     distribution whose version, source, artifacts, edges or marker changed.
-    A changed root pyproject.toml (outside an app's own table), uv.toml or
-    .python-version touches every member. Whitespace and comments do not count.
+    A changed root pyproject.toml (outside an app's own table), uv.toml,
+    .python-version or root tool configuration (conftest.py, ruff.toml, mypy.ini,
+    pytest.ini, tox.ini, setup.cfg) touches every member. Comments do not count.
 
     Apps are listed when what they ship is touched (a dev-group bump is not).
     Members are read from the checkout: run it where --head is checked out.
