@@ -13,7 +13,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from monolock.errors import ManifestError, UsageError
-from monolock.manifest.toml import table
+from monolock.manifest.toml import known_keys, table
 from monolock.model import App, Workspace, normalize
 
 _FIELDS = ("package", "command", "smoke", "python", "base-image", "files")
@@ -68,13 +68,7 @@ def _app(name: str, spec: Any, where: str) -> App:
     _check_name(name, key, where)
     if not isinstance(spec, dict):
         raise ManifestError(f"{key}: expected a table", where=where)
-    unknown = sorted(set(spec) - set(_FIELDS))
-    if unknown:
-        raise ManifestError(
-            f"{key}: unknown key '{unknown[0]}'",
-            where=where,
-            hint=f"an app takes: {', '.join(_FIELDS)}",
-        )
+    known_keys(spec, _FIELDS, key=key, where=where, what="an app")
     command = _string(spec, "command", key, where)
     if command is not None:
         try:

@@ -43,3 +43,16 @@ def table(data: dict[str, Any], dotted: str) -> dict[str, Any]:
             return {}
         node = node.get(part, {})
     return node if isinstance(node, dict) else {}
+
+
+def known_keys(
+    spec: dict[str, Any], allowed: tuple[str, ...], *, key: str, where: str, what: str
+) -> None:
+    """Refuse a table with a key it does not take: a typo must not pass silently."""
+    unknown = sorted(set(spec) - set(allowed))
+    if unknown:
+        raise ManifestError(
+            f"{key}: unknown key '{unknown[0]}'",
+            where=where,
+            hint=f"{what} takes: {', '.join(allowed)}",
+        )

@@ -17,7 +17,7 @@ import shlex
 from typing import Any
 
 from monolock.errors import ManifestError
-from monolock.manifest.toml import table
+from monolock.manifest.toml import known_keys, table
 from monolock.model import Task
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -59,13 +59,7 @@ def root_tasks(data: dict[str, Any], *, where: str) -> tuple[Task, ...]:
             continue
         if not isinstance(spec, dict):
             raise ManifestError(f"{key}: expected a command or a table", where=where, hint=_EXAMPLE)
-        unknown = sorted(set(spec) - set(_FIELDS))
-        if unknown:
-            raise ManifestError(
-                f"{key}: unknown key '{unknown[0]}'",
-                where=where,
-                hint=f"a task takes: {', '.join(_FIELDS)}",
-            )
+        known_keys(spec, _FIELDS, key=key, where=where, what="a task")
         after = spec.get("after-dependencies", False)
         if not isinstance(after, bool):
             raise ManifestError(f"{key}.after-dependencies: expected true or false", where=where)
