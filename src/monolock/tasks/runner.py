@@ -156,7 +156,8 @@ def _execute(job: Job, venv: Path, root: Path, task: str, procs: _Processes) -> 
 
 def _replay(job: Job, stored: Stored) -> Outcome:
     status: Status = "passed" if stored.status == "passed" else "skipped"
-    return Outcome(job.member, status, stored.seconds, stored.output, stored.reason, True, 0)
+    code = 0 if status == "passed" else None
+    return Outcome(job.member, status, stored.seconds, stored.output, stored.reason, True, code)
 
 
 Listener = Callable[[str, Job, Outcome | None], None]  # ("start" | "done", job, outcome)
@@ -196,7 +197,10 @@ def run(
         except MonolockError as exc:
             return Outcome(job.member, "failed", 0.0, exc.message, "its environment failed")
         outcome = _execute(job, venv, root, plan.task, procs)
-        if results is not None and job.key and job.command and outcome.status != "failed":
+        # a pass, or pytest finding no tests, is a result of the inputs; a missing tool is
+        # checked again next time (it may be installed by then without the key changing)
+        keep = outcome.status == "passed" or outcome.returncode == PYTEST_NO_TESTS
+        if results is not None and job.key and job.command and keep:
             results.put(
                 job.key,
                 Stored(
