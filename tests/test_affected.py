@@ -90,6 +90,8 @@ def test_leaf_and_core_changes_with_dependents(
     }
     # committed range only: the edits to core are not part of HEAD
     assert set(_affected(cli, root, "--base", "HEAD~1", "--head", "HEAD")) == {"admin"}
+    behind = cli("-C", root, "affected", "--base", "HEAD~1", "--head", "HEAD~1")
+    assert behind.code == 0 and "is not the checked-out commit" in behind.err
 
     text = cli("-C", root, "affected", "--base", "HEAD~1")
     assert text.out.startswith("4 of 5 members affected (3 files changed between ")

@@ -73,6 +73,7 @@ class Result:
     members: tuple[Affected, ...]
     apps: tuple[str, ...]  # apps whose shipped projection or code is touched
     total: int  # members in the workspace
+    warnings: tuple[str, ...] = ()
 
     def names(self) -> list[str]:
         return [m.name for m in self.members]
@@ -356,4 +357,10 @@ def affected(ws: Workspace, base_ref: str, head_ref: str | None) -> Result:
     )
     runtime = {m.name for m in members if m.runtime}
     apps = tuple(a.name for a in ws.apps if a.package in runtime)
-    return Result(base, head, tuple(files), members, apps, len(ws.packages))
+    warnings: tuple[str, ...] = ()
+    if head is not None and head != git.commit(root, "HEAD"):
+        warnings = (
+            f"--head {head_ref} is not the checked-out commit: members and their "
+            "dependencies are read from the checkout",
+        )
+    return Result(base, head, tuple(files), members, apps, len(ws.packages), warnings)

@@ -51,6 +51,8 @@ def affected_cmd(ctx: click.Context, base: str, head: str | None, fmt: str) -> N
     from monolock.report import affected as render
 
     result = affected(workspace(ctx), base, head)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
     if fmt == "json":
         click.echo(render.as_json(result))
     elif fmt == "github-matrix":
