@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -110,7 +110,8 @@ def _shown(key: tuple[str, ...]) -> str:
 @dataclass(frozen=True)
 class _Config:
     everyone: tuple[str, ...] = ()  # reasons that reach every member
-    members: Mapping[str, tuple[str, ...]] | None = None  # member -> reasons for it alone
+    # member -> reasons for it alone
+    members: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def _root_config(ws: Workspace, old: bytes | None, new: bytes | None) -> _Config:
@@ -263,10 +264,15 @@ def _lock_reasons(ws: Workspace, old: Lock | None, new: Lock) -> dict[str, list[
     return out
 
 
-def _lock_at(root: Path, ref: str | None) -> Lock | None:
-    raw = (root / LOCK).read_bytes() if ref is None and (root / LOCK).is_file() else None
+def _at(root: Path, ref: str | None, path: str) -> bytes | None:
+    """A file at a commit, or in the working tree when `ref` is None; None if absent."""
     if ref is not None:
-        raw = git.show(root, ref, LOCK)
+        return git.show(root, ref, path)
+    return (root / path).read_bytes() if (root / path).is_file() else None
+
+
+def _lock_at(root: Path, ref: str | None) -> Lock | None:
+    raw = _at(root, ref, LOCK)
     if raw is None:
         return None
     return parse_lock(raw, root / LOCK, display=f"{LOCK} at {ref[:12] if ref else 'the head'}")
@@ -313,12 +319,9 @@ def affected(ws: Workspace, base_ref: str, head_ref: str | None) -> Result:
     everyone: list[str] = []
     for file in files:
         if file == ROOT_MANIFEST:
-            now = (root / file).read_bytes() if (root / file).is_file() else None
-            config = _root_config(
-                ws, git.show(root, base, file), git.show(root, head, file) if head else now
-            )
+            config = _root_config(ws, _at(root, base, file), _at(root, head, file))
             everyone += config.everyone
-            for member, texts in (config.members or {}).items():
+            for member, texts in config.members.items():
                 reasons.setdefault(member, []).extend(Reason("config", t) for t in texts)
         elif file in GLOBAL_FILES:
             everyone.append(f"config: {file} changed")

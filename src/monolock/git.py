@@ -14,33 +14,37 @@ from pathlib import Path
 from monolock.errors import GitError
 
 
-def output(root: Path, *args: str) -> str | None:
-    """git's standard output, or None when git is absent or the command failed."""
+def _call(root: Path, args: tuple[str, ...]) -> subprocess.CompletedProcess[bytes]:
     try:
-        out = subprocess.run(
-            ["git", *args],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=False,
-            stdin=subprocess.DEVNULL,
-        )
-    except OSError:
-        return None
-    return out.stdout if out.returncode == 0 else None
-
-
-def _run(root: Path, *args: str, what: str) -> bytes:
-    try:
-        out = subprocess.run(
+        return subprocess.run(
             ["git", *args], cwd=root, capture_output=True, check=False, stdin=subprocess.DEVNULL
         )
     except OSError as exc:
         raise GitError(f"cannot run git: {exc.strerror}", hint="install git") from None
+
+
+def output(root: Path, *args: str) -> str | None:
+    """git's standard output, or None when git is absent or the command failed."""
+    try:
+        out = _call(root, args)
+    except GitError:
+        return None
+    return out.stdout.decode() if out.returncode == 0 else None
+
+
+def _run(root: Path, *args: str, what: str) -> bytes:
+    out = _call(root, args)
     if out.returncode != 0:
         message = out.stderr.decode(errors="replace").strip().splitlines()
         raise GitError(f"{what}: {message[-1] if message else 'git failed'}")
     return out.stdout
+
+
+def _untracked(root: Path) -> list[str]:
+    """Files git does not track and does not ignore."""
+    return _paths(
+        _run(root, "ls-files", "-z", "--others", "--exclude-standard", what="git ls-files")
+    )
 
 
 def _paths(raw: bytes) -> list[str]:
@@ -90,25 +94,13 @@ def changed(root: Path, base: str, head: str | None) -> list[str]:
     if head is not None:
         found = _paths(_run(root, *args, head, what="git diff"))
     else:
-        found = _paths(_run(root, *args, what="git diff"))
-        found += _paths(
-            _run(root, "ls-files", "-z", "--others", "--exclude-standard", what="git ls-files")
-        )
+        found = _paths(_run(root, *args, what="git diff")) + _untracked(root)
     return sorted(set(found))
 
 
 def show(root: Path, ref: str, path: str) -> bytes | None:
     """`path` (relative to root) as it is at `ref`, or None when it does not exist there."""
-    try:
-        out = subprocess.run(
-            ["git", "show", f"{ref}:./{path}"],
-            cwd=root,
-            capture_output=True,
-            check=False,
-            stdin=subprocess.DEVNULL,
-        )
-    except OSError as exc:
-        raise GitError(f"cannot run git: {exc.strerror}", hint="install git") from None
+    out = _call(root, ("show", f"{ref}:./{path}"))
     return out.stdout if out.returncode == 0 else None
 
 
@@ -129,9 +121,7 @@ def contents(root: Path) -> dict[str, str]:
         meta, _, name = entry.partition(b"\t")
         ids[name.decode("utf-8", "surrogateescape")] = meta.split(b" ")[1].decode()
     edited = _paths(_run(root, "diff-files", "--name-only", "-z", "--relative", what="git diff"))
-    edited += _paths(
-        _run(root, "ls-files", "-z", "--others", "--exclude-standard", what="git ls-files")
-    )
+    edited += _untracked(root)
     for path in edited:
         try:
             ids[path] = blob_id((root / path).read_bytes())

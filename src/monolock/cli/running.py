@@ -32,9 +32,7 @@ class _Show:
         self.status = console.status("") if live else None
 
     def __call__(self, event: str, job: Job, outcome: Outcome | None) -> None:
-        from rich.markup import escape
-
-        from monolock.report.run import heading
+        from monolock.report.run import block
 
         if event == "start":
             self.running.append(job.member)
@@ -43,19 +41,8 @@ class _Show:
             if job.member in self.running:
                 self.running.remove(job.member)
             self.done += 1
-            show_output = outcome.output.strip() and (not self.quiet or outcome.status == "failed")
-            style = {"passed": "green", "failed": "red", "skipped": "yellow"}[outcome.status]
-            title = escape(heading(outcome))
-            if self.github:
-                self.console.print(f"::group::{title}", markup=False, highlight=False)
-            else:
-                self.console.print(f"[{style}]── {title}[/{style}]", highlight=False)
-            if show_output:
-                self.console.print(
-                    outcome.output.rstrip(), markup=False, highlight=False, soft_wrap=True
-                )
-            if self.github:
-                self.console.print("::endgroup::", markup=False, highlight=False)
+            wanted = not self.quiet or outcome.status == "failed"
+            block(outcome, self.console, output=wanted, github=self.github)
         if self.status is not None:
             names = ", ".join(self.running[:4]) + (" …" if len(self.running) > 4 else "")
             self.status.update(f"{self.done}/{self.total} done · running {names or '-'}")

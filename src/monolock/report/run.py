@@ -30,6 +30,20 @@ def heading(outcome: Outcome) -> str:
     return " · ".join(parts)
 
 
+def block(outcome: Outcome, console: Console, *, output: bool, github: bool) -> None:
+    """One member's heading and, if wanted, its captured output; folded in GitHub Actions."""
+    title = escape(heading(outcome))
+    style = _STYLE[outcome.status]
+    if github:
+        console.print(f"::group::{title}", markup=False, highlight=False)
+    else:
+        console.print(f"[{style}]── {title}[/{style}]", highlight=False)
+    if output and outcome.output.strip():
+        console.print(outcome.output.rstrip(), markup=False, highlight=False, soft_wrap=True)
+    if github:
+        console.print("::endgroup::", markup=False, highlight=False)
+
+
 def counts(outcomes: Sequence[Outcome]) -> str:
     found = Counter(o.status for o in outcomes)
     cached = sum(o.cached for o in outcomes)

@@ -23,13 +23,9 @@ def shared(root: Path) -> Path:
     return (root / given).resolve() if given else root / ".venv"
 
 
-def isolated_path(root: Path, member: str) -> Path:
-    repo = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
-    return cache_root() / "tasks" / "envs" / repo / member
-
-
 def isolated(root: Path, member: str) -> Path:
-    venv = isolated_path(root, member)
+    repo = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
+    venv = cache_root() / "tasks" / "envs" / repo / member
     uv.run(
         ["sync", "--package", member, "--all-groups", "--frozen", "--quiet"],
         cwd=root,

@@ -172,7 +172,6 @@ def run(
     listener: Listener,
 ) -> list[Outcome]:
     """Every job of the plan, in order of completion; `listener` hears each start and end."""
-    by_member = {j.member: j for j in plan.jobs}
     outcomes: dict[str, Outcome] = {}
     pending: list[Job] = []
     for job in plan.jobs:
@@ -246,7 +245,7 @@ def run(
                 for future in done:
                     job = running.pop(future)
                     outcomes[job.member] = future.result()
-                    listener("done", by_member[job.member], outcomes[job.member])
+                    listener("done", job, outcomes[job.member])
         except BaseException:
             procs.stop()
             raise
