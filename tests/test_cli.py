@@ -141,7 +141,15 @@ def test_python_m_monolock_runs(tmp_path: Path) -> None:
     assert out.returncode == 0 and out.stdout.startswith("monolock, version")
 
 
-def test_paths_mode_lock_is_refused_clearly(tmp_path: Path, cli: Callable[..., Run]) -> None:
+def test_poetry_lock_without_poetry_is_a_clear_error(
+    tmp_path: Path, cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
     write_toml(tmp_path / "a/pyproject.toml", {"tool": {"poetry": {"name": "a"}}})
+    check = cli("-C", tmp_path, "lock", "--check")
+    assert check.code == 1 and "missing a (a/poetry.lock)" in check.out
+    monkeypatch.setenv("MONOLOCK_POETRY", "/no/such/poetry")
     result = cli("-C", tmp_path, "lock")
-    assert result.code == 2 and "no uv workspace" in result.err
+    assert result.code == 2 and "MONOLOCK_POETRY=/no/such/poetry" in result.err
+    assert "hint:" in result.err and not (tmp_path / "a/poetry.lock").exists()
+    upgrade = cli("-C", tmp_path, "lock", "-P", "x")
+    assert upgrade.code == 2 and "poetry update" in upgrade.err

@@ -105,9 +105,12 @@ def _inputs(workspace: Workspace, lock: _LockFile | None) -> str:
     digest = hashlib.sha256(lock.raw if lock is not None else b"no lock")
     binary = Path(uv.uv_binary())
     digest.update(f"{binary}\0{binary.stat().st_mtime_ns if binary.exists() else 0}\0".encode())
-    for path in [workspace.root / "pyproject.toml"] + [
-        workspace.root / p.manifest for p in workspace.packages
-    ]:
+    poetry_locks = [workspace.root / p.path / "poetry.lock" for p in workspace.packages]
+    for path in (
+        [workspace.root / "pyproject.toml"]
+        + [workspace.root / p.manifest for p in workspace.packages]
+        + (poetry_locks if workspace.kind == "paths" else [])
+    ):
         digest.update(path.read_bytes() if path.is_file() else b"")
         digest.update(b"\0")
     return digest.hexdigest()
@@ -116,9 +119,12 @@ def _inputs(workspace: Workspace, lock: _LockFile | None) -> str:
 def _lock_finding(
     workspace: Workspace, lock: _LockFile | None, inputs: str, cache_dir: Path | None
 ) -> tuple[list[Finding], str | None]:
-    """ML201 from `uv lock --check`, remembered for the exact same inputs."""
+    """ML201 from `uv lock --check`, remembered for the exact same inputs (in a Poetry
+    repository: each package's poetry.lock, checked without Poetry)."""
     if workspace.kind != "uv":
-        return [], None
+        from monolock.poetry.fresh import findings
+
+        return findings(workspace), None
     if lock is None:
         return [
             Finding(

@@ -35,7 +35,8 @@ def requirements(
     """`indexes`: where the pins are fetched from, the first as --index-url."""
     internal = ", ".join(p.name for p in projection.local) or "none"
     lines = [
-        f"# monolock export {projection.root}: the third-party projection of uv.lock",
+        f"# monolock export {projection.root}: the third-party projection of "
+        f"{projection.lock.path.name}",
         f"# lock sha256:{projection.lock.digest}",
     ]
     lines += [f"--{'extra-' if i else ''}index-url {url}" for i, url in enumerate(indexes)]
@@ -105,7 +106,8 @@ def _pylock_package(item: Projected) -> list[str]:
 def pylock(projection: Projection) -> str:
     lock = projection.lock
     lines = [
-        f"# monolock export {projection.root} --format pylock: third-party projection of uv.lock",
+        f"# monolock export {projection.root} --format pylock: third-party projection of "
+        f"{projection.lock.path.name}",
         'lock-version = "1.0"',
     ]
     if lock.requires_python:

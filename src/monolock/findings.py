@@ -19,6 +19,7 @@ RULES: dict[str, str] = {
     "ML203": "dev-pins",
     "ML204": "workspace-source",
     "ML205": "runtime-cycle",
+    "ML206": "same-sources",
 }
 
 

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 from packaging.markers import InvalidMarker, Marker, default_environment
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -253,3 +253,46 @@ def render(dnf: Dnf) -> str | None:
     if len(rendered) == 1:
         return rendered[0][0]
     return " or ".join(f"({text})" if size > 1 else text for text, size in rendered)
+
+
+def equivalent(a: str | None, b: str | None) -> bool:
+    """Whether two markers hold in exactly the same environments (None: always). Markers
+    written differently for the same condition (`python = "^3.8"` converted by two tools,
+    quotes, spacing) compare equal; too many combinations to try compare as written."""
+    if (a or None) == (b or None):
+        return True
+    atoms = [m for m in (a, b) if m]
+    envs = Space(None)._environments(atoms)
+    parsed = [_parse(m) if m else None for m in (a, b)]
+    if envs is None or any(m and p is None for m, p in zip((a, b), parsed, strict=True)):
+        return False
+
+    def holds(p: tuple[Marker, dict[str, frozenset[str]]] | None, env: dict[str, str]) -> bool:
+        return True if p is None else p[0].evaluate(env)
+
+    return all(holds(parsed[0], env) == holds(parsed[1], env) for env in envs)
+
+
+_SEPARATORS = re.compile(r"[-_.]+")
+_EXTRA = re.compile(r"""extra\s*(==|!=)\s*(['"])([^'"]+)\2""")
+
+
+def under_extra(marker: str | None, extra: str) -> str | Literal[False] | None:
+    """A marker read while `extra` (and no other) is active: Poetry writes the markers of
+    an optional dependency with its `extra == "…"` clause, which the lock model leaves
+    out. None when the rest always holds, False when it never does."""
+    if not marker or "extra" not in marker:
+        return marker
+
+    def decide(m: re.Match[str]) -> str:
+        same = _SEPARATORS.sub("-", m.group(3)).lower() == extra
+        holds = same == (m.group(1) == "==")
+        return "'1' == '1'" if holds else "'1' == '0'"
+
+    parsed = _parse(_EXTRA.sub(decide, marker))
+    if parsed is None:
+        return marker
+    folded = _fold(getattr(parsed[0], "_markers", []))
+    if isinstance(folded, str):
+        return folded
+    return None if folded else False

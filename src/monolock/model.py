@@ -81,6 +81,15 @@ class Dependency:
 
 
 @dataclass(frozen=True)
+class Index:
+    """A package index a manifest names (`[[tool.poetry.source]]` or `[[tool.uv.index]]`)."""
+
+    name: str
+    url: str | None  # None: PyPI named as a Poetry source
+    priority: str = "primary"  # Poetry's: primary, supplemental, explicit (uv: default too)
+
+
+@dataclass(frozen=True)
 class CheckSettings:
     """`[tool.monolock.check]` of one manifest."""
 
@@ -118,6 +127,7 @@ class Package:
     check: CheckSettings = field(default_factory=lambda: CheckSettings())
     # `[tool.monolock.tasks]` of the member: task -> its own command, or None for "not here"
     tasks: tuple[tuple[str, str | None], ...] = ()
+    indexes: tuple[Index, ...] = ()  # in the manifest's order
 
     @property
     def manifest(self) -> str:
@@ -207,10 +217,11 @@ class Artifact:
     path: str | None
     hash: str | None
     size: int | None = None
+    name: str | None = None  # the file's name when neither URL nor path is known (Poetry)
 
     @property
     def filename(self) -> str:
-        where = self.url or self.path or ""
+        where = self.url or self.path or self.name or ""
         return where.rsplit("/", 1)[-1].split("#", 1)[0]
 
 

@@ -4,7 +4,8 @@ ML202: a member installable on a Python its internal dependencies refuse.
 ML203: a dev tool pinned differently in different members.
 ML204: an internal dependency uv would fetch from the index instead of the workspace.
 ML205: a runtime cycle between members.
-(ML201, a stale lock, needs uv and lives in check.py.)
+ML206: packages of a Poetry repository that name different package sources.
+(ML201, a stale lock, needs uv or the poetry.lock files and lives in check.py.)
 """
 
 from __future__ import annotations
@@ -164,6 +165,39 @@ def cycles(workspace: Workspace, graph: Graph) -> list[Finding]:
     return out
 
 
+def same_sources(workspace: Workspace) -> list[Finding]:
+    """In a repository of independent projects, every package names the same indexes:
+    otherwise one name can resolve to different files in different packages."""
+    if workspace.kind != "paths":
+        return []
+    by_set: dict[tuple[tuple[str, str, str], ...], list[str]] = {}
+    for package in workspace.packages:
+        key = tuple(sorted((i.name.lower(), i.url or "PyPI", i.priority) for i in package.indexes))
+        by_set.setdefault(key, []).append(package.name)
+    if len(by_set) < 2:
+        return []
+    common = max(by_set.items(), key=lambda item: (len(item[1]), item[0]))[0]
+    shown = ", ".join(f"{n} ({u}, {p})" for n, u, p in common) or "none (PyPI only)"
+    out = []
+    for key, names in sorted(by_set.items()):
+        if key == common:
+            continue
+        mine = ", ".join(f"{n} ({u}, {p})" for n, u, p in key) or "none (PyPI only)"
+        for name in names:
+            out.append(
+                Finding(
+                    "ML206",
+                    name,
+                    name,
+                    f"package sources differ from the other packages': {mine}; most "
+                    f"packages name {shown}",
+                    "declare the same [[tool.poetry.source]] entries in every package",
+                    Location(workspace.by_name[name].manifest),
+                )
+            )
+    return out
+
+
 def policy(workspace: Workspace) -> list[Finding]:
     graph = Graph(workspace)
     return [
@@ -171,4 +205,5 @@ def policy(workspace: Workspace) -> list[Finding]:
         *dev_pins(workspace),
         *workspace_sources(workspace, graph),
         *cycles(workspace, graph),
+        *same_sources(workspace),
     ]

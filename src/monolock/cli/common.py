@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +31,12 @@ def workspace(ctx: click.Context) -> Workspace:
     return found
 
 
-def lock(ws: Workspace) -> Lock:
+def lock(ws: Workspace, member: str | None = None) -> Lock:
+    """The shared uv.lock; in a Poetry repository, `member`'s own poetry.lock."""
+    if ws.kind == "paths" and member is not None and not ws.lock_path.is_file():
+        from monolock.poetry.lock import read
+
+        return read(ws.root, ws.by_name[member])
     from monolock.lockfile import read_lock
 
     return read_lock(ws.lock_path)
@@ -40,6 +47,42 @@ def member_of(ws: Workspace, name: str) -> str:
     from monolock.config import find_app
 
     return find_app(ws, name).package
+
+
+def resolver_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Index and interpreter options passed to uv; the command receives them as the
+    argument list `uv_options`."""
+    options = [
+        click.option("--index-url", default=None, help="Passed to uv."),
+        click.option("--extra-index-url", multiple=True, help="Passed to uv (repeatable)."),
+        click.option("--find-links", multiple=True, help="Passed to uv (repeatable)."),
+        click.option("--no-index", is_flag=True, help="Passed to uv."),
+        click.option("--offline", is_flag=True, help="Passed to uv: use only the cache."),
+        click.option(
+            "--python", default=None, help="Interpreter uv should use (never downloaded)."
+        ),
+    ]
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        argv: list[str] = []
+        if url := kwargs.pop("index_url"):
+            argv += ["--index-url", url]
+        for url in kwargs.pop("extra_index_url"):
+            argv += ["--extra-index-url", url]
+        for link in kwargs.pop("find_links"):
+            argv += ["--find-links", link]
+        if kwargs.pop("no_index"):
+            argv.append("--no-index")
+        if kwargs.pop("offline"):
+            argv.append("--offline")
+        if python := kwargs.pop("python"):
+            argv += ["--python", python]
+        return command(*args, uv_options=argv, **kwargs)
+
+    for option in reversed(options):
+        wrapper = option(wrapper)
+    return wrapper
 
 
 def dumps(data: Any) -> str:

@@ -160,7 +160,8 @@ def graph_cmd(ctx: click.Context, fmt: str, app: str | None, runtime_only: bool)
 @click.option("--dev", is_flag=True, help="Also follow each member's dependency groups.")
 @click.pass_context
 def why_cmd(ctx: click.Context, dist: str, fmt: str, dev: bool) -> None:
-    """Every path by which DIST reaches each app and member, through the lock.
+    """Every path by which DIST reaches each app and member, through the lock
+    (in a Poetry repository, through each package's own poetry.lock).
 
     Apps come first; members that do not reach DIST are left out. Paths are listed
     shortest first, at most 50 per member.
@@ -170,21 +171,28 @@ def why_cmd(ctx: click.Context, dist: str, fmt: str, dev: bool) -> None:
     from monolock.why import paths_to
 
     ws = workspace(ctx)
-    the_lock = lock(ws)
     name = normalize(dist)
-    versions = sorted(p.version or "?" for p in the_lock.by_name.get(name, ()))
-    if not versions:
-        raise UsageError(
-            f"'{dist}' is not in uv.lock",
-            where="uv.lock",
-            hint="nothing in the workspace needs it; `monolock lock` after adding it",
-        )
     app_of = {a.package: a.name for a in ws.apps}
     starts = [a.package for a in ws.apps] + [p.name for p in ws.packages if p.name not in app_of]
+    per_member = ws.kind == "paths" and not ws.lock_path.is_file()
+    if per_member:
+        from monolock.poetry.fresh import poetry_packages
+
+        managed = {p.name for p in poetry_packages(ws)}
+        starts = [m for m in starts if m in managed]
+    locks = {m: lock(ws, m) for m in starts} if per_member else dict.fromkeys(starts, lock(ws))
+    versions = sorted({p.version or "?" for lk in locks.values() for p in lk.by_name.get(name, ())})
+    if not versions:
+        where = "any poetry.lock" if per_member else "uv.lock"
+        raise UsageError(
+            f"'{dist}' is not in {where}",
+            where=where,
+            hint="nothing in the workspace needs it; `monolock lock` after adding it",
+        )
     results = []
     for member in starts:
         package = ws.by_name[member]
-        found = paths_to(the_lock, member, name, groups=package.groups if dev else ())
+        found = paths_to(locks[member], member, name, groups=package.groups if dev else ())
         if found.paths:
             results.append((member, found))
     if fmt == "json":

@@ -7,7 +7,16 @@ from pathlib import Path
 import click
 
 from monolock import relock
-from monolock.cli.common import dumps, emit, lock, member_of, root_dir, workspace
+from monolock.cli.common import (
+    dumps,
+    emit,
+    lock,
+    member_of,
+    resolver_options,
+    root_dir,
+    workspace,
+)
+from monolock.root import is_uv_workspace
 
 
 @click.command("lock", context_settings={"ignore_unknown_options": True})
@@ -23,12 +32,14 @@ from monolock.cli.common import dumps, emit, lock, member_of, root_dir, workspac
     help="Allow upgrading this distribution (repeatable).",
 )
 @click.option("-U", "--upgrade", "upgrade_all", is_flag=True, help="Allow upgrading everything.")
-@click.option("--index-url", default=None, help="Passed to uv.")
-@click.option("--extra-index-url", multiple=True, help="Passed to uv (repeatable).")
-@click.option("--find-links", multiple=True, help="Passed to uv (repeatable).")
-@click.option("--no-index", is_flag=True, help="Passed to uv.")
-@click.option("--offline", is_flag=True, help="Passed to uv: use only the cache.")
-@click.option("--python", default=None, help="Interpreter uv should use (never downloaded).")
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Poetry repositories: packages locked at once. Default: one per core.",
+)
+@resolver_options
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
@@ -39,12 +50,8 @@ def lock_cmd(
     check: bool,
     upgrade: tuple[str, ...],
     upgrade_all: bool,
-    index_url: str | None,
-    extra_index_url: tuple[str, ...],
-    find_links: tuple[str, ...],
-    no_index: bool,
-    offline: bool,
-    python: str | None,
+    jobs: int | None,
+    uv_options: list[str],
     fmt: str,
     uv_args: tuple[str, ...],
 ) -> None:
@@ -53,26 +60,34 @@ def lock_cmd(
     Runs `uv lock` at the root (options above, and anything after `--`, are passed to
     uv), then prints, for every app, what changed in its projection: added, removed,
     version changed. If uv fails, uv.lock is left exactly as it was.
+
+    \b
+    In a Poetry repository (a poetry.lock per package, no uv workspace), a lock is
+    stale when its package's pyproject changed (Poetry's content-hash) or when the
+    pyproject of any path dependency it records changed (which Poetry does not see).
+    `lock --check` lists them; `lock` runs `poetry lock` in each stale package, in
+    dependency order, independent ones in parallel. Poetry is found on PATH or through
+    MONOLOCK_POETRY.
     """
+    root = root_dir(ctx)
+    if not is_uv_workspace(root):
+        from monolock.cli.poetry_locking import poetry_lock
+
+        if upgrade or upgrade_all or uv_options or uv_args:
+            from monolock.errors import UsageError
+
+            raise UsageError(
+                "upgrade and index options apply to the shared uv.lock; this repository "
+                "has a poetry.lock per package",
+                hint="upgrade in a package with `poetry update NAME`, then `monolock lock`",
+            )
+        ctx.exit(poetry_lock(workspace(ctx), check=check, jobs=jobs, fmt=fmt))
     args: list[str] = []
     for dist in upgrade:
         args += ["--upgrade-package", dist]
     if upgrade_all:
         args.append("--upgrade")
-    if index_url:
-        args += ["--index-url", index_url]
-    for url in extra_index_url:
-        args += ["--extra-index-url", url]
-    for link in find_links:
-        args += ["--find-links", link]
-    if no_index:
-        args.append("--no-index")
-    if offline:
-        args.append("--offline")
-    if python:
-        args += ["--python", python]
-    args += list(uv_args)
-    root = root_dir(ctx)
+    args += uv_options + list(uv_args)
     if check:
         fresh, message = relock.check(root, args)
         if fmt == "json":
@@ -157,6 +172,8 @@ def export_cmd(
 ) -> None:
     """The projection of uv.lock that APP (an app or any member) needs.
 
+    In a Poetry repository, the projection of APP's own poetry.lock.
+
     Third-party distributions only, each pinned to the locked version, with every hash
     the lock records and the markers under which it is needed: the same set as
     `uv export --package APP --frozen --no-default-groups`, computed from uv.lock
@@ -171,7 +188,7 @@ def export_cmd(
 
     ws = workspace(ctx)
     member = member_of(ws, app)
-    projection = project(lock(ws), member, extras=extras, groups=groups)
+    projection = project(lock(ws, member), member, extras=extras, groups=groups)
     text = (
         export.pylock(projection)
         if fmt == "pylock"

@@ -25,6 +25,7 @@ _COMMANDS = {
     "check": ("checking", "check_cmd"),
     "affected": ("changes", "affected_cmd"),
     "run": ("running", "run_cmd"),
+    "drift": ("drifting", "drift_cmd"),
 }
 
 
@@ -70,6 +71,7 @@ def cli(ctx: click.Context, root: Path | None) -> None:
       monolock export APP           the app's projection, pinned with hashes
       monolock check                every import declared, the workspace policy kept
       monolock affected [--base R]  the members and apps a change touches, and why
+      monolock drift                Poetry repos: versions that differ between locks
     Running:
       monolock run TASK             a task in every member, in parallel, cached by content
     Writing:

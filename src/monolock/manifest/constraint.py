@@ -240,6 +240,10 @@ def _python_var(text: str) -> str:
 
 def python_marker(constraint: str) -> str | None:
     """A Poetry `python = ...` constraint as a PEP 508 marker (unions become `or`)."""
+    if not _SPLIT_OR.search(constraint) and "!=" in constraint:
+        # an exclusion is not a range, but one part of clauses maps atom by atom
+        clauses = _clauses(constraint.strip(), constraint)
+        return " and ".join(f'{_python_var(t.rstrip(".*"))} {op} "{t}"' for op, t in clauses)
     pieces = []
     for interval in to_intervals(constraint):
         atoms = []

@@ -7,7 +7,7 @@ from typing import Any
 from monolock.errors import ManifestError
 from monolock.manifest.common import parse_requirement, source_from_table, string_list
 from monolock.manifest.toml import table
-from monolock.model import Dependency, Requirement, Source, normalize
+from monolock.model import Dependency, Index, Requirement, Source, normalize
 
 
 def sources(data: dict[str, Any], *, where: str) -> dict[str, Source]:
@@ -94,3 +94,20 @@ def read_dependencies(
     for group, reqs in group_reqs.items():
         deps.extend(Dependency(r, "group", group, srcs.get(r.name)) for r in reqs)
     return deps, extras, list(group_reqs), dynamic
+
+
+def indexes(data: dict[str, Any], *, where: str) -> tuple[Index, ...]:
+    """`[[tool.uv.index]]`: explicit and default indexes keep that as their priority."""
+    raw = table(data, "tool.uv").get("index", [])
+    if not isinstance(raw, list):
+        raise ManifestError("tool.uv.index: expected an array of tables", where=where)
+    out = []
+    for i, entry in enumerate(raw):
+        if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
+            raise ManifestError(f"tool.uv.index[{i}]: expected a table with a url", where=where)
+        priority = "explicit" if entry.get("explicit") else "primary"
+        if entry.get("default"):
+            priority = "default"
+        name = str(entry.get("name") or entry["url"])
+        out.append(Index(name, entry["url"].rstrip("/"), priority))
+    return tuple(out)

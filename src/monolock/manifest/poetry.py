@@ -12,7 +12,7 @@ from monolock.errors import ManifestError
 from monolock.manifest.common import source_from_table
 from monolock.manifest.constraint import ConstraintError, python_marker, to_specifier
 from monolock.manifest.toml import table
-from monolock.model import Dependency, DepKind, Requirement, Source, normalize
+from monolock.model import Dependency, DepKind, Index, Requirement, Source, normalize
 
 
 def _marker(spec: dict[str, Any], *, where: str, key: str) -> str | None:
@@ -146,6 +146,28 @@ def read_dependencies(
             legacy, "group", "dev", where=where, prefix="tool.poetry.dev-dependencies"
         )
     return deps, sorted({normalize(e) for e in extras_table}), group_names
+
+
+def indexes(data: dict[str, Any], *, where: str) -> tuple[Index, ...]:
+    """`[[tool.poetry.source]]`, with the legacy `default`/`secondary` flags read as the
+    priorities Poetry 1.5 replaced them with."""
+    raw = table(data, "tool.poetry").get("source", [])
+    if not isinstance(raw, list):
+        raise ManifestError("tool.poetry.source: expected an array of tables", where=where)
+    out = []
+    for i, entry in enumerate(raw):
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+            raise ManifestError(
+                f"tool.poetry.source[{i}]: expected a table with a name", where=where
+            )
+        priority = str(entry.get("priority", "primary")).lower()
+        if entry.get("default"):
+            priority = "default"
+        elif entry.get("secondary"):
+            priority = "supplemental"
+        url = entry.get("url")
+        out.append(Index(entry["name"], str(url).rstrip("/") if url else None, priority))
+    return tuple(out)
 
 
 def path_sources(data: dict[str, Any], *, where: str) -> dict[str, Any]:

@@ -84,6 +84,7 @@ def read_package(data: dict[str, Any], directory: Path, relpath: str) -> Package
         extras=tuple(extras),
         groups=tuple(groups),
         tasks=member_tasks(data, where=where) if relpath != "." else (),
+        indexes=poetry.indexes(data, where=where) + pep621.indexes(data, where=where),
     )
 
 

@@ -1,0 +1,248 @@
+"""Reading a package's `poetry.lock` (lock versions 1.x and 2.x) into the lock model.
+
+A `poetry.lock` holds what one package needs, but not the package itself: monolock adds
+it as the lock's one member, its edges taken from the manifest, so that projection, why
+and export work on a Poetry lock exactly as on `uv.lock`. Poetry writes dependency edges
+as constraints; each is pointed at the locked version it selects.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+from monolock import markers as mk
+from monolock.errors import LockError
+from monolock.manifest.constraint import ConstraintError, python_marker, to_specifier
+from monolock.model import (
+    Artifact,
+    Dependency,
+    Lock,
+    LockDep,
+    LockedPackage,
+    LockSource,
+    Package,
+    normalize,
+)
+
+LOCK = "poetry.lock"
+PYPI = "https://pypi.org/simple"
+SUPPORTED = (1, 2)  # lock-version majors Poetry 1.x and 2.x write
+
+
+def lock_path(root: Path, package: Package) -> Path:
+    return root / package.path / LOCK
+
+
+def display(package: Package) -> str:
+    return LOCK if package.path == "." else f"{package.path}/{LOCK}"
+
+
+def _source(raw: Any) -> LockSource:
+    if not isinstance(raw, dict) or "type" not in raw:
+        return LockSource("registry", PYPI)
+    kind, url = str(raw["type"]), str(raw.get("url", ""))
+    if kind == "legacy":
+        return LockSource("registry", url.rstrip("/"))
+    if kind == "directory":
+        return LockSource("directory", url)
+    if kind == "file":
+        return LockSource("path", url)
+    if kind == "git":
+        commit = raw.get("resolved_reference") or raw.get("reference") or ""
+        subdirectory = raw.get("subdirectory")
+        query = f"?subdirectory={subdirectory}" if subdirectory else ""
+        return LockSource("git", f"{url}{query}#{commit}" if commit else url + query)
+    return LockSource("url", url)
+
+
+def _spec(constraint: Any) -> str:
+    try:
+        return to_specifier(str(constraint))
+    except ConstraintError:
+        return ""  # an edge whose constraint PEP 440 cannot say still points somewhere
+
+
+def _marker(entry: dict[str, Any]) -> str | None:
+    parts = []
+    if "python" in entry:
+        try:
+            py = python_marker(str(entry["python"]))
+        except ConstraintError:
+            py = None
+        if py:
+            parts.append(py)
+    if entry.get("markers"):
+        parts.append(str(entry["markers"]))
+    if len(parts) < 2:
+        return parts[0] if parts else None
+    return " and ".join(f"({p})" if " or " in p else p for p in parts)
+
+
+def edges(raw: dict[str, Any]) -> list[tuple[str, str, str | None, tuple[str, ...], bool]]:
+    """A Poetry dependency table as (name, PEP 440 specifier, marker, extras, optional),
+    one row per constraint of a multiple-constraints list."""
+    out = []
+    for raw_name, spec in raw.items():
+        if raw_name.lower() == "python":
+            continue
+        for one in spec if isinstance(spec, list) else [spec]:
+            entry = one if isinstance(one, dict) else {"version": one}
+            out.append(
+                (
+                    normalize(raw_name),
+                    _spec(entry["version"]) if "version" in entry else "",
+                    _marker(entry),
+                    tuple(sorted(normalize(e) for e in entry.get("extras", ()))),
+                    bool(entry.get("optional", False)),
+                )
+            )
+    return out
+
+
+class _Pointer:
+    """Points an edge at the locked version its constraint selects, when a name is
+    locked at several versions (Poetry does that for marker-split requirements)."""
+
+    def __init__(self, packages: Iterable[tuple[str, str | None]]) -> None:
+        self.versions: dict[str, list[str]] = {}
+        for name, version in packages:
+            if version is not None:
+                self.versions.setdefault(name, []).append(version)
+
+    def dep(self, name: str, spec: str, marker: str | None, extras: tuple[str, ...]) -> LockDep:
+        versions = self.versions.get(name, [])
+        version = None
+        if len(versions) > 1:
+            try:
+                allowed = SpecifierSet(spec)
+            except InvalidSpecifier:
+                allowed = SpecifierSet()
+            version = next((v for v in versions if allowed.contains(v, prereleases=True)), None)
+        return LockDep(name, version, None, marker, extras)
+
+
+def _extra_names(entry: str) -> str:
+    """`"Sphinx (>=8.2,<9.0)"`, `"anyio[trio]"`, `"x ; marker"` -> the normalised name."""
+    head = entry.split(";", 1)[0].split("(", 1)[0].split("[", 1)[0]
+    return normalize(head.strip())
+
+
+def _package(raw: dict[str, Any], pointer: _Pointer) -> LockedPackage:
+    rows = edges(raw.get("dependencies", {}))
+    deps = tuple(pointer.dep(n, s, m, e) for n, s, m, e, optional in rows if not optional)
+    optional: dict[str, tuple[LockDep, ...]] = {}
+    for raw_extra, names in raw.get("extras", {}).items():
+        extra = normalize(raw_extra)
+        wanted = {_extra_names(str(n)) for n in names}
+        found = []
+        for name, spec, marker, extras, _ in rows:
+            # Poetry writes an optional edge's marker with its `extra == "…"` clause
+            held = mk.under_extra(marker, extra)
+            if name in wanted and held is not False:
+                found.append(pointer.dep(name, spec, held, extras))
+        optional[extra] = tuple(found)
+    files = raw.get("files", [])
+    artifacts = [
+        Artifact(url=f.get("url"), path=None, hash=f.get("hash"), name=f.get("file"))
+        for f in files
+        if isinstance(f, dict)
+    ]
+    sdists = [a for a in artifacts if not a.filename.endswith(".whl")]
+    return LockedPackage(
+        name=normalize(raw["name"]),
+        version=str(raw["version"]) if "version" in raw else None,
+        source=_source(raw.get("source")),
+        dependencies=deps,
+        optional=optional,
+        sdist=sdists[0] if sdists else None,
+        wheels=tuple(a for a in artifacts if a.filename.endswith(".whl")),
+    )
+
+
+def _member(package: Package, pointer: _Pointer) -> LockedPackage:
+    """The package itself, as the lock's member: its declared edges, by kind."""
+
+    def to_dep(d: Dependency) -> LockDep:
+        r = d.requirement
+        return pointer.dep(d.name, r.specifier, r.marker, r.extras)
+
+    optional: dict[str, list[LockDep]] = {}
+    groups: dict[str, list[LockDep]] = {}
+    for d in package.dependencies:
+        if d.kind == "extra" and d.context:
+            optional.setdefault(d.context, []).append(to_dep(d))
+        elif d.kind == "group" and d.context:
+            groups.setdefault(d.context, []).append(to_dep(d))
+    return LockedPackage(
+        name=package.name,
+        version=package.version,
+        source=LockSource("editable", "."),
+        dependencies=tuple(to_dep(d) for d in package.runtime()),
+        optional={k: tuple(v) for k, v in optional.items()},
+        groups={k: tuple(v) for k, v in groups.items()},
+    )
+
+
+def load(raw: bytes, where: str) -> dict[str, Any]:
+    """The parsed file, its lock version checked."""
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise LockError(
+            f"unreadable lockfile: {exc}",
+            where=where,
+            hint="regenerate it with `poetry lock` (or `monolock lock`)",
+        ) from None
+    version = str(data.get("metadata", {}).get("lock-version", ""))
+    major = version.split(".", 1)[0]
+    if not major.isdigit() or int(major) not in SUPPORTED:
+        raise LockError(
+            f"poetry.lock version {version or '(none)'!r} is not supported "
+            "(this monolock reads versions 1.x and 2.x)",
+            where=where,
+            hint="regenerate it with a current Poetry, or upgrade monolock",
+        )
+    return data
+
+
+def parse(raw: bytes, path: Path, package: Package, *, where: str) -> Lock:
+    data = load(raw, where)
+    entries = data.get("package", [])
+    try:
+        pointer = _Pointer((normalize(e["name"]), e.get("version")) for e in entries)
+        packages = [_package(e, pointer) for e in entries]
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise LockError(
+            f"malformed lockfile entry ({exc!r})",
+            where=where,
+            hint="regenerate it with `poetry lock` (or `monolock lock`)",
+        ) from None
+    # a package that lists itself (a path dependency on its own directory) stays as locked
+    packages = [p for p in packages if p.name != package.name]
+    python = data.get("metadata", {}).get("python-versions")
+    return Lock(
+        path=path,
+        digest=hashlib.sha256(raw).hexdigest(),
+        requires_python=_spec(python) or None if python not in (None, "*") else None,
+        members=(package.name,),
+        packages=(_member(package, pointer), *packages),
+    )
+
+
+def read(root: Path, package: Package) -> Lock:
+    path = lock_path(root, package)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise LockError(
+            f"'{package.name}' has no poetry.lock",
+            where=display(package),
+            hint=f"create it with `monolock lock` (or `poetry lock` in {package.path})",
+        ) from None
+    return parse(raw, path, package, where=display(package))

@@ -1,0 +1,67 @@
+"""`monolock lock` in a Poetry repository: `poetry lock` for every stale package.
+
+Packages are locked in dependency order (a package after the path dependencies it
+locks), independent ones in parallel. Poetry writes a lock only when it succeeds, so a
+failure leaves that package's lock as it was.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+
+from monolock.graph import Graph
+from monolock.model import Workspace
+from monolock.poetry import tool
+from monolock.poetry.fresh import State
+from monolock.uv import tail
+
+
+@dataclass(frozen=True)
+class Locked:
+    package: str
+    ok: bool
+    seconds: float
+    output: str  # the end of Poetry's output when it failed
+
+
+def _order(workspace: Workspace, names: list[str]) -> dict[str, set[str]]:
+    """Each package -> the selected packages it must wait for: those its lock records
+    (path dependencies of any group), except around a cycle, which cannot be ordered."""
+    needs = Graph(workspace).requirements(("runtime", "extra", "group"))
+    chosen = set(names)
+    return {n: {m for m in needs[n] & chosen if n not in needs[m]} for n in names}
+
+
+def relock(
+    workspace: Workspace,
+    stale: list[State],
+    *,
+    jobs: int,
+    on_done: Callable[[Locked], None] = lambda _: None,
+) -> list[Locked]:
+    args = ["lock", "--no-interaction"] + (["--no-update"] if tool.major() < 2 else [])
+    waits = _order(workspace, [s.package for s in stale])
+    done: dict[str, Locked] = {}
+
+    def one(name: str) -> Locked:
+        started = time.monotonic()
+        result = tool.run(args, cwd=workspace.root / workspace.by_name[name].path)
+        ok = result.returncode == 0
+        return Locked(name, ok, time.monotonic() - started, "" if ok else tail(result.output))
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        running: dict[Future[Locked], str] = {}
+        while len(done) < len(waits):
+            for name in sorted(waits):
+                ready = all(d in done for d in waits[name])
+                if name not in done and name not in running.values() and ready:
+                    running[pool.submit(one, name)] = name
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                locked = future.result()
+                done[running.pop(future)] = locked
+                on_done(locked)
+    return [done[n] for n in sorted(done)]
