@@ -150,3 +150,71 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
         return Run(code, out, err)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def poetry_index(wheels: Path) -> Iterator[str]:
+    """The wheelhouse over HTTP, as Poetry needs an index to be: a PEP 503 page per
+    project with links relative to the server. Yields the simple index's URL."""
+    import functools
+    import hashlib
+    import http.server
+    import threading
+
+    pages = wheels / "poetry-simple"
+    for wheel in sorted(wheels.glob("*.whl")):
+        project_dir = pages / wheel.name.split("-")[0].replace("_", "-")
+        project_dir.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+        page = project_dir / "index.html"
+        old = page.read_text() if page.exists() else ""
+        page.write_text(old + f'<a href="../../{wheel.name}#sha256={digest}">{wheel.name}</a>\n')
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(wheels))
+    handler.log_message = lambda *args: None  # type: ignore[method-assign]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/poetry-simple/"
+    server.shutdown()
+
+
+def poetry_manifest(
+    name: str,
+    deps: dict[str, Any],
+    *,
+    index: str,
+    python: str = "^3.11",
+    dev: dict[str, Any] | None = None,
+    **poetry: Any,
+) -> dict[str, Any]:
+    """A Poetry project whose only package source is the test wheelhouse."""
+    tool: dict[str, Any] = {
+        "name": name,
+        "version": "0.1.0",
+        "description": "",
+        "authors": ["Team <team@example.com>"],
+        "dependencies": {"python": python, **deps},
+        **poetry,
+    }
+    if dev is not None:
+        tool["group"] = {"dev": {"dependencies": dev}}
+    tool["source"] = [{"name": "wheelhouse", "url": index, "priority": "primary"}]
+    return {
+        "tool": {"poetry": tool},
+        "build-system": {
+            "requires": ["poetry-core>=2"],
+            "build-backend": "poetry.core.masonry.api",
+        },
+    }
+
+
+def poetry_binary() -> str:
+    """The Poetry installed next to the interpreter running the tests (a dev dependency)."""
+    import shutil
+    import sys
+
+    beside = Path(sys.executable).parent / "poetry"
+    found = str(beside) if beside.exists() else shutil.which("poetry")
+    if found is None:
+        pytest.fail("Poetry is not installed: it is a test dependency (pip install -e '.[dev]')")
+    return found

@@ -46,8 +46,9 @@ class Finding:
     def rule(self) -> str:
         return RULES[self.code]
 
-    def sort_key(self) -> tuple[str, str, Location, str]:
-        return (self.package or "", self.code, self.location, self.subject)
+    def sort_key(self) -> tuple[str, str, str, int, str]:
+        where = self.location
+        return (self.package or "", self.code, where.path, where.line or 0, self.subject)
 
 
 def ignored(finding: Finding, entries: tuple[str, ...]) -> bool:

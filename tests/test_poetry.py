@@ -1,0 +1,285 @@
+"""Poetry monorepos as they are: per-package locks read, checked, re-locked with Poetry."""
+
+from __future__ import annotations
+
+import subprocess
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import Run, poetry_binary, poetry_manifest, write_toml
+
+
+@pytest.fixture
+def poetry_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Poetry found through MONOLOCK_POETRY, its caches and environments kept apart."""
+    binary = poetry_binary()
+    monkeypatch.setenv("MONOLOCK_POETRY", binary)
+    monkeypatch.setenv("POETRY_CACHE_DIR", str(tmp_path_factory.mktemp("poetry-cache")))
+    monkeypatch.setenv("POETRY_VIRTUALENVS_PATH", str(tmp_path_factory.mktemp("poetry-envs")))
+    return binary
+
+
+def seed_repo(root: Path, index: str, **overrides: dict[str, Any]) -> Path:
+    """The second seed's layout: core, api-gateway and background-worker under
+    packages/, plus util, which core reaches by path (a nested path chain)."""
+    manifests = {
+        "util": poetry_manifest("util", {"gamma": "^1.0"}, index=index),
+        "core": poetry_manifest(
+            "core",
+            {
+                "alpha": "^1.0",
+                "delta": {"version": "~1.0", "extras": ["fast"]},
+                "util": {"path": "../util", "develop": True},
+            },
+            index=index,
+            dev={"devtool": "1.0.0"},
+        ),
+        "api-gateway": poetry_manifest(
+            "api-gateway",
+            {
+                "core": {"path": "../core", "develop": True},
+                "pyyaml": "^6.0 || ^7.0",
+            },
+            index=index,
+            dev={"devtool": "1.0.0"},
+        ),
+        "background-worker": poetry_manifest(
+            "background-worker",
+            {"core": {"path": "../core", "develop": True}, "alpha": "1.0.0"},
+            index=index,
+            dev={"devtool": "1.0.0"},
+        ),
+    }
+    for name, manifest in manifests.items():
+        manifest["tool"]["poetry"].update(overrides.get(name, {}))
+        write_toml(root / "packages" / name / "pyproject.toml", manifest)
+        module = root / "packages" / name / name.replace("-", "_") / "__init__.py"
+        module.parent.mkdir(parents=True, exist_ok=True)
+        module.write_text("")
+    return root
+
+
+def locked(root: Path, name: str) -> dict[str, dict[str, Any]]:
+    data = tomllib.loads((root / "packages" / name / "poetry.lock").read_text())
+    return {p["name"]: p for p in data["package"]}
+
+
+def test_locks_are_created_read_and_projected_like_uv_lock(
+    tmp_path: Path, poetry_index: str, poetry_env: str, cli: Callable[..., Run]
+) -> None:
+    root = seed_repo(tmp_path, poetry_index)
+    missing = cli("-C", root, "lock", "--check")
+    assert missing.code == 1 and missing.out.count("missing") == 4
+    created = cli("-C", root, "lock")
+    assert created.code == 0, created.out + created.err
+    # a package is locked after the path dependencies it records
+    order = [line.split()[1] for line in created.out.splitlines() if line.startswith("locked")]
+    assert order.index("util") < order.index("core") < order.index("api-gateway")
+    assert cli("-C", root, "lock", "--check").code == 0
+
+    # export holds exactly what Poetry locked in the main group (lock 2.1 says so)
+    lock = locked(root, "api-gateway")
+    main = {
+        n
+        for n, p in lock.items()
+        if "main" in p.get("groups", []) and p.get("source", {}).get("type") != "directory"
+    }
+    export = cli("-C", root, "export", "api-gateway", "--no-hashes")
+    assert export.code == 0, export.err
+    pins = dict(line.split(" ")[0].split("==") for line in export.out.splitlines() if "==" in line)
+    assert set(pins) == main == {"alpha", "beta", "delta", "epsilon", "gamma", "pyyaml"}
+    assert pins["alpha"] == lock["alpha"]["version"] == "1.1.0"
+    assert "projection of poetry.lock" in export.out
+    worker = cli("-C", root, "export", "background-worker", "--no-hashes").out
+    assert "alpha==1.0.0" in worker and "pyyaml" not in worker
+
+    why = cli("-C", root, "why", "gamma")
+    assert why.code == 0
+    assert "api-gateway -> core -> util -> gamma" in why.out
+    assert "devtool" not in cli("-C", root, "why", "devtool").out.split("\n", 1)[1]
+    assert "api-gateway -> devtool" in cli("-C", root, "why", "devtool", "--dev").out
+    graph = cli("-C", root, "graph", "--format", "json").out
+    assert '"source": "core"' in graph and '"target": "util"' in graph
+
+
+def test_a_path_dependency_edit_makes_its_dependents_stale_which_poetry_misses(
+    tmp_path: Path, poetry_index: str, poetry_env: str, cli: Callable[..., Run]
+) -> None:
+    root = seed_repo(tmp_path, poetry_index)
+    assert cli("-C", root, "lock").code == 0
+    util = root / "packages/util/pyproject.toml"
+    util.write_text(util.read_text().replace('gamma = "^1.0"', 'gamma = "^1.0"\nzeta = "^1.0"'))
+
+    check = cli("-C", root, "lock", "--check", "--format", "json")
+    assert check.code == 1
+    import json
+
+    states = {s["package"]: s for s in json.loads(check.out)["locks"]}
+    assert states["util"]["reasons"] == [
+        "packages/util/pyproject.toml changed since poetry.lock was written (content-hash)"
+    ]
+    for name in ("core", "api-gateway", "background-worker"):
+        assert states[name]["status"] == "stale"
+        assert states[name]["reasons"] == [
+            "packages/util/pyproject.toml changed since it was locked: + zeta"
+        ]
+    # Poetry itself only compares the package's own pyproject
+    poetry_says = subprocess.run(
+        [poetry_env, "check", "--lock"], cwd=root / "packages/api-gateway", capture_output=True
+    )
+    assert poetry_says.returncode == 0
+    findings = cli("-C", root, "check", "--no-cache", "--format", "json")
+    assert findings.out.count('"ML201"') == 4
+
+    relocked = cli("-C", root, "lock")
+    assert relocked.code == 0, relocked.out + relocked.err
+    assert "zeta" in locked(root, "api-gateway")
+    assert cli("-C", root, "lock", "--check").code == 0
+
+
+def test_drift_between_locks_and_whether_one_lock_could_hold_them(
+    tmp_path: Path, poetry_index: str, poetry_env: str, cli: Callable[..., Run]
+) -> None:
+    root = seed_repo(tmp_path, poetry_index)
+    assert cli("-C", root, "lock").code == 0
+    report = cli("-C", root, "drift", "--format", "json")
+    assert report.code == 0, report.err
+    import json
+
+    data = json.loads(report.out)
+    assert data["drift"] == [
+        {
+            "name": "alpha",
+            "versions": {
+                "1.0.0": ["background-worker"],
+                "1.1.0": ["api-gateway", "core"],
+            },
+        }
+    ]
+    assert data["shared"]["ok"] and data["shared"]["versions"]["alpha"] == "1.0.0"
+    assert data["shared"]["requires_python"] == "<4.0,>=3.11"
+
+    api = root / "packages/api-gateway/pyproject.toml"
+    api.write_text(api.read_text().replace('pyyaml = "^6.0 || ^7.0"', 'alpha = ">=2"'))
+    conflict = cli("-C", root, "drift")
+    assert conflict.code == 1
+    assert "one shared lock cannot satisfy every package" in conflict.out
+    assert "alpha is declared by:" in conflict.out
+    for line in (
+        "api-gateway (runtime): alpha>=2",
+        "background-worker (runtime): alpha==1.0.0",
+        "core (runtime): alpha>=1.0,<2.0",
+    ):
+        assert line in conflict.out
+
+
+def test_policy_python_ranges_dev_pins_sources_and_missing_locks(
+    tmp_path: Path, cli: Callable[..., Run]
+) -> None:
+    root = seed_repo(
+        tmp_path,
+        "https://example.invalid/simple/",
+        **{"api-gateway": {"source": [{"name": "other", "url": "https://other.invalid/"}]}},
+    )
+    worker = root / "packages/background-worker/pyproject.toml"
+    worker.write_text(
+        worker.read_text()
+        .replace('python = "^3.11"', 'python = "^3.10"')
+        .replace('devtool = "1.0.0"', 'devtool = "2.0.0"')
+    )
+    result = cli("-C", root, "check", "--no-cache")
+    assert result.code == 1
+    assert "ML202" in result.out and "narrow requires-python" in result.out
+    assert "background-worker installs but core cannot" in result.out
+    assert "dev tool 'devtool' is pinned differently" in result.out
+    assert "packages/api-gateway/pyproject.toml" in result.out and "ML206" in result.out
+    assert result.out.count("ML201") == 4 and "is missing: no poetry.lock" in result.out
+
+
+LOCK_2_0 = """\
+# This file is automatically @generated by Poetry 1.8.3 and should not be changed by hand.
+
+[[package]]
+name = "alpha"
+version = "1.0.0"
+description = ""
+optional = false
+python-versions = "*"
+files = [
+    {file = "alpha-1.0.0-py3-none-any.whl", hash = "sha256:aaaa"},
+    {file = "alpha-1.0.0.tar.gz", hash = "sha256:bbbb"},
+]
+
+[package.dependencies]
+delta = {version = ">=1", extras = ["fast"], markers = "sys_platform != \\"win32\\""}
+
+[[package]]
+name = "delta"
+version = "1.0.0"
+description = ""
+optional = false
+python-versions = "*"
+files = [{file = "delta-1.0.0-py3-none-any.whl", hash = "sha256:cccc"}]
+
+[package.dependencies]
+epsilon = {version = ">=1", optional = true, markers = "python_version >= \\"3.8\\" and extra == \\"fast\\""}
+zeta = {version = "*", optional = true, markers = "extra == \\"slow\\""}
+
+[package.extras]
+fast = ["epsilon (>=1)"]
+slow = ["zeta"]
+
+[[package]]
+name = "epsilon"
+version = "1.0.0"
+description = ""
+optional = false
+python-versions = "*"
+files = [{file = "epsilon-1.0.0-py3-none-any.whl", hash = "sha256:dddd"}]
+
+[[package]]
+name = "zeta"
+version = "1.0.0"
+description = ""
+optional = true
+python-versions = "*"
+files = []
+
+[metadata]
+lock-version = "2.0"
+python-versions = "^3.11"
+content-hash = "0"
+"""
+
+
+def test_lock_version_2_0_with_extras_markers_and_bad_versions(
+    tmp_path: Path, cli: Callable[..., Run]
+) -> None:
+    write_toml(
+        tmp_path / "app/pyproject.toml",
+        {"tool": {"poetry": {"name": "app", "version": "1.0", "dependencies": {"alpha": "^1"}}}},
+    )
+    (tmp_path / "app/poetry.lock").write_text(LOCK_2_0)
+    out = cli("-C", tmp_path, "export", "app")
+    assert out.code == 0, out.err
+    body = [line for line in out.out.splitlines() if not line.startswith("#")]
+    assert body == [
+        "alpha==1.0.0 \\",
+        "    --hash=sha256:aaaa \\",
+        "    --hash=sha256:bbbb",
+        'delta==1.0.0 ; sys_platform != "win32" \\',
+        "    --hash=sha256:cccc",
+        'epsilon==1.0.0 ; sys_platform != "win32" \\',
+        "    --hash=sha256:dddd",
+    ]
+    stale = cli("-C", tmp_path, "lock", "--check")
+    assert stale.code == 1 and "(content-hash)" in stale.out
+
+    (tmp_path / "app/poetry.lock").write_text(LOCK_2_0.replace('"2.0"', '"3.0"'))
+    bad = cli("-C", tmp_path, "export", "app")
+    assert bad.code == 2 and "app/poetry.lock" in bad.err and "'3.0'" in bad.err
+    assert "hint:" in bad.err
