@@ -169,8 +169,11 @@ def poetry_index(wheels: Path) -> Iterator[str]:
         page = project_dir / "index.html"
         old = page.read_text() if page.exists() else ""
         page.write_text(old + f'<a href="../../{wheel.name}#sha256={digest}">{wheel.name}</a>\n')
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(wheels))
-    handler.log_message = lambda *args: None  # type: ignore[method-assign]
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(wheels))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
