@@ -226,7 +226,7 @@ python-versions = "*"
 files = [{file = "delta-1.0.0-py3-none-any.whl", hash = "sha256:cccc"}]
 
 [package.dependencies]
-epsilon = {version = ">=1", optional = true, markers = 'python_version >= "3.8" and extra == "fast"'}
+epsilon = {version = ">=1", optional = true, markers ='python_version >= "3.8" and extra == "fast"'}
 zeta = {version = "*", optional = true, markers = "extra == \\"slow\\""}
 
 [package.extras]
