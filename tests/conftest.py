@@ -159,16 +159,24 @@ def poetry_index(wheels: Path) -> Iterator[str]:
     import functools
     import hashlib
     import http.server
+    import shutil
     import threading
 
     pages = wheels / "poetry-simple"
-    for wheel in sorted(wheels.glob("*.whl")):
+    served = wheels / "served"
+    served.mkdir(exist_ok=True)
+    for wheel in wheels.glob("*.whl"):
+        shutil.copy(wheel, served)
+    wheelhouse.repack("poetry-core", served)  # the packages' build backend
+    for wheel in sorted(served.glob("*.whl")):
         project_dir = pages / wheel.name.split("-")[0].replace("_", "-")
         project_dir.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
         page = project_dir / "index.html"
         old = page.read_text() if page.exists() else ""
-        page.write_text(old + f'<a href="../../{wheel.name}#sha256={digest}">{wheel.name}</a>\n')
+        link = f"../../served/{wheel.name}"
+        page.write_text(old + f'<a href="{link}#sha256={digest}">{wheel.name}</a>\n')
+
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, format: str, *args: Any) -> None:
             pass

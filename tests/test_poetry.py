@@ -283,3 +283,43 @@ def test_lock_version_2_0_with_extras_markers_and_bad_versions(
     bad = cli("-C", tmp_path, "export", "app")
     assert bad.code == 2 and "app/poetry.lock" in bad.err and "'3.0'" in bad.err
     assert "hint:" in bad.err
+
+
+def test_run_in_each_packages_own_poetry_environment(
+    tmp_path: Path, poetry_index: str, poetry_env: str, cli: Callable[..., Run]
+) -> None:
+    root = seed_repo(tmp_path, poetry_index)
+    write_toml(
+        root / "pyproject.toml",
+        {
+            "tool": {
+                "monolock": {"tasks": {"smoke": "python -c 'import alpha, core; print(alpha.V)'"}}
+            }
+        },
+    )
+    util = root / "packages/util/pyproject.toml"
+    util.write_text(util.read_text() + "\n[tool.monolock.tasks]\nsmoke = false\n")
+    assert cli("-C", root, "lock").code == 0
+    first = cli("-C", root, "run", "smoke")
+    assert first.code == 0, first.out + first.err
+    # each package imports the alpha its own poetry.lock pins, from its own environment
+    blocks = first.out.split("── ")
+    gateway = next(b for b in blocks if b.startswith("api-gateway"))
+    worker = next(b for b in blocks if b.startswith("background-worker"))
+    assert "1.1.0" in gateway and "1.0.0" in worker
+    assert "3 passed, 1 skipped" in first.out and "(poetry environment)" in first.out
+    again = cli("-C", root, "run", "smoke")
+    assert "3 cached" in again.out
+    # a new pin in the worker's lock changes its key, and only its key
+    worker_manifest = root / "packages/background-worker/pyproject.toml"
+    worker_manifest.write_text(
+        worker_manifest.read_text().replace('alpha = "1.0.0"', 'alpha = "1.1.0"')
+    )
+    assert cli("-C", root, "lock").code == 0
+    third = cli("-C", root, "run", "smoke", "--format", "json")
+    import json
+
+    summary = {m["member"]: m for m in json.loads(third.out)["members"]}
+    assert summary["background-worker"]["cached"] is False
+    assert summary["core"]["cached"] is True and summary["api-gateway"]["cached"] is True
+    assert "1.1.0" in third.err.split("background-worker", 1)[1]

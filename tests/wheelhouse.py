@@ -104,3 +104,20 @@ def build(directory: Path) -> Path:
     wheels = [write_wheel(directory, dist) for dist in DISTS]
     write_index(directory, wheels)
     return directory
+
+
+def repack(name: str, directory: Path) -> Path:
+    """A wheel of an installed pure-Python distribution, made from its installed files
+    (so that tests can offer a build backend, poetry-core, without the network)."""
+    from importlib.metadata import distribution
+
+    dist = distribution(name)
+    stem = f"{dist.metadata['Name'].replace('-', '_')}-{dist.version}"
+    path = directory / f"{stem}-py3-none-any.whl"
+    files = [f for f in dist.files or () if not str(f).startswith("..")]
+    with zipfile.ZipFile(path, "w") as archive:
+        for file in sorted(files, key=str):
+            local = Path(str(file.locate()))
+            if local.is_file() and "__pycache__" not in str(file):
+                archive.write(local, str(file))
+    return path

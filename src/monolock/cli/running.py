@@ -125,7 +125,9 @@ def run_cmd(
     (typecheck = false) in its own [tool.monolock.tasks].
 
     A task runs in the workspace environment (every member and dependency group,
-    synced from uv.lock) unless --isolated. Members whose tool is not installed,
+    synced from uv.lock) unless --isolated. In a Poetry repository (a poetry.lock per
+    package), each package's task runs in its own Poetry environment, installed first
+    with `poetry install`. Members whose tool is not installed,
     whose pytest finds no tests, or that switch the task off are skipped, not failed.
 
     A passing result is stored under a key of everything it read: the member's files
@@ -141,19 +143,29 @@ def run_cmd(
     from monolock.cli.common import lock
     from monolock.errors import UsageError
     from monolock.report import run as render
-    from monolock.tasks.plan import Shard, plan
+    from monolock.tasks.plan import EnvKind, Shard, plan
     from monolock.tasks.results import Results
     from monolock.tasks.runner import run
 
     started = time.monotonic()
     ws = workspace(ctx)
-    if ws.kind != "uv":
-        raise UsageError(
-            "monolock run needs a uv workspace: this repository's projects are linked by "
-            "path dependencies only",
-            where="pyproject.toml",
-            hint="declare the members under [tool.uv.workspace] in the root pyproject.toml",
-        )
+    env: EnvKind = "isolated" if isolated else "shared"
+    if ws.kind == "paths":
+        from monolock.poetry.fresh import poetry_packages
+
+        env = "poetry"  # each package in its own Poetry environment, as the Makefile did
+        managed = [p.name for p in poetry_packages(ws)]
+        if not managed:
+            raise UsageError(
+                "monolock run needs a uv workspace or Poetry packages: this repository's "
+                "projects are linked by path dependencies only",
+                where="pyproject.toml",
+                hint="declare the members under [tool.uv.workspace] in the root pyproject.toml",
+            )
+        packages = packages or tuple(managed)
+        from monolock.poetry import tool
+
+        tool.binary()  # no Poetry: one clear error, not one failure per package
     selected: list[str] | None = None
     if packages:
         selected = []
@@ -171,11 +183,11 @@ def run_cmd(
         selected = [m for m in (selected or [p.name for p in ws.packages]) if m in touched]
     the_plan = plan(
         ws,
-        lock(ws),
+        None if env == "poetry" else lock(ws),
         task,
         members=selected,
         shard=Shard.parse(shard) if shard else None,
-        env="isolated" if isolated else "shared",
+        env=env,
     )
     out = Console(file=sys.stderr if fmt == "json" else sys.stdout, highlight=False)
     live = out.is_terminal and not os.environ.get("CI")

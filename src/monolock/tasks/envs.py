@@ -4,7 +4,8 @@ shared: the workspace's own environment (`.venv`, or UV_PROJECT_ENVIRONMENT) hol
 every member and every dependency group, synced once per run without removing what else
 is installed. isolated: one environment per member under the cache directory, holding
 only that member's projection and its dependency groups; uv makes it exact on each run,
-which is a no-op when nothing changed.
+which is a no-op when nothing changed. poetry: in a Poetry repository, each package's
+own Poetry environment, installed from its poetry.lock as `poetry install` does.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 from pathlib import Path
 
 from monolock import uv
+from monolock.errors import MonolockError
 from monolock.fsutil import cache_root
 
 
@@ -32,3 +34,16 @@ def isolated(root: Path, member: str) -> Path:
         env={"UV_PROJECT_ENVIRONMENT": str(venv)},
     )
     return venv
+
+
+def poetry(directory: Path) -> Path:
+    from monolock.poetry import tool
+
+    installed = tool.run(["install", "--no-interaction"], cwd=directory)
+    if installed.returncode != 0:
+        raise MonolockError(f"`poetry install` failed:\n{uv.tail(installed.output)}")
+    found = tool.run(["env", "info", "--path"], cwd=directory)
+    lines = found.output.strip().splitlines()
+    if found.returncode != 0 or not lines:
+        raise MonolockError(f"`poetry env info --path` failed:\n{uv.tail(found.output)}")
+    return Path(lines[-1].strip())

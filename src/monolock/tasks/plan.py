@@ -12,7 +12,7 @@ from monolock.graph import Graph
 from monolock.model import DepKind, Lock, Task, Workspace
 from monolock.tasks import keys as keying
 
-EnvKind = Literal["shared", "isolated"]
+EnvKind = Literal["shared", "isolated", "poetry"]
 _ORDER_KINDS: tuple[DepKind, ...] = (
     "runtime",
     "extra",

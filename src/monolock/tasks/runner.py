@@ -192,7 +192,12 @@ def run(
 
     def work(job: Job) -> Outcome:
         try:
-            venv = shared or envs.isolated(root, job.member)
+            if shared is not None:
+                venv = shared
+            elif plan.env == "poetry":
+                venv = envs.poetry(root / job.path)
+            else:
+                venv = envs.isolated(root, job.member)
         except MonolockError as exc:
             return Outcome(job.member, "failed", 0.0, exc.message, "its environment failed")
         outcome = _execute(job, venv, root, plan.task, procs)
