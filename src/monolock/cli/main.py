@@ -26,6 +26,7 @@ _COMMANDS = {
     "affected": ("changes", "affected_cmd"),
     "run": ("running", "run_cmd"),
     "drift": ("drifting", "drift_cmd"),
+    "init": ("migrating", "init_cmd"),
 }
 
 
@@ -75,6 +76,7 @@ def cli(ctx: click.Context, root: Path | None) -> None:
     Running:
       monolock run TASK             a task in every member, in parallel, cached by content
     Writing:
+      monolock init --from-poetry   a Poetry monorepo -> one uv workspace and lock
       monolock lock                 one `uv lock`, then what changed per app
       monolock build APP --out DIR  a Docker build context: wheels, hashed pins, Dockerfile
       monolock build APP --venv DIR the same environment here, proven exact

@@ -89,7 +89,7 @@ def drift(workspace: Workspace, found: dict[str, Lock]) -> list[Drift]:
     return out
 
 
-def _declared(workspace: Workspace) -> list[tuple[Package, Dependency]]:
+def declared_third_party(workspace: Workspace) -> list[tuple[Package, Dependency]]:
     return [
         (p, d)
         for p in poetry_packages(workspace)
@@ -138,7 +138,7 @@ def _internal_pins(workspace: Workspace) -> list[str]:
 
 def probe_manifest(workspace: Workspace, requires_python: str | None) -> str:
     """The throwaway project: every declared third-party requirement, and the indexes."""
-    declared = _declared(workspace)
+    declared = declared_third_party(workspace)
     runtime = sorted({d.requirement.pep508() for _, d in declared if d.kind != "group"})
     groups = sorted({d.requirement.pep508() for _, d in declared if d.kind == "group"})
     project: dict[str, Any] = {"name": PROBE, "version": "0", "dependencies": runtime}
@@ -162,7 +162,7 @@ def probe_manifest(workspace: Workspace, requires_python: str | None) -> str:
 
 def _who(workspace: Workspace, message: str) -> tuple[tuple[str, tuple[Declared, ...]], ...]:
     by_name: dict[str, list[Declared]] = {}
-    for package, dep in _declared(workspace):
+    for package, dep in declared_third_party(workspace):
         by_name.setdefault(dep.name, []).append(
             Declared(package.name, dep.label, dep.requirement.pep508())
         )

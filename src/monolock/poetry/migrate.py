@@ -1,0 +1,288 @@
+"""`monolock init --from-poetry`: a Poetry repository becomes a uv workspace with one lock.
+
+Everything happens in a scratch copy of the manifests first: converted pyprojects, a
+root with `[tool.uv.workspace]`, and a `uv.lock` resolved preferring the versions the
+old poetry.lock files hold (uv's `pip compile` keeps the pins of an existing output
+file; its answer constrains the first `uv lock`, and a second, unconstrained `uv lock`
+keeps them). Only a plan that got that far is written, file by file, atomically; if a
+write fails, the files already replaced are put back.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import tomlkit
+from packaging.version import InvalidVersion, Version
+
+from monolock import uv
+from monolock.errors import UsageError
+from monolock.fsutil import atomic_write
+from monolock.lockfile import parse_lock
+from monolock.model import Lock, Workspace
+from monolock.poetry.convert import convert
+from monolock.poetry.drift import declared_third_party, shared_python
+from monolock.poetry.fresh import poetry_packages, states
+from monolock.poetry.lock import LOCK, lock_path, read
+from monolock.poetry.sources import indexes, uv_indexes
+from monolock.projection import diff, project
+
+
+@dataclass(frozen=True)
+class VersionChange:
+    name: str
+    before: str  # "" when the package did not lock it
+    after: str  # "" when the shared lock drops it
+    why: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    writes: tuple[tuple[str, str], ...]  # repo-relative path -> new content
+    deletes: tuple[str, ...]  # the old poetry.lock files
+    notes: tuple[tuple[str, str], ...]  # (manifest, what needs a person)
+    changes: tuple[tuple[str, tuple[VersionChange, ...]], ...]  # package -> its changes
+    members: tuple[str, ...]  # the workspace's member globs or paths
+
+
+def _members(workspace: Workspace, paths: list[str]) -> list[str]:
+    """`parent/*` when every project directly under `parent` is a member, else the paths."""
+    parents = {str(Path(p).parent) for p in paths}
+    if len(parents) == 1 and "." not in parents:
+        parent = workspace.root / parents.pop()
+        below = {
+            d.relative_to(workspace.root).as_posix()
+            for d in parent.iterdir()
+            if (d / "pyproject.toml").is_file()
+        }
+        if below == set(paths):
+            return [f"{parent.relative_to(workspace.root).as_posix()}/*"]
+    return sorted(paths)
+
+
+def _root(workspace: Workspace, members: list[str], converted: str | None) -> str:
+    path = workspace.root / "pyproject.toml"
+    text = converted if converted is not None else (path.read_text() if path.is_file() else "")
+    doc = tomlkit.parse(text)
+    tool: Any = doc.setdefault("tool", tomlkit.table(is_super_table=True))
+    uv_table: Any = tool.setdefault("uv", tomlkit.table())
+    workspace_table = tomlkit.table()
+    workspace_table["members"] = members
+    uv_table["workspace"] = workspace_table
+    found = uv_indexes(indexes(workspace))
+    if found:
+        array = tomlkit.aot()
+        for entry in found:
+            array.append(tomlkit.item(entry))
+        uv_table["index"] = array
+    return tomlkit.dumps(doc)
+
+
+def _old_pins(old: dict[str, Lock]) -> dict[str, str]:
+    """The version to prefer per distribution: the highest any old lock holds."""
+    best: dict[str, str] = {}
+    for lock in old.values():
+        for p in lock.packages:
+            if p.source.is_local or p.version is None:
+                continue
+            try:
+                if p.name not in best or Version(p.version) > Version(best[p.name]):
+                    best[p.name] = p.version
+            except InvalidVersion:
+                continue
+    return best
+
+
+def _index_args(workspace: Workspace) -> list[str]:
+    args: list[str] = []
+    for entry in uv_indexes(indexes(workspace)):
+        if entry.get("explicit"):
+            continue
+        flag = "--index-url" if entry.get("default") else "--extra-index-url"
+        args += [flag, entry["url"]]
+    return args
+
+
+def _lock(
+    scratch: Path, workspace: Workspace, pins: dict[str, str], uv_args: Sequence[str]
+) -> tuple[bytes, str | None]:
+    """(uv.lock, a note when the old versions could not be preferred)."""
+    requirements = scratch / "monolock-requirements.in"
+    preferred = scratch / "monolock-preferred.txt"
+    root_doc = tomlkit.parse((scratch / "pyproject.toml").read_text())
+    requirements.write_text(
+        "".join(f"{d.requirement.pep508()}\n" for _, d in declared_third_party(workspace))
+    )
+    preferred.write_text("".join(f"{n}=={v}\n" for n, v in sorted(pins.items())))
+    python = shared_python(poetry_packages(workspace))
+    compile_args = ["pip", "compile", "--universal", "--quiet", "--no-header", "--no-annotate"]
+    compile_args += ["-o", preferred.name, requirements.name, *_index_args(workspace)]
+    if python:
+        lowest = next((c.version for c in _specs(python) if c.operator in (">=", ">")), None)
+        if lowest:
+            compile_args += ["--python-version", lowest]
+    compile_args += [a for a in uv_args if a != "--offline"] if uv_args else []
+    compiled = uv.run(compile_args, cwd=scratch, check=False)
+    note = None
+    manifest = scratch / "pyproject.toml"
+    pristine = manifest.read_text()
+    local = {p.name for p in workspace.packages}
+    if compiled.returncode == 0:
+        pinned = [
+            line.strip()
+            for line in preferred.read_text().splitlines()
+            if "==" in line and line.split("==")[0].strip().lower() not in local
+        ]
+        tool: Any = root_doc["tool"]
+        tool["uv"]["constraint-dependencies"] = pinned
+        manifest.write_text(tomlkit.dumps(root_doc))
+        first = uv.run(["lock", *uv_args], cwd=scratch, check=False)
+        if first.returncode != 0:
+            note = "the old versions could not all be kept; resolved afresh"
+            (scratch / "uv.lock").unlink(missing_ok=True)
+    else:
+        note = "the old versions could not be read as preferences; resolved afresh"
+    manifest.write_text(pristine)
+    uv.run(["lock", *uv_args], cwd=scratch)  # keeps what the constrained lock chose
+    return (scratch / "uv.lock").read_bytes(), note
+
+
+def _specs(spec: str) -> list[Any]:
+    from packaging.specifiers import SpecifierSet
+
+    return list(SpecifierSet(spec))
+
+
+def _changes(
+    workspace: Workspace, old: dict[str, Lock], new: Lock
+) -> list[tuple[str, tuple[VersionChange, ...]]]:
+    stale = {s.package for s in states(workspace) if s.status != "fresh"}
+    locked_by: dict[str, dict[str, list[str]]] = {}
+    for name, lock in old.items():
+        for p in lock.packages:
+            if not p.source.is_local:
+                locked_by.setdefault(p.name, {}).setdefault(p.version or "?", []).append(name)
+    out = []
+    for name, lock in sorted(old.items()):
+        groups = workspace.by_name[name].groups
+        before = project(lock, name, groups=groups)
+        after = project(new, name, groups=groups)
+        found = []
+        for change in diff(before, after):
+            others = {
+                v: sorted(set(who) - {name})
+                for v, who in locked_by.get(change.name, {}).items()
+                if set(who) - {name}
+            }
+            if change.kind == "added":
+                why = "needed now (a member's manifest names it; the old lock predates that)"
+            elif change.kind == "removed":
+                why = "no longer needed by this package's closure"
+            elif others and any(v in change.after for v in others):
+                who = "; ".join(f"{v} in {', '.join(p)}" for v, p in sorted(others.items()))
+                why = f"the shared lock picks one version ({who})"
+            elif name in stale:
+                why = "its poetry.lock was stale: the manifests ask for this now"
+            else:
+                why = "the shared lock had to satisfy every package's constraints together"
+            found.append(
+                VersionChange(change.name, ", ".join(change.before), ", ".join(change.after), why)
+            )
+        out.append((name, tuple(found)))
+    return out
+
+
+def plan(
+    workspace: Workspace,
+    uv_args: Sequence[str] = (),
+    progress: Callable[[str], None] = lambda _: None,
+) -> Plan:
+    if workspace.kind != "paths":
+        raise UsageError(
+            "this repository is already a uv workspace",
+            where="pyproject.toml",
+            hint="`monolock lock` resolves it; --from-poetry migrates Poetry repositories",
+        )
+    packages = poetry_packages(workspace)
+    if not packages:
+        raise UsageError(
+            "no package here is managed by Poetry (no [tool.poetry] table, no poetry.lock)",
+            hint="run it at the root of the Poetry monorepo, or pass -C ROOT",
+        )
+    member_dirs = {(workspace.root / p.path).resolve(): p.name for p in workspace.packages}
+    versions = {p.name: p.version for p in workspace.packages}
+    writes: dict[str, str] = {}
+    notes: list[tuple[str, str]] = []
+    root_converted: str | None = None
+    for package in workspace.packages:
+        source = (workspace.root / package.manifest).read_text()
+        converted = convert(
+            source,
+            package,
+            base=workspace.root / package.path,
+            member_dirs=member_dirs,
+            versions=versions,
+        )
+        notes += [(package.manifest, n) for n in converted.notes]
+        if package.path == ".":
+            root_converted = converted.text
+        else:
+            writes[package.manifest] = converted.text
+    member_paths = [p.path for p in workspace.packages if p.path != "."]
+    globs = _members(workspace, member_paths)
+    writes["pyproject.toml"] = _root(workspace, globs, root_converted)
+
+    old: dict[str, Lock] = {}
+    for package in packages:
+        if lock_path(workspace.root, package).is_file():
+            old[package.name] = read(workspace.root, package)
+    progress(f"converted {len(workspace.packages)} manifests; locking with uv…")
+    with tempfile.TemporaryDirectory(prefix="monolock-migrate-") as tmp:
+        scratch = Path(tmp)
+        for path, text in writes.items():
+            target = scratch / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text)
+        raw, note = _lock(scratch, workspace, _old_pins(old), uv_args)
+    if note:
+        notes.append(("uv.lock", note))
+    new = parse_lock(raw, workspace.root / "uv.lock")
+    writes["uv.lock"] = raw.decode()
+    deletes = [
+        f"{p.path}/{LOCK}" if p.path != "." else LOCK
+        for p in packages
+        if lock_path(workspace.root, p).is_file()
+    ]
+    return Plan(
+        tuple(sorted(writes.items())),
+        tuple(sorted(deletes)),
+        tuple(notes),
+        tuple(_changes(workspace, old, new)),
+        tuple(globs),
+    )
+
+
+def apply(root: Path, the_plan: Plan) -> None:
+    """Write the plan; on any failure, every file already touched is restored."""
+    saved: dict[Path, bytes | None] = {}
+    try:
+        for path, text in the_plan.writes:
+            target = root / path
+            saved[target] = target.read_bytes() if target.is_file() else None
+            atomic_write(target, text)
+        for path in the_plan.deletes:
+            target = root / path
+            saved[target] = target.read_bytes()
+            os.unlink(target)
+    except BaseException:
+        for target, content in saved.items():
+            if content is None:
+                target.unlink(missing_ok=True)
+            else:
+                atomic_write(target, content)
+        raise
