@@ -323,3 +323,98 @@ def test_run_in_each_packages_own_poetry_environment(
     assert summary["background-worker"]["cached"] is False
     assert summary["core"]["cached"] is True and summary["api-gateway"]["cached"] is True
     assert "1.1.0" in third.err.split("background-worker", 1)[1]
+
+
+def test_init_from_poetry_dry_run_then_migration_keeps_locked_versions(
+    tmp_path: Path, poetry_index: str, poetry_env: str, cli: Callable[..., Run]
+) -> None:
+    root = seed_repo(
+        tmp_path,
+        poetry_index,
+        **{
+            # a version pin on an internal package next to a dev path dependency on it
+            "background-worker": {
+                "scripts": {"worker": "background_worker:main"},
+                "packages": [{"include": "background_worker"}],
+            },
+        },
+    )
+    core = root / "packages/core/pyproject.toml"
+    core.write_text("# shared models\n" + core.read_text())
+    api = root / "packages/api-gateway/pyproject.toml"
+    api.write_text(
+        api.read_text().replace(
+            "[tool.poetry.group.dev.dependencies]",
+            '[tool.poetry.group.dev.dependencies]\nutil = {path = "../util", develop = true}',
+        )
+        + "\n[tool.ruff]\n# house style\nline-length = 100  # wide screens\n"
+    )
+    assert cli("-C", root, "lock").code == 0
+    old = {name: locked(root, name) for name in ("api-gateway", "background-worker", "core")}
+    before = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+    dry = cli("-C", root, "init", "--from-poetry", "--dry-run")
+    assert dry.code == 0, dry.err
+    assert {p: p.read_bytes() for p in root.rglob("*") if p.is_file()} == before
+    assert "uv workspace members: packages/*" in dry.out
+    assert '+requires-python = ">=3.11,<4.0"' in dry.out
+    assert "delete packages/core/poetry.lock" in dry.out and "dry run: nothing written" in dry.out
+    # alpha: 1.1.0 in api-gateway's and core's locks, 1.0.0 in the worker's; one must go
+    assert (
+        "alpha 1.1.0 → 1.0.0: the shared lock picks one version: 1.0.0, "
+        "as background-worker locks it" in dry.out
+    )
+    assert "background-worker: unchanged" in dry.out and "util: unchanged" in dry.out
+
+    done = cli("-C", root, "init", "--from-poetry", "--format", "json")
+    assert done.code == 0, done.err
+    assert not list(root.rglob("poetry.lock"))
+    manifest = tomllib.loads(core.read_text())
+    assert core.read_text().startswith("[project]") and "# shared models" in core.read_text()
+    assert manifest["project"]["requires-python"] == ">=3.11,<4.0"
+    assert manifest["project"]["dependencies"] == [
+        "alpha>=1.0,<2.0",
+        "delta[fast]>=1.0,<1.1",
+        "util",
+    ]
+    assert manifest["tool"]["uv"]["sources"] == {"util": {"workspace": True}}
+    assert manifest["dependency-groups"] == {"dev": ["devtool==1.0.0"]}
+    assert manifest["build-system"]["build-backend"] == "hatchling.build"
+    assert "tool" not in manifest or "poetry" not in manifest["tool"]
+    gateway = tomllib.loads(api.read_text())
+    assert gateway["dependency-groups"]["dev"] == ["util", "devtool==1.0.0"]
+    assert "# house style\nline-length = 100  # wide screens" in api.read_text()
+    worker = tomllib.loads((root / "packages/background-worker/pyproject.toml").read_text())
+    assert worker["project"]["scripts"] == {"worker": "background_worker:main"}
+    assert worker["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"] == ["background_worker"]
+    workspace_root = tomllib.loads((root / "pyproject.toml").read_text())
+    assert workspace_root["tool"]["uv"]["workspace"]["members"] == ["packages/*"]
+    assert workspace_root["tool"]["uv"]["index"][0]["default"] is True
+
+    again = cli("-C", root, "init", "--from-poetry")
+    assert again.code == 2 and "already a uv workspace" in again.err
+
+    # the new projections hold the old locks' versions, except the one alpha
+    assert cli("-C", root, "lock", "--check").code == 0
+    for name, lock in old.items():
+        export = cli("-C", root, "export", name, "--no-hashes", "--group", "dev").out
+        pins = dict(line.split(" ")[0].split("==") for line in export.splitlines() if "==" in line)
+        expected = {
+            n: "1.0.0" if n == "alpha" else p["version"]
+            for n, p in lock.items()
+            if p.get("source", {}).get("type") != "directory"
+        }
+        assert pins == expected, name
+
+
+def test_failed_migration_leaves_the_repository_as_it_was(
+    tmp_path: Path, poetry_index: str, poetry_env: str, cli: Callable[..., Run]
+) -> None:
+    root = seed_repo(tmp_path, poetry_index)
+    assert cli("-C", root, "lock").code == 0
+    api = root / "packages/api-gateway/pyproject.toml"
+    api.write_text(api.read_text().replace('pyyaml = "^6.0 || ^7.0"', 'alpha = ">=2"'))
+    before = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    failed = cli("-C", root, "init", "--from-poetry")
+    assert failed.code == 2 and "uv lock" in failed.err and "alpha" in failed.err
+    assert {p: p.read_bytes() for p in root.rglob("*") if p.is_file()} == before

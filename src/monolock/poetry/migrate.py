@@ -183,9 +183,9 @@ def _changes(
                 why = "needed now (a member's manifest names it; the old lock predates that)"
             elif change.kind == "removed":
                 why = "no longer needed by this package's closure"
-            elif others and any(v in change.after for v in others):
-                who = "; ".join(f"{v} in {', '.join(p)}" for v, p in sorted(others.items()))
-                why = f"the shared lock picks one version ({who})"
+            elif picked := [v for v in sorted(others) if v in change.after]:
+                who = ", ".join(others[picked[0]])
+                why = f"the shared lock picks one version: {picked[0]}, as {who} locks it"
             elif name in stale:
                 why = "its poetry.lock was stale: the manifests ask for this now"
             else:
