@@ -33,10 +33,12 @@ def workspace(ctx: click.Context) -> Workspace:
 
 def lock(ws: Workspace, member: str | None = None) -> Lock:
     """The shared uv.lock; in a Poetry repository, `member`'s own poetry.lock."""
-    if ws.kind == "paths" and member is not None and not ws.lock_path.is_file():
-        from monolock.poetry.lock import read
+    if ws.kind == "paths" and member is not None:
+        from monolock.poetry.lock import lock_path, read
 
-        return read(ws.root, ws.by_name[member])
+        package = ws.by_name[member]
+        if lock_path(ws.root, package).is_file() or not ws.lock_path.is_file():
+            return read(ws.root, package)
     from monolock.lockfile import read_lock
 
     return read_lock(ws.lock_path)

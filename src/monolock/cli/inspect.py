@@ -174,7 +174,7 @@ def why_cmd(ctx: click.Context, dist: str, fmt: str, dev: bool) -> None:
     name = normalize(dist)
     app_of = {a.package: a.name for a in ws.apps}
     starts = [a.package for a in ws.apps] + [p.name for p in ws.packages if p.name not in app_of]
-    per_member = ws.kind == "paths" and not ws.lock_path.is_file()
+    per_member = ws.kind == "paths"
     if per_member:
         from monolock.poetry.fresh import poetry_packages
 

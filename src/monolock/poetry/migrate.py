@@ -183,6 +183,9 @@ def _changes(
                 why = "needed now (a member's manifest names it; the old lock predates that)"
             elif change.kind == "removed":
                 why = "no longer needed by this package's closure"
+            elif set(change.before) < set(change.after):
+                extra = ", ".join(v for v in change.after if v not in change.before)
+                why = f"kept; the shared lock adds {extra} under another Python or platform"
             elif picked := [v for v in sorted(others) if v in change.after]:
                 who = ", ".join(others[picked[0]])
                 why = f"the shared lock picks one version: {picked[0]}, as {who} locks it"
