@@ -19,9 +19,9 @@ from typing import Any
 import tomlkit
 from packaging.specifiers import SpecifierSet
 
-from monolock.manifest.poetry import _table_deps, requires_python
+from monolock.manifest.poetry import path_sources, read_dependencies, requires_python
 from monolock.manifest.toml import table
-from monolock.model import Dependency, Package, normalize
+from monolock.model import Dependency, Package, Requirement, normalize
 
 BACKEND = {"requires": ["hatchling"], "build-backend": "hatchling.build"}
 _AUTHOR = re.compile(r"^\s*(?P<name>[^<]*?)\s*(?:<(?P<email>[^>]+)>)?\s*$")
@@ -166,42 +166,16 @@ def convert(
         if urls:
             project["urls"] = urls
 
-    group_names = list(table(poetry, "group")) + (["dev"] if "dev-dependencies" in poetry else [])
-    by_extra: dict[str, list[str]] = {}
-    for extra, names in poetry.get("extras", {}).items():
-        for n in names:
-            by_extra.setdefault(normalize(n), []).append(normalize(extra))
-
-    deps: list[Dependency] = []
-    if not project_existing:
-        deps += _table_deps(
-            poetry.get("dependencies", {}),
-            "runtime",
-            None,
-            where=where,
-            prefix="tool.poetry.dependencies",
-            optional_to_extras=by_extra,
-        )
-    else:
+    deps, _, group_names = read_dependencies(data, where=where, runtime=not project_existing)
+    if project_existing:
         # Poetry 2 style: [project] holds the runtime deps; Poetry's table adds sources
-        enrich = _table_deps(
-            poetry.get("dependencies", {}), "runtime", None, where=where, prefix="tool.poetry"
-        )
-        deps += [d for d in enrich if d.source is not None]
-    for group, body in table(poetry, "group").items():
-        deps += _table_deps(
-            table(body, "dependencies"),
-            "group",
-            normalize(group),
-            where=where,
-            prefix=f"tool.poetry.group.{group}.dependencies",
-        )
-        if body.get("optional"):
-            notes.append(f"group '{group}' was optional in Poetry; uv installs it on request")
-    if "dev-dependencies" in poetry:
-        deps += _table_deps(
-            poetry["dev-dependencies"], "group", "dev", where=where, prefix="dev-dependencies"
-        )
+        deps += [
+            Dependency(Requirement(name), "runtime", None, source)
+            for name, source in path_sources(data, where=where).items()
+        ]
+    optional = {normalize(g) for g, body in table(poetry, "group").items() if body.get("optional")}
+    for group in sorted(optional):
+        notes.append(f"group '{group}' was optional in Poetry; uv installs it on request")
 
     sources: dict[str, Any] = {}
     runtime: list[str] = []
@@ -263,7 +237,7 @@ def convert(
             linked = tomlkit.inline_table()
             linked["workspace"] = True
             sources[normalize(name)] = linked
-    others = [normalize(g) for g in group_names if normalize(g) != "dev"]
+    others = [g for g in group_names if g != "dev"]
     if sources or others:
         uv_table: Any = tool.get("uv") if "uv" in tool else tomlkit.table()
         if sources:
@@ -275,8 +249,7 @@ def convert(
             uv_table["sources"] = uv_sources
         if others:
             # Poetry installs every non-optional group; uv only `dev` unless told
-            wanted = [normalize(g) for g in group_names if not _optional(poetry, g)]
-            uv_table["default-groups"] = sorted(set(wanted))
+            uv_table["default-groups"] = sorted(set(group_names) - optional)
         tool["uv"] = uv_table
 
     includes = []
@@ -319,7 +292,3 @@ def convert(
     # a blank line before every table header, as a person writes them
     body = re.sub(r"([^\n])\n(\[)", r"\1\n\n\2", body)
     return Converted(re.sub(r"\n{3,}", "\n\n", body), tuple(notes))
-
-
-def _optional(poetry: dict[str, Any], group: str) -> bool:
-    return bool(table(poetry, "group").get(group, {}).get("optional", False))
