@@ -21,11 +21,10 @@ from packaging.specifiers import InvalidSpecifier, Specifier, SpecifierSet
 from packaging.version import Version
 
 from monolock import uv
-from monolock.errors import LockError
 from monolock.lockfile import parse_lock
 from monolock.model import Dependency, Lock, Package, Workspace
 from monolock.poetry.fresh import poetry_packages
-from monolock.poetry.lock import read
+from monolock.poetry.lock import lock_path, read
 from monolock.poetry.sources import indexes, uv_indexes
 
 PROBE = "monolock-shared-lock-probe"
@@ -66,9 +65,9 @@ def locks(workspace: Workspace) -> tuple[dict[str, Lock], list[str]]:
     found: dict[str, Lock] = {}
     missing: list[str] = []
     for package in poetry_packages(workspace):
-        try:
+        if lock_path(workspace.root, package).is_file():
             found[package.name] = read(workspace.root, package)
-        except LockError:
+        else:
             missing.append(package.name)
     return found, missing
 

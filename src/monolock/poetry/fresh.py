@@ -21,7 +21,7 @@ from monolock import markers as mk
 from monolock.findings import Finding, Location
 from monolock.manifest.toml import load_toml
 from monolock.model import Package, Workspace, normalize
-from monolock.poetry.lock import LOCK, _spec, display, edges, load, lock_path
+from monolock.poetry.lock import LOCK, display, edges, load, lock_path, specifier
 
 Status = Literal["fresh", "stale", "missing"]
 
@@ -112,7 +112,7 @@ def _path_changes(entry: dict[str, Any], member: Package) -> list[str]:
     if member.version is not None and str(entry.get("version")) != member.version:
         changes.append(f"version {entry.get('version')} → {member.version}")
     locked_python = entry.get("python-versions")
-    recorded = _set(_spec(locked_python) or "") if locked_python not in (None, "*") else None
+    recorded = _set(specifier(locked_python) or "") if locked_python not in (None, "*") else None
     current = _set(member.requires_python) if member.requires_python is not None else None
     if recorded is not None and current is not None and recorded != current:
         changes.append(f"Python {locked_python} → {member.requires_python}")

@@ -61,7 +61,8 @@ def _source(raw: Any) -> LockSource:
     return LockSource("url", url)
 
 
-def _spec(constraint: Any) -> str:
+def specifier(constraint: Any) -> str:
+    """A Poetry constraint as PEP 440 ('' when PEP 440 cannot say it)."""
     try:
         return to_specifier(str(constraint))
     except ConstraintError:
@@ -96,7 +97,7 @@ def edges(raw: dict[str, Any]) -> list[tuple[str, str, str | None, tuple[str, ..
             out.append(
                 (
                     normalize(raw_name),
-                    _spec(entry["version"]) if "version" in entry else "",
+                    specifier(entry["version"]) if "version" in entry else "",
                     _marker(entry),
                     tuple(sorted(normalize(e) for e in entry.get("extras", ()))),
                     bool(entry.get("optional", False)),
@@ -229,7 +230,7 @@ def parse(raw: bytes, path: Path, package: Package, *, where: str) -> Lock:
     return Lock(
         path=path,
         digest=hashlib.sha256(raw).hexdigest(),
-        requires_python=_spec(python) or None if python not in (None, "*") else None,
+        requires_python=specifier(python) or None if python not in (None, "*") else None,
         members=(package.name,),
         packages=(_member(package, pointer), *packages),
     )
