@@ -332,7 +332,7 @@ def test_init_from_poetry_dry_run_then_migration_keeps_locked_versions(
         tmp_path,
         poetry_index,
         **{
-            # a version pin on an internal package next to a dev path dependency on it
+            # scripts and package includes go to [project.scripts] and hatchling
             "background-worker": {
                 "scripts": {"worker": "background_worker:main"},
                 "packages": [{"include": "background_worker"}],
