@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
 from packaging.markers import InvalidMarker, Marker, default_environment
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+from monolock.model import normalize
 
 Conj = frozenset[str]
 Dnf = frozenset[Conj]
@@ -107,6 +109,24 @@ def _fold(node: Any) -> bool | str:
     return " or ".join(kept_groups) if kept_groups else False
 
 
+def _settle(
+    marker: str, pattern: re.Pattern[str], active: Callable[[re.Match[str]], bool]
+) -> bool | str | None:
+    """`marker` with every `extra ==`/`!=` comparison `pattern` matches decided (`active`
+    tells whether the named extra is on), then folded: True, False or what remains.
+    The marker itself when nothing matched; None when the result does not parse."""
+
+    def decide(m: re.Match[str]) -> str:
+        holds = active(m) == (m.group(1) == "==")
+        return "'1' == '1'" if holds else "'1' == '0'"
+
+    substituted = pattern.sub(decide, marker)
+    if substituted == marker:
+        return marker
+    parsed = _parse(substituted)
+    return None if parsed is None else _fold(getattr(parsed[0], "_markers", []))
+
+
 @dataclass(frozen=True)
 class Space:
     """The environments a lock covers: every platform, Pythons within requires-python,
@@ -122,15 +142,8 @@ class Space:
         if "extra" not in marker:
             return marker
 
-        def decide(m: re.Match[str]) -> str:
-            holds = (m.group(3) in self.active) == (m.group(1) == "==")
-            return "'1' == '1'" if holds else "'1' == '0'"
-
-        substituted = _CONFLICT.sub(decide, marker)
-        if substituted == marker:
-            return marker
-        parsed = _parse(substituted)
-        return True if parsed is None else _fold(getattr(parsed[0], "_markers", []))
+        settled = _settle(marker, _CONFLICT, lambda m: m.group(3) in self.active)
+        return True if settled is None else settled
 
     def pythons(self, literals: Iterable[str]) -> list[str]:
         candidates = _python_candidates([*literals, *self._bounds()])
@@ -273,7 +286,6 @@ def equivalent(a: str | None, b: str | None) -> bool:
     return all(holds(parsed[0], env) == holds(parsed[1], env) for env in envs)
 
 
-_SEPARATORS = re.compile(r"[-_.]+")
 _EXTRA = re.compile(r"""extra\s*(==|!=)\s*(['"])([^'"]+)\2""")
 
 
@@ -283,16 +295,7 @@ def under_extra(marker: str | None, extra: str) -> str | Literal[False] | None:
     out. None when the rest always holds, False when it never does."""
     if not marker or "extra" not in marker:
         return marker
-
-    def decide(m: re.Match[str]) -> str:
-        same = _SEPARATORS.sub("-", m.group(3)).lower() == extra
-        holds = same == (m.group(1) == "==")
-        return "'1' == '1'" if holds else "'1' == '0'"
-
-    parsed = _parse(_EXTRA.sub(decide, marker))
-    if parsed is None:
-        return marker
-    folded = _fold(getattr(parsed[0], "_markers", []))
-    if isinstance(folded, str):
-        return folded
-    return None if folded else False
+    settled = _settle(marker, _EXTRA, lambda m: normalize(m.group(3)) == extra)
+    if settled is None or isinstance(settled, str):
+        return marker if settled is None else settled
+    return None if settled else False

@@ -15,24 +15,29 @@ from monolock.manifest.toml import table
 from monolock.model import Dependency, DepKind, Index, Requirement, Source, normalize
 
 
-def _marker(spec: dict[str, Any], *, where: str, key: str) -> str | None:
+def marker_of(spec: dict[str, Any]) -> str | None:
+    """The PEP 508 marker of a Poetry dependency table (its `python`, `platform` and
+    `markers` keys, all of which must hold). Raises ConstraintError for a `python`
+    constraint PEP 508 cannot say."""
     parts: list[str] = []
     if "python" in spec:
-        try:
-            py = python_marker(str(spec["python"]))
-        except ConstraintError as exc:
-            raise ManifestError(f"{key}.python: {exc}", where=where) from None
+        py = python_marker(str(spec["python"]))
         if py:
             parts.append(py)
     if "platform" in spec:
         parts.append(f'sys_platform == "{spec["platform"]}"')
-    if "markers" in spec:
+    if spec.get("markers"):
         parts.append(str(spec["markers"]))
-    if not parts:
-        return None
-    if len(parts) == 1:
-        return parts[0]
+    if len(parts) < 2:
+        return parts[0] if parts else None
     return " and ".join(f"({p})" if " or " in p else p for p in parts)
+
+
+def _marker(spec: dict[str, Any], *, where: str, key: str) -> str | None:
+    try:
+        return marker_of(spec)
+    except ConstraintError as exc:
+        raise ManifestError(f"{key}.python: {exc}", where=where) from None
 
 
 def _specifier(constraint: Any, *, where: str, key: str) -> str:

@@ -12,7 +12,7 @@ equivalent is named in the notes, never silently dropped.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +76,12 @@ def _array(items: list[str]) -> Any:
     return array
 
 
+def _workspace() -> Any:
+    linked = tomlkit.inline_table()
+    linked["workspace"] = True
+    return linked
+
+
 def _source_table(dep: Dependency, member_dirs: dict[Path, str], base: Path) -> Any:
     source = dep.source
     if source is None:
@@ -83,11 +89,10 @@ def _source_table(dep: Dependency, member_dirs: dict[Path, str], base: Path) -> 
     out = tomlkit.inline_table()
     if source.kind == "path" and source.path is not None:
         if (base / source.path).resolve() in member_dirs:
-            out["workspace"] = True
-        else:
-            out["path"] = source.path
-            if source.editable:
-                out["editable"] = True
+            return _workspace()
+        out["path"] = source.path
+        if source.editable:
+            out["editable"] = True
     elif source.kind == "git" and source.url:
         out["git"] = source.url
         if source.rev:
@@ -108,7 +113,7 @@ def _requirement(dep: Dependency, internal: dict[str, str | None], notes: list[s
     because in a workspace the member is what gets installed."""
     req = dep.requirement
     if req.url and dep.source is not None and dep.source.kind in ("git", "url"):
-        req = type(req)(req.name, "", req.extras, req.marker, None)
+        req = replace(req, specifier="", url=None)
     if dep.name in internal and req.specifier:
         version = internal[dep.name]
         if version is None or not SpecifierSet(req.specifier).contains(version, prereleases=True):
@@ -116,7 +121,7 @@ def _requirement(dep: Dependency, internal: dict[str, str | None], notes: list[s
                 f"{dep.label} pin '{dep.name}{req.specifier}' dropped: the workspace member "
                 f"is version {version or 'unknown'}"
             )
-            req = type(req)(req.name, "", req.extras, req.marker, None)
+            req = replace(req, specifier="", url=None)
     return req.pep508()
 
 
@@ -184,10 +189,6 @@ def convert(
     members = set(member_dirs.values())
     for dep in deps:
         found = _source_table(dep, member_dirs, base)
-        if found is None and dep.name in members:
-            # one version policy: a member named by version is the member
-            found = tomlkit.inline_table()
-            found["workspace"] = True
         if found is not None:
             sources.setdefault(dep.name, found)
         if project_existing and dep.kind == "runtime":
@@ -226,17 +227,14 @@ def convert(
     tool: Any = doc["tool"]
     for dep in package.dependencies:
         if dep.name in members and dep.name not in sources:
-            linked = tomlkit.inline_table()
-            linked["workspace"] = True
-            sources[dep.name] = linked
+            # one version policy: a member named by version is the member
+            sources[dep.name] = _workspace()
     existing_sources = table(data, "tool.uv.sources")
     for name, spec in existing_sources.items():
         # a uv source by path to a member: in the workspace, a workspace source
         path = spec.get("path") if isinstance(spec, dict) else None
         if path is not None and (base / str(path)).resolve() in member_dirs:
-            linked = tomlkit.inline_table()
-            linked["workspace"] = True
-            sources[normalize(name)] = linked
+            sources[normalize(name)] = _workspace()
     others = [g for g in group_names if g != "dev"]
     if sources or others:
         uv_table: Any = tool.get("uv") if "uv" in tool else tomlkit.table()

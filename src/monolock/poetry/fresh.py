@@ -21,7 +21,7 @@ from monolock import markers as mk
 from monolock.findings import Finding, Location
 from monolock.manifest.toml import load_toml
 from monolock.model import Package, Workspace, normalize
-from monolock.poetry.lock import LOCK, display, edges, load, lock_path, specifier
+from monolock.poetry.lock import LOCK, display, edges, extra_name, load, lock_path, specifier
 
 Status = Literal["fresh", "stale", "missing"]
 
@@ -65,15 +65,17 @@ def content_hash(data: dict[str, Any], *, with_groups: bool = True) -> str:
 
 _SHOWN = 4  # changes named per path dependency; the rest are counted
 
-Row = tuple[str, str, str | None, tuple[str, ...], bool]
+Row = tuple[str, str, str | None, tuple[str, ...], bool]  # as `lock.edges` gives them
 
 
 def _same_rows(old: list[Row], new: list[Row]) -> bool:
+    """Same constraints, extras and (equivalent) markers. Whether an edge is optional is
+    not compared: the extras table says which optional edges exist."""
     if len(old) != len(new):
         return False
 
-    def key(r: Row) -> tuple[str, tuple[str, ...], bool]:
-        return (str(_set(r[1])), r[3], r[4])
+    def key(r: Row) -> tuple[str, tuple[str, ...]]:
+        return (str(_set(r[1])), r[3])
 
     for a, b in zip(sorted(old, key=key), sorted(new, key=key), strict=True):
         if key(a) != key(b) or not mk.equivalent(a[2], b[2]):
@@ -121,20 +123,16 @@ def _path_changes(entry: dict[str, Any], member: Package) -> list[str]:
         old.setdefault(row[0], []).append(row)
     new: dict[str, list[Row]] = {}
     for row in _declared(member):
-        # the extras table names optional dependencies; an edge is optional either way
         new.setdefault(row[0], []).append(row)
     for name in sorted(set(old) | set(new)):
         if name not in old:
             changes.append(f"+ {name}")
         elif name not in new:
             changes.append(f"- {name}")
-        else:
-            before = [(n, s, m, e, False) for n, s, m, e, _ in old[name]]
-            after = [(n, s, m, e, False) for n, s, m, e, _ in new[name]]
-            if not _same_rows(before, after):
-                changes.append(f"~ {name} {_describe(old[name])} → {_describe(new[name])}")
+        elif not _same_rows(old[name], new[name]):
+            changes.append(f"~ {name} {_describe(old[name])} → {_describe(new[name])}")
     locked_extras = {
-        normalize(k): sorted({normalize(str(n).split(" ")[0].split("[")[0]) for n in v})
+        normalize(k): sorted({extra_name(str(n)) for n in v})
         for k, v in entry.get("extras", {}).items()
     }
     extras: dict[str, list[str]] = {}

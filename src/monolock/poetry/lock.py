@@ -18,7 +18,8 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from monolock import markers as mk
 from monolock.errors import LockError
-from monolock.manifest.constraint import ConstraintError, python_marker, to_specifier
+from monolock.manifest.constraint import ConstraintError, to_specifier
+from monolock.manifest.poetry import marker_of
 from monolock.model import (
     Artifact,
     Dependency,
@@ -70,19 +71,11 @@ def specifier(constraint: Any) -> str:
 
 
 def _marker(entry: dict[str, Any]) -> str | None:
-    parts = []
-    if "python" in entry:
-        try:
-            py = python_marker(str(entry["python"]))
-        except ConstraintError:
-            py = None
-        if py:
-            parts.append(py)
-    if entry.get("markers"):
-        parts.append(str(entry["markers"]))
-    if len(parts) < 2:
-        return parts[0] if parts else None
-    return " and ".join(f"({p})" if " or " in p else p for p in parts)
+    try:
+        return marker_of(entry)
+    except ConstraintError:
+        # a Python range PEP 508 cannot say: the edge keeps its other conditions
+        return marker_of({k: v for k, v in entry.items() if k != "python"})
 
 
 def edges(raw: dict[str, Any]) -> list[tuple[str, str, str | None, tuple[str, ...], bool]]:
@@ -128,7 +121,7 @@ class _Pointer:
         return LockDep(name, version, None, marker, extras)
 
 
-def _extra_names(entry: str) -> str:
+def extra_name(entry: str) -> str:
     """`"Sphinx (>=8.2,<9.0)"`, `"anyio[trio]"`, `"x ; marker"` -> the normalised name."""
     head = entry.split(";", 1)[0].split("(", 1)[0].split("[", 1)[0]
     return normalize(head.strip())
@@ -140,7 +133,7 @@ def _package(raw: dict[str, Any], pointer: _Pointer) -> LockedPackage:
     optional: dict[str, tuple[LockDep, ...]] = {}
     for raw_extra, names in raw.get("extras", {}).items():
         extra = normalize(raw_extra)
-        wanted = {_extra_names(str(n)) for n in names}
+        wanted = {extra_name(str(n)) for n in names}
         found = []
         for name, spec, marker, extras, _ in rows:
             # Poetry writes an optional edge's marker with its `extra == "…"` clause

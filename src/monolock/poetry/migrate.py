@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import tomlkit
+from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from monolock import uv
@@ -123,7 +124,8 @@ def _lock(
     compile_args = ["pip", "compile", "--universal", "--quiet", "--no-header", "--no-annotate"]
     compile_args += ["-o", preferred.name, requirements.name, *_index_args(workspace)]
     if python:
-        lowest = next((c.version for c in _specs(python) if c.operator in (">=", ">")), None)
+        bounds = SpecifierSet(python)
+        lowest = next((c.version for c in bounds if c.operator in (">=", ">")), None)
         if lowest:
             compile_args += ["--python-version", lowest]
     compile_args += [a for a in uv_args if a != "--offline"] if uv_args else []
@@ -150,12 +152,6 @@ def _lock(
     manifest.write_text(pristine)
     uv.run(["lock", *uv_args], cwd=scratch)  # keeps what the constrained lock chose
     return (scratch / "uv.lock").read_bytes(), note
-
-
-def _specs(spec: str) -> list[Any]:
-    from packaging.specifiers import SpecifierSet
-
-    return list(SpecifierSet(spec))
 
 
 def _changes(
