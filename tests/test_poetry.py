@@ -63,6 +63,10 @@ def seed_repo(root: Path, index: str, **overrides: dict[str, Any]) -> Path:
     return root
 
 
+def every_file(root: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
 def locked(root: Path, name: str) -> dict[str, dict[str, Any]]:
     data = tomllib.loads((root / "packages" / name / "poetry.lock").read_text())
     return {p["name"]: p for p in data["package"]}
@@ -351,11 +355,11 @@ def test_init_from_poetry_dry_run_then_migration_keeps_locked_versions(
     )
     assert cli("-C", root, "lock").code == 0
     old = {name: locked(root, name) for name in ("api-gateway", "background-worker", "core")}
-    before = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    before = every_file(root)
 
     dry = cli("-C", root, "init", "--from-poetry", "--dry-run")
     assert dry.code == 0, dry.err
-    assert {p: p.read_bytes() for p in root.rglob("*") if p.is_file()} == before
+    assert every_file(root) == before
     assert "uv workspace members: packages/*" in dry.out
     assert '+requires-python = ">=3.11,<4.0"' in dry.out
     assert "delete packages/core/poetry.lock" in dry.out and "dry run: nothing written" in dry.out
@@ -414,7 +418,7 @@ def test_failed_migration_leaves_the_repository_as_it_was(
     assert cli("-C", root, "lock").code == 0
     api = root / "packages/api-gateway/pyproject.toml"
     api.write_text(api.read_text().replace('pyyaml = "^6.0 || ^7.0"', 'alpha = ">=2"'))
-    before = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    before = every_file(root)
     failed = cli("-C", root, "init", "--from-poetry")
     assert failed.code == 2 and "uv lock" in failed.err and "alpha" in failed.err
-    assert {p: p.read_bytes() for p in root.rglob("*") if p.is_file()} == before
+    assert every_file(root) == before
