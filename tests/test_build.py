@@ -120,6 +120,7 @@ def test_context_is_self_contained_and_reproducible(
     files = set(tree(first))
     assert files == {
         ".dockerignore",
+        ".monolock-made",  # the stamp: this directory is monolock's to replace
         "Dockerfile",
         "app/conf/web.toml",
         "internal.txt",
@@ -156,9 +157,13 @@ def test_an_earlier_context_is_replaced_whole(
 ) -> None:
     out = scratch / "ctx"
     assert cli("-C", locked, "build", "web", "--out", out, "-q").code == 0
-    (out / "stray.txt").write_text("left over")
+    (out / "notes.txt").write_text("mine")
+    refused = cli("-C", locked, "build", "worker", "--out", out, "-q")
+    assert refused.code == 2 and "1 file(s) monolock did not write (notes.txt)" in refused.err
+    assert (out / "notes.txt").read_text() == "mine"  # a user's file is never deleted
+    assert json.loads((out / "manifest.json").read_text())["app"] == "web"
+    (out / "notes.txt").unlink()
     assert cli("-C", locked, "build", "worker", "--out", out, "-q").code == 0
-    assert not (out / "stray.txt").exists()
     assert json.loads((out / "manifest.json").read_text())["app"] == "worker"
     assert sorted(p.name for p in scratch.iterdir()) == ["ctx"]  # no staging dirs left
 
@@ -222,9 +227,10 @@ def test_refuses_to_replace_a_directory_it_did_not_write(
     (scratch / "mine").mkdir()
     (scratch / "mine" / "notes.txt").write_text("keep me")
     result = cli("-C", locked, "build", "web", "--out", scratch / "mine")
-    assert result.code == 2 and "not a monolock build context" in result.err
+    assert result.code == 2 and "was not made by monolock as a build context" in result.err
+    (scratch / "mine" / "pyvenv.cfg").write_text("home = /usr/bin\n")  # looks like a venv
     result = cli("-C", locked, "build", "web", "--venv", scratch / "mine")
-    assert result.code == 2 and "not a virtual environment" in result.err
+    assert result.code == 2 and "not made by monolock as a virtual environment" in result.err
     assert (scratch / "mine" / "notes.txt").read_text() == "keep me"
 
 

@@ -4,16 +4,15 @@ materialise and prove the environment."""
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from monolock import container, environment, relock, uv
+from monolock import container, environment, relock, targets, uv
 from monolock.config import is_python_version
 from monolock.errors import LockError, UsageError
-from monolock.fsutil import replace_dir
+from monolock.fsutil import NEW, OLD, replace_dir, staging_dir
 from monolock.lockfile import read_lock
 from monolock.model import Workspace
 from monolock.wheels import Wheel, build_wheels, source_date_epoch, wheel_cache
@@ -42,8 +41,13 @@ class Outcome:
     whole_error: str | None = None  # why it was not measured
 
 
-def check_request(request: Request) -> None:
-    """Everything about the targets that can be refused before any work starts."""
+CONTEXT = "build context"
+ENVIRONMENT = "virtual environment"
+
+
+def check_request(request: Request, workspace: Workspace) -> Request:
+    """Everything about the targets that can be refused before any work starts; the
+    request with its targets made absolute and real."""
     out, venv = request.out, request.venv
     if out is None and venv is None:
         raise UsageError(
@@ -54,16 +58,10 @@ def check_request(request: Request) -> None:
         )
     if request.python is not None and not is_python_version(request.python):
         raise UsageError(f"--python {request.python}: expected a version like 3.12")
-    if out is not None and not container.is_context(out):
-        raise UsageError(
-            f"{out} exists and is not a monolock build context: refusing to replace it",
-            hint="name a new or empty directory, or remove this one",
-        )
-    if venv is not None and not environment.is_replaceable(venv):
-        raise UsageError(
-            f"{venv} exists and is not a virtual environment",
-            hint="name a new directory, or an existing virtual environment to replace",
-        )
+    if out is not None:
+        out = targets.check_directory(out, workspace, option="--out", kind=CONTEXT)
+    if venv is not None:
+        venv = targets.check_directory(venv, workspace, option="--venv", kind=ENVIRONMENT)
     if (
         out is not None
         and venv is not None
@@ -73,6 +71,7 @@ def check_request(request: Request) -> None:
             f"--out {out} and --venv {venv} overlap: one would overwrite the other",
             hint="give them separate directories",
         )
+    return replace(request, out=out, venv=venv)
 
 
 def require_fresh_lock(root: Path) -> None:
@@ -96,7 +95,7 @@ def _modules(workspace: Workspace, plan: container.Plan) -> list[str]:
 
 
 def build(workspace: Workspace, request: Request, progress: Progress) -> Outcome:
-    check_request(request)
+    request = check_request(request, workspace)
     root = workspace.root
     app = container.resolve_app(workspace, request.app)
     progress("checking that uv.lock is up to date…")
@@ -109,11 +108,11 @@ def build(workspace: Workspace, request: Request, progress: Progress) -> Outcome
     uv_version = uv.version()
     out = request.out
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        staged = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-        staged.chmod(0o755)  # a directory like any other, not mkdtemp's private one
+        targets.leftovers(out.parent, [f".{out.name}.{NEW}", f".{out.name}.{OLD}"], CONTEXT)
+        staged = staging_dir(out)
     else:
         staged = Path(tempfile.mkdtemp(prefix="monolock-context-"))
+    targets.stamp(staged, CONTEXT, complete=False)
     placed = False
     try:
         names = ", ".join(s.name for s in plan.sources) or "none"
@@ -134,6 +133,7 @@ def build(workspace: Workspace, request: Request, progress: Progress) -> Outcome
                     "the image's platform must match"
                 )
         container.write_context(plan, wheels, staged, root, epoch=epoch, uv_version=uv_version)
+        targets.stamp(staged, CONTEXT)
         if out is not None:
             replace_dir(staged, out)
             placed = True
@@ -142,7 +142,7 @@ def build(workspace: Workspace, request: Request, progress: Progress) -> Outcome
         return _prove(workspace, request, plan, wheels, out or staged, progress)
     finally:
         if not placed:
-            shutil.rmtree(staged, ignore_errors=True)
+            targets.remove(staged, CONTEXT)
 
 
 def _prove(
@@ -157,7 +157,7 @@ def _prove(
     assert venv is not None
     steps = len(plan.steps(str(venv), plan.python))
     progress(f"installing into {venv} ({steps} steps, as the Dockerfile does)…")
-    environment.materialise(plan, context, venv)
+    environment.materialise(plan, context, venv, ENVIRONMENT)
     progress("proving the environment: exact set, imports, smoke…")
     proof = environment.prove(
         plan, wheels, _modules(workspace, plan), context, venv, smoke_timeout=request.smoke_timeout

@@ -17,17 +17,19 @@ from monolock.manifest.toml import known_keys, table
 from monolock.model import App, Workspace, normalize
 
 _FIELDS = ("package", "command", "smoke", "python", "base-image", "files")
-_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
-_PYTHON = re.compile(r"^3\.\d{1,2}(\.\d{1,3})?$")
+# every pattern is matched whole (`fullmatch`): `$` would let a trailing newline through
+# into a Dockerfile line
+_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")
+_PYTHON = re.compile(r"3\.[0-9]{1,2}(\.[0-9]{1,3})?")
 # registry/path:tag@digest, lowercase path components as the OCI distribution spec has them
 _IMAGE = re.compile(
-    r"^(?:[a-zA-Z0-9.-]+(?::\d+)?/)?[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*"
-    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$"
+    r"(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*"
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?"
 )
 
 
 def is_python_version(text: str) -> bool:
-    return bool(_PYTHON.match(text))
+    return _PYTHON.fullmatch(text) is not None
 
 
 def _string(spec: dict[str, Any], field: str, key: str, where: str) -> str | None:
@@ -55,7 +57,7 @@ def _files(spec: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
 
 
 def _check_name(name: str, key: str, where: str) -> None:
-    if not _NAME.match(name):
+    if _NAME.fullmatch(name) is None:
         raise ManifestError(
             f"{key}: '{name}' is not a valid app name",
             where=where,
@@ -84,7 +86,7 @@ def _app(name: str, spec: Any, where: str) -> App:
             f"{key}.python: '{python}' is not a Python version like \"3.12\"", where=where
         )
     image = _string(spec, "base-image", key, where)
-    if image is not None and not _IMAGE.match(image):
+    if image is not None and (len(image) > 255 or _IMAGE.fullmatch(image) is None):
         raise ManifestError(
             f"{key}.base-image: '{image}' is not an image reference",
             where=where,

@@ -341,18 +341,3 @@ def write_context(
     for name, text in files.items():
         (dest / name).write_text(text)
     copy_files(plan, root, dest / FILES)
-
-
-def is_context(path: Path) -> bool:
-    """A directory monolock wrote before (safe to replace), or an empty one."""
-    if not path.exists():
-        return True
-    if not path.is_dir():
-        return False
-    if not any(path.iterdir()):
-        return True
-    try:
-        data = json.loads((path / MANIFEST).read_text())
-    except (OSError, ValueError):
-        return False
-    return isinstance(data, dict) and "lock" in data and "distributions" in data

@@ -18,7 +18,7 @@ from pathlib import Path
 from packaging.markers import InvalidMarker, Marker
 from packaging.utils import canonicalize_version
 
-from monolock import uv
+from monolock import targets, uv
 from monolock.container import FILES, Plan
 from monolock.errors import BuildError, UvError
 from monolock.model import normalize
@@ -113,15 +113,10 @@ def interpreter(venv: Path) -> Path:
     return venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 
-def is_replaceable(venv: Path) -> bool:
-    """A missing or empty directory, or a virtual environment (which uv may clear)."""
-    if not venv.exists():
-        return True
-    return venv.is_dir() and (not any(venv.iterdir()) or (venv / "pyvenv.cfg").is_file())
-
-
-def materialise(plan: Plan, context: Path, venv: Path) -> None:
-    """Run the context's install steps into `venv`; on failure, leave no half environment."""
+def materialise(plan: Plan, context: Path, venv: Path, kind: str) -> None:
+    """Run the context's install steps into `venv` (checked replaceable: new, empty or
+    stamped `kind`), stamped as monolock's from the first step; on failure, leave no half
+    environment."""
     steps = plan.steps(str(venv), plan.python)
     venv_step = (*steps[0], "--clear", "--quiet")
     try:
@@ -132,12 +127,14 @@ def materialise(plan: Plan, context: Path, venv: Path) -> None:
             hint=f"install Python {plan.python}, or pass --python X.Y (or set `python` in "
             f"[tool.monolock.apps.{plan.app.name}])",
         ) from None
+    targets.stamp(venv, kind, complete=False)
     try:
         for step in steps[1:]:
             uv.run(step, cwd=context)
     except BaseException:
-        shutil.rmtree(venv, ignore_errors=True)
+        targets.remove(venv, kind)
         raise
+    targets.stamp(venv, kind)
 
 
 def _probe(python: Path) -> dict[str, object]:

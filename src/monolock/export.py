@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 from monolock.model import LockedPackage
 from monolock.projection import Projected, Projection
 
+HEADER = "# monolock export "  # the first line of every export: `-o` may replace such a file
+
 
 def _direct_url(package: LockedPackage) -> str | None:
     """A PEP 508 direct reference for a git or URL source, as uv writes it."""
@@ -35,7 +37,7 @@ def requirements(
     """`indexes`: where the pins are fetched from, the first as --index-url."""
     internal = ", ".join(p.name for p in projection.local) or "none"
     lines = [
-        f"# monolock export {projection.root}: the third-party projection of "
+        f"{HEADER}{projection.root}: the third-party projection of "
         f"{projection.lock.path.name}",
         f"# lock sha256:{projection.lock.digest}",
     ]
@@ -106,7 +108,7 @@ def _pylock_package(item: Projected) -> list[str]:
 def pylock(projection: Projection) -> str:
     lock = projection.lock
     lines = [
-        f"# monolock export {projection.root} --format pylock: third-party projection of "
+        f"{HEADER}{projection.root} --format pylock: third-party projection of "
         f"{projection.lock.path.name}",
         'lock-version = "1.0"',
     ]

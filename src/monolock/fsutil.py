@@ -28,12 +28,26 @@ def atomic_write(path: Path, data: str | bytes) -> None:
         raise
 
 
+# the names of a directory being replaced and of the one replacing it, beside the target:
+# what a killed run leaves there is found by these names, and removed by the next
+NEW = "monolock-new-"
+OLD = "monolock-old-"
+
+
+def staging_dir(target: Path) -> Path:
+    """An empty directory beside `target`, to be filled and then put in its place."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staged = Path(tempfile.mkdtemp(prefix=f".{target.name}.{NEW}", dir=target.parent))
+    staged.chmod(0o755)  # a directory like any other, not mkdtemp's private one
+    return staged
+
+
 def replace_dir(staged: Path, target: Path) -> None:
     """Put a fully written directory in place of `target` (absent or replaceable): a reader
     sees the old tree or the new one, and for a moment at most neither, never a mix."""
     old = None
     if target.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.{OLD}", dir=target.parent))
         os.replace(target, old / "tree")
     try:
         os.replace(staged, target)

@@ -11,31 +11,78 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from monolock import markers as mk
 from monolock.errors import LockError
 from monolock.model import Artifact, Lock, LockDep, LockedPackage, LockSource, normalize
+from monolock.shape import INT, STR, STRS, ListOf, MapOf, Table, validate
 
 SUPPORTED_VERSION = 1
+KNOWN_REVISION = 5  # what the uv monolock bundles writes; older revisions read the same
 _SOURCE_KINDS = ("registry", "editable", "virtual", "directory", "path", "git", "url")
+_HINT = "regenerate it with `monolock lock`"
+
+_SOURCE = Table({k: STR for k in _SOURCE_KINDS}, what="a source table", hint=_HINT)
+_DEP = Table(
+    {"name": STR, "version": STR, "source": _SOURCE, "marker": STR, "extra": STRS},
+    required=("name",),
+    hint=_HINT,
+)
+_DEPS = ListOf(_DEP, "an array of dependency tables", _HINT)
+_ARTIFACT = Table({"url": STR, "path": STR, "hash": STR, "size": INT}, hint=_HINT)
+SHAPE = Table(
+    {
+        "version": INT,
+        "revision": INT,
+        "requires-python": STR,
+        "manifest": Table({"members": STRS}, hint=_HINT),
+        "package": ListOf(
+            Table(
+                {
+                    "name": STR,
+                    "version": STR,
+                    "source": _SOURCE,
+                    "dependencies": _DEPS,
+                    "optional-dependencies": MapOf(_DEPS, hint=_HINT),
+                    "dev-dependencies": MapOf(_DEPS, hint=_HINT),
+                    "sdist": _ARTIFACT,
+                    "wheels": ListOf(_ARTIFACT, hint=_HINT),
+                },
+                required=("name", "source"),
+                hint=_HINT,
+            ),
+            "an array of package tables",
+            _HINT,
+        ),
+    },
+    required=("version",),
+    hint=_HINT,
+)
 
 
-def _source(raw: Any, where: str) -> LockSource:
-    if isinstance(raw, dict):
-        for kind in _SOURCE_KINDS:
-            if kind in raw:
-                return LockSource(kind, str(raw[kind]))
-    raise LockError(f"unrecognised package source {raw!r}", where=where)
+def _source(raw: dict[str, str], where: str) -> LockSource:
+    kinds = [kind for kind in _SOURCE_KINDS if kind in raw]
+    if len(kinds) != 1:
+        raise LockError(f"{where}: unrecognised source {raw!r}", where="uv.lock", hint=_HINT)
+    return LockSource(kinds[0], raw[kinds[0]])
 
 
-def _deps(raw: Any, where: str) -> tuple[LockDep, ...]:
+def _deps(raw: list[dict[str, Any]], where: str) -> tuple[LockDep, ...]:
     out = []
-    for entry in raw or ():
+    for i, entry in enumerate(raw):
         source = entry.get("source")
+        marker = entry.get("marker")
+        if marker is not None and not mk.is_valid(marker):
+            raise LockError(
+                f"{where}[{i}].marker: '{marker}' is not a valid PEP 508 marker",
+                where="uv.lock",
+                hint=_HINT,
+            )
         out.append(
             LockDep(
                 name=normalize(entry["name"]),
                 version=entry.get("version"),
-                source=_source(source, where) if source is not None else None,
-                marker=entry.get("marker"),
+                source=_source(source, f"{where}[{i}].source") if source is not None else None,
+                marker=marker,
                 extras=tuple(sorted(normalize(e) for e in entry.get("extra", ()))),
             )
         )
@@ -48,58 +95,83 @@ def _artifact(raw: dict[str, Any]) -> Artifact:
     )
 
 
+def _check_version(data: dict[str, Any], display: str) -> None:
+    version, revision = data["version"], data.get("revision", 0)
+    if version != SUPPORTED_VERSION or revision > KNOWN_REVISION:
+        raise LockError(
+            f"lockfile version {version}, revision {revision} is not one this monolock reads "
+            f"(version {SUPPORTED_VERSION}, revisions up to {KNOWN_REVISION})",
+            where=display,
+            hint="it was written by another uv: relock with the uv monolock bundles "
+            "(`monolock lock`), or upgrade monolock",
+        )
+
+
+def _dangling(packages: list[LockedPackage], lock: Lock, display: str) -> None:
+    """Every edge must point at a package the lock holds: an edge into nothing would make
+    every projection through it silently smaller."""
+    for package in packages:
+        edges = [("dependencies", package.dependencies)]
+        edges += [(f"optional-dependencies.{k}", v) for k, v in package.optional.items()]
+        edges += [(f"dev-dependencies.{k}", v) for k, v in package.groups.items()]
+        for key, deps in edges:
+            for dep in deps:
+                if lock.resolve(dep) is None:
+                    wanted = dep.name + (f" {dep.version}" if dep.version else "")
+                    raise LockError(
+                        f"package '{package.name}' {key} names {wanted}, which the lock does "
+                        "not hold: the lockfile is damaged",
+                        where=display,
+                        hint=_HINT,
+                    )
+
+
 def parse_lock(raw: bytes, path: Path, *, display: str = "uv.lock") -> Lock:
+    if raw.lstrip().startswith(b"<<<<<<<") or b"\n<<<<<<< " in raw:
+        raise LockError(
+            "the lockfile holds git conflict markers",
+            where=display,
+            hint="regenerate it from the merged manifests with `monolock lock` "
+            "(never merge a lockfile by hand)",
+        )
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise LockError(
-            f"unreadable lockfile: {exc}", where=display, hint="regenerate it with `monolock lock`"
-        ) from None
-    version = data.get("version")
-    if not isinstance(version, int) or version > SUPPORTED_VERSION:
-        raise LockError(
-            f"lockfile version {version!r} is not supported (this monolock reads version "
-            f"{SUPPORTED_VERSION})",
-            where=display,
-            hint="upgrade monolock, or relock with the uv it bundles: `monolock lock`",
-        )
+        raise LockError(f"unreadable lockfile: {exc}", where=display, hint=_HINT) from None
+    validate(data, SHAPE, where=display, error=LockError)
+    _check_version(data, display)
     packages = []
-    try:
-        for entry in data.get("package", []):
-            name = normalize(entry["name"])
-            where = f"{display}: package '{name}'"
-            packages.append(
-                LockedPackage(
-                    name=name,
-                    version=entry.get("version"),
-                    source=_source(entry.get("source"), where),
-                    dependencies=_deps(entry.get("dependencies"), where),
-                    optional={
-                        normalize(k): _deps(v, where)
-                        for k, v in entry.get("optional-dependencies", {}).items()
-                    },
-                    groups={
-                        normalize(k): _deps(v, where)
-                        for k, v in entry.get("dev-dependencies", {}).items()
-                    },
-                    sdist=_artifact(entry["sdist"]) if "sdist" in entry else None,
-                    wheels=tuple(_artifact(w) for w in entry.get("wheels", ())),
-                )
+    for i, entry in enumerate(data.get("package", [])):
+        name = normalize(entry["name"])
+        where = f"package[{i}] ({name})"
+        packages.append(
+            LockedPackage(
+                name=name,
+                version=entry.get("version"),
+                source=_source(entry["source"], f"{where}.source"),
+                dependencies=_deps(entry.get("dependencies", []), f"{where}.dependencies"),
+                optional={
+                    normalize(k): _deps(v, f"{where}.optional-dependencies.{k}")
+                    for k, v in entry.get("optional-dependencies", {}).items()
+                },
+                groups={
+                    normalize(k): _deps(v, f"{where}.dev-dependencies.{k}")
+                    for k, v in entry.get("dev-dependencies", {}).items()
+                },
+                sdist=_artifact(entry["sdist"]) if "sdist" in entry else None,
+                wheels=tuple(_artifact(w) for w in entry.get("wheels", ())),
             )
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise LockError(
-            f"malformed lockfile entry ({exc!r})",
-            where=display,
-            hint="regenerate it with `monolock lock`",
-        ) from None
+        )
     members = tuple(normalize(m) for m in data.get("manifest", {}).get("members", ()))
-    return Lock(
+    lock = Lock(
         path=path,
         digest=hashlib.sha256(raw).hexdigest(),
         requires_python=data.get("requires-python"),
         members=members,
         packages=tuple(packages),
     )
+    _dangling(packages, lock, display)
+    return lock
 
 
 def read_lock(path: Path, *, display: str = "uv.lock") -> Lock:
@@ -108,5 +180,11 @@ def read_lock(path: Path, *, display: str = "uv.lock") -> Lock:
     except FileNotFoundError:
         raise LockError(
             "no lockfile", where=display, hint="create it with `monolock lock`"
+        ) from None
+    except OSError as exc:
+        raise LockError(
+            f"cannot read the lockfile: {exc.strerror}",
+            where=display,
+            hint="uv.lock must be a readable file; remove what is there and run `monolock lock`",
         ) from None
     return parse_lock(raw, path, display=display)

@@ -53,6 +53,11 @@ def _parse(atom: str) -> tuple[Marker, dict[str, frozenset[str]]] | None:
     return marker, {k: frozenset(v) for k, v in found.items()}
 
 
+def is_valid(marker: str) -> bool:
+    """A PEP 508 marker packaging can read (parsed once per distinct text)."""
+    return _parse(marker) is not None
+
+
 def _python_candidates(literals: Iterable[str]) -> list[str]:
     """Full versions around every Python version a marker mentions."""
     out: set[str] = set()

@@ -17,11 +17,18 @@ SourceKind = Literal["workspace", "path", "git", "url", "index"]
 
 
 _SEPARATORS = re.compile(r"[-_.]+")
+_NAME = re.compile(r"[A-Z0-9](?:[A-Z0-9._-]*[A-Z0-9])?", re.IGNORECASE)
 
 
 def normalize(name: str) -> str:
     """PEP 503 normalisation: `thds.core` and `Thds_Core` are both `thds-core`."""
     return _SEPARATORS.sub("-", name).lower()
+
+
+def is_name(text: str) -> bool:
+    """A valid PEP 508 distribution (or extra, or group) name: ASCII letters and digits,
+    with '.', '-' and '_' inside."""
+    return _NAME.fullmatch(text) is not None
 
 
 @dataclass(frozen=True)
@@ -157,6 +164,9 @@ class Workspace:
     packages: tuple[Package, ...]
     apps: tuple[App, ...] = ()
     warnings: tuple[str, ...] = ()
+    # manifests found below the root that could not be read (path-linked repositories
+    # only): reading commands skip them with a warning, writing commands refuse
+    skipped: tuple[str, ...] = ()
     check: CheckSettings = field(default_factory=lambda: CheckSettings())  # the root's
     # `[tool.monolock.import-names]`: distribution -> the import names it provides
     import_names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from monolock import markers as mk
 from monolock.errors import UsageError
-from monolock.model import Lock, LockDep, LockedPackage, normalize
+from monolock.model import Lock, LockDep, LockedPackage, Package, normalize
 
 Key = tuple[str, str | None, object]
 Node = tuple[Key, str | None]  # (package key, activated extra or None for the base)
@@ -110,6 +110,23 @@ def _walk(
             for extra in dep.extras:
                 visit((target.key, extra), reached)
     return walk
+
+
+def check_selection(package: Package, extras: Iterable[str], groups: Iterable[str]) -> None:
+    """Extras and groups asked for by name must be the package's own: an unknown one
+    would silently give a smaller projection."""
+    for option, wanted, known in (
+        ("--extra", extras, package.extras),
+        ("--group", groups, package.groups),
+    ):
+        for name in wanted:
+            if normalize(name) not in known:
+                raise UsageError(
+                    f"{option} {name}: {package.name} declares no such "
+                    f"{option.lstrip('-')}",
+                    where=package.manifest,
+                    hint=f"its {option.lstrip('-')}s: {', '.join(known) or 'none'}",
+                )
 
 
 def project(

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Outcome:
     created: bool
+    unchanged: bool  # uv.lock is byte for byte what it was
     changes: dict[str, list[Change]]  # app (or member) -> changes in its projection
     message: str  # uv's own summary line(s)
     warnings: tuple[str, ...] = ()
@@ -84,7 +85,10 @@ def relock(root: Path, uv_args: Sequence[str] = ()) -> Outcome:
         name: diff(old.get(name), project(new, member) if new.member(member) else None)
         for name, member in shown.items()
     }
-    return Outcome(before is None, changes, uv.tail(result.stderr, 3), workspace.warnings)
+    unchanged = before is not None and path.read_bytes() == before
+    return Outcome(
+        before is None, unchanged, changes, uv.tail(result.stderr, 3), workspace.warnings
+    )
 
 
 def check(root: Path, uv_args: Sequence[str] = ()) -> tuple[bool, str]:

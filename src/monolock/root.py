@@ -12,10 +12,10 @@ def _tool(manifest: Path) -> dict[str, Any] | None:
     again and reports the problem with its position)."""
     try:
         data = tomllib.loads(manifest.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+    except (OSError, ValueError):  # unreadable, not UTF-8, not TOML
         return None
     tool = data.get("tool", {})
-    return tool if isinstance(tool, dict) else {}
+    return tool if isinstance(tool, dict) else None
 
 
 def _has_uv_workspace(tool: dict[str, Any]) -> bool:
@@ -26,11 +26,15 @@ def _has_uv_workspace(tool: dict[str, Any]) -> bool:
 def find_root(start: Path) -> Path:
     """The nearest directory at or above `start` whose pyproject.toml declares a uv
     workspace or a `[tool.monolock]` table; `start` itself when there is none."""
-    start = start.resolve()
+    start = start.absolute()
     for directory in (start, *start.parents):
         manifest = directory / "pyproject.toml"
-        tool = _tool(manifest) if manifest.is_file() else None
-        if tool is not None and ("monolock" in tool or _has_uv_workspace(tool)):
+        if not manifest.exists():
+            continue
+        tool = _tool(manifest)
+        if tool is None or "monolock" in tool or _has_uv_workspace(tool):
+            # a manifest that cannot be read stops the search: discovery says what is wrong
+            # with it, rather than quietly taking some other directory for the root
             return directory
     return start
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -137,7 +138,9 @@ def run(
 def version() -> str:
     """The bare version of the uv monolock drives, e.g. "0.13.9"."""
     words = run(["--version"], cwd=Path.cwd()).stdout.split()
-    return words[1] if len(words) > 1 else "latest"
+    # it becomes an image tag in a Dockerfile: only a plain version may pass
+    found = len(words) > 1 and re.fullmatch(r"[0-9]+(\.[0-9]+){1,3}", words[1])
+    return words[1] if found else "latest"
 
 
 def start_lock(root: Path, extra: Sequence[str] = ()) -> Running:

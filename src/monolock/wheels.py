@@ -25,8 +25,8 @@ from monolock.model import normalize
 ZIP_EPOCH = 315532800  # 1980-01-01: the earliest time a zip file can hold
 # name-version(-build)?-python-abi-platform.whl, as the binary distribution format has it
 _WHEEL = re.compile(
-    r"^(?P<name>[A-Za-z0-9_.]+)-(?P<version>[A-Za-z0-9_.!+]+)(?:-\d[A-Za-z0-9_.]*)?"
-    r"-(?P<tag>[A-Za-z0-9_.]+-[A-Za-z0-9_.]+-[A-Za-z0-9_.]+)\.whl$"
+    r"(?P<name>[A-Za-z0-9_.]+)-(?P<version>[A-Za-z0-9_.!+]+)(?:-[0-9][A-Za-z0-9_.]*)?"
+    r"-(?P<tag>[A-Za-z0-9_.]+-[A-Za-z0-9_.]+-[A-Za-z0-9_.]+)\.whl"
 )
 
 
@@ -140,7 +140,7 @@ def _build_one(root: Path, source: Source, out: Path, epoch: int, cache: Cache |
 
 
 def _wheel(source: Source, path: Path, *, cached: bool = False) -> Wheel:
-    match = _WHEEL.match(path.name)
+    match = _WHEEL.fullmatch(path.name)
     if match is None:
         raise BuildError(f"building {source.name} ({source.path}) produced {path.name}")
     if normalize(match["name"]) != source.name:

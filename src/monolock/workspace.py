@@ -15,7 +15,7 @@ from typing import Any
 
 from monolock.config import read_apps, read_import_names, read_root_groups
 from monolock.errors import ManifestError, WorkspaceError
-from monolock.manifest import is_project, load_toml, read_package
+from monolock.manifest import is_project, load_manifest, read_package
 from monolock.manifest.pep621 import sources as uv_sources
 from monolock.manifest.reader import check_settings
 from monolock.manifest.toml import table
@@ -42,55 +42,89 @@ def _relative(root: Path, path: Path) -> str:
     return rel if rel else "."
 
 
-def _expand(root: Path, patterns: list[str], *, key: str) -> list[Path]:
+def _expand(root: Path, patterns: list[str], *, key: str, warnings: list[str]) -> list[Path]:
     found: list[Path] = []
     for pattern in patterns:
-        if not isinstance(pattern, str):
-            raise ManifestError(
-                f"{key}: expected glob strings, found {pattern!r}", where="pyproject.toml"
+        if not pattern or Path(pattern).is_absolute() or ".." in Path(pattern).parts:
+            raise WorkspaceError(
+                f"{key}: '{pattern}' must be a relative path inside the repository",
+                where="pyproject.toml",
+                hint="write member paths or globs relative to the root, e.g. \"packages/*\"",
             )
         if not set(pattern) & _GLOB_CHARS:
             found.append(root / pattern)
             continue
-        found.extend(p for p in sorted(root.glob(pattern)) if p.is_dir())
+        try:
+            matched = [p for p in sorted(root.glob(pattern)) if p.is_dir()]
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise WorkspaceError(
+                f"{key}: '{pattern}' cannot be expanded ({exc})",
+                where="pyproject.toml",
+                hint="check the glob, and look for a symlink loop below the root",
+            ) from None
+        if not matched:
+            warnings.append(f"pyproject.toml: {key}: '{pattern}' matches no directory")
+        found.extend(matched)
     return found
 
 
-def _read(root: Path, directory: Path, data: dict[str, Any] | None = None) -> Package:
-    rel = _relative(root, directory)
-    if data is None:
-        data = load_toml(directory / "pyproject.toml", display=f"{rel}/pyproject.toml")
-    return read_package(data, directory, rel)
+def real(path: Path, *, key: str, where: str) -> Path:
+    """`path` with symlinks followed; a loop is an error naming the key that led there."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        raise WorkspaceError(
+            f"{key}: {path} is a symlink loop (or cannot be followed)",
+            where=where,
+            hint="remove the loop, or point the entry at a real directory",
+        ) from None
+
+
+def _read(root: Path, directory: Path, data: dict[str, Any]) -> Package:
+    return read_package(data, directory, _relative(root, directory))
 
 
 def _uv_members(root: Path, data: dict[str, Any]) -> tuple[list[Package], list[str]]:
     spec = table(data, "tool.uv.workspace")
-    members = spec.get("members", [])
-    excludes = set(_expand(root, spec.get("exclude", []), key="tool.uv.workspace.exclude"))
     warnings: list[str] = []
+    members = _expand(
+        root, spec.get("members", []), key="tool.uv.workspace.members", warnings=warnings
+    )
+    key = "tool.uv.workspace.exclude"
+    excludes = {
+        real(p, key=key, where="pyproject.toml")
+        for p in _expand(root, spec.get("exclude", []), key=key, warnings=[])
+    }
     packages: list[Package] = []
     seen: set[Path] = set()
     if is_project(data):
         packages.append(_read(root, root, data))
         seen.add(root)
-    for directory in _expand(root, members, key="tool.uv.workspace.members"):
-        directory = directory.resolve()
+    for directory in members:
+        directory = real(directory, key="tool.uv.workspace.members", where="pyproject.toml")
         if directory in seen or directory in excludes:
             continue
         seen.add(directory)
         rel = _relative(root, directory) if directory.is_relative_to(root) else str(directory)
+        if not directory.is_relative_to(root):
+            raise WorkspaceError(
+                f"tool.uv.workspace.members: member '{rel}' is outside the repository",
+                where="pyproject.toml",
+                hint="members live below the root; a symlink may lead out of it",
+            )
         if not directory.is_dir():
             raise WorkspaceError(
                 f"tool.uv.workspace.members: member '{rel}' does not exist",
                 where="pyproject.toml",
                 hint="create it, or remove it from the members list",
             )
-        if not (directory / "pyproject.toml").is_file():
+        manifest = directory / "pyproject.toml"
+        if not manifest.exists():
             warnings.append(
                 f"{rel}: matched by tool.uv.workspace.members but has no pyproject.toml: skipped"
             )
             continue
-        member_data = load_toml(directory / "pyproject.toml", display=f"{rel}/pyproject.toml")
+        member_data = load_manifest(manifest, display=f"{rel}/pyproject.toml")
         if not is_project(member_data):
             warnings.append(f"{rel}/pyproject.toml: member has no [project] name: skipped")
             continue
@@ -98,7 +132,9 @@ def _uv_members(root: Path, data: dict[str, Any]) -> tuple[list[Package], list[s
     return packages, warnings
 
 
-def _walk_projects(root: Path, warnings: list[str]) -> list[tuple[Path, dict[str, Any]]]:
+def _walk_projects(
+    root: Path, warnings: list[str], skipped: list[str]
+) -> list[tuple[Path, dict[str, Any]]]:
     """Project manifests below `root`, skipping hidden and build directories, virtual
     environments and the insides of nested workspaces. Nothing names these files as
     members, so one that cannot be read (a test fixture, say) is a warning, not an error."""
@@ -117,9 +153,10 @@ def _walk_projects(root: Path, warnings: list[str]) -> list[tuple[Path, dict[str
         if "pyproject.toml" in names and directory != root:
             rel = _relative(root, directory)
             try:
-                data = load_toml(directory / "pyproject.toml", display=f"{rel}/pyproject.toml")
+                data = load_manifest(directory / "pyproject.toml", display=f"{rel}/pyproject.toml")
             except ManifestError as exc:
                 warnings.append(f"{exc}: skipped")
+                skipped.append(str(exc))
                 data = {}
             if is_project(data):
                 found.append((directory, data))
@@ -136,14 +173,22 @@ def _walk_projects(root: Path, warnings: list[str]) -> list[tuple[Path, dict[str
     return sorted(found, key=lambda item: item[0])
 
 
-def _path_members(root: Path, data: dict[str, Any] | None) -> tuple[list[Package], list[str]]:
+def _path_members(
+    root: Path, data: dict[str, Any] | None
+) -> tuple[list[Package], list[str], list[str]]:
+    """(packages, warnings, the manifests skipped because they cannot be read)."""
     packages: list[Package] = []
     warnings: list[str] = []
+    skipped: list[str] = []
     if data is not None and is_project(data):
         packages.append(_read(root, root, data))
-    for directory, member_data in _walk_projects(root, warnings):
-        packages.append(_read(root, directory, member_data))
-    return packages, warnings
+    for directory, member_data in _walk_projects(root, warnings, skipped):
+        try:
+            packages.append(_read(root, directory, member_data))
+        except ManifestError as exc:
+            warnings.append(f"{exc}: skipped")
+            skipped.append(str(exc))
+    return packages, warnings, skipped
 
 
 def _inherit_sources(package: Package, inherited: dict[str, Source]) -> Package:
@@ -159,33 +204,64 @@ def _inherit_sources(package: Package, inherited: dict[str, Source]) -> Package:
     return replace(package, dependencies=deps)
 
 
-def _check_paths(root: Path, packages: list[Package]) -> None:
+def _check_sources(root: Path, kind: str, packages: list[Package], names: set[str]) -> None:
+    """Path sources stay inside the repository; a workspace source names a member."""
     for package in packages:
         for dep in package.dependencies:
-            if dep.source is None or dep.source.kind != "path" or dep.source.path is None:
+            source = dep.source
+            if source is None:
                 continue
-            target = (root / package.path / dep.source.path).resolve()
+            if source.kind == "workspace" and kind == "uv" and dep.name not in names:
+                raise WorkspaceError(
+                    f"{dep.label} dependency '{dep.name}' has a workspace source, but no "
+                    "member is called that",
+                    where=package.manifest,
+                    hint=f"members are: {', '.join(sorted(names))}; fix the name, or add the "
+                    "member to tool.uv.workspace.members",
+                )
+            if source.kind != "path" or source.path is None:
+                continue
+            key = f"{dep.label} dependency '{dep.name}'"
+            target = real(root / package.path / source.path, key=key, where=package.manifest)
             if not target.is_relative_to(root):
                 raise WorkspaceError(
-                    f"{dep.label} dependency '{dep.name}' has path '{dep.source.path}', "
-                    "which is outside the repository",
+                    f"{key} has path '{source.path}', which is outside the repository",
                     where=package.manifest,
                     hint="move that project into the repository, or depend on a published version",
                 )
 
 
+def _no_members(root: Path, kind: str) -> WorkspaceError:
+    if kind == "uv":
+        return WorkspaceError(
+            "tool.uv.workspace.members: no member found",
+            where="pyproject.toml",
+            hint="each member is a directory with a pyproject.toml naming its [project]; "
+            "check the globs",
+        )
+    return WorkspaceError(
+        f"no project here: {root} has no pyproject.toml naming a [project] or "
+        "[tool.poetry] package, and none below it",
+        hint="run monolock at the root of a monorepo, or pass -C ROOT",
+    )
+
+
 def discover(root: Path) -> Workspace:
-    root = root.resolve()
+    root = real(root, key="the repository root", where=str(root))
     manifest = root / "pyproject.toml"
-    data = load_toml(manifest, display="pyproject.toml") if manifest.is_file() else None
-    if data is not None and table(data, "tool.uv.workspace"):
+    where = "pyproject.toml"
+    data = load_manifest(manifest, display=where) if manifest.exists() else None
+    skipped: list[str] = []
+    if data is not None and "workspace" in table(data, "tool.uv"):
         kind = "uv"
         packages, warnings = _uv_members(root, data)
-        inherited = uv_sources(data, where="pyproject.toml")
+        inherited = uv_sources(data, where=where)
         packages = [_inherit_sources(p, inherited) for p in packages]
     else:
         kind = "paths"
-        packages, warnings = _path_members(root, data)
+        packages, warnings, skipped = _path_members(root, data)
+    if not packages:
+        raise _no_members(root, kind)
     by_name: dict[str, Package] = {}
     for package in packages:
         other = by_name.get(package.name)
@@ -195,22 +271,22 @@ def discover(root: Path) -> Workspace:
                 hint="rename one of them (names are compared after PEP 503 normalisation)",
             )
         by_name[package.name] = package
-    _check_paths(root, packages)
-    apps = read_apps(data, where="pyproject.toml") if data is not None else ()
+    _check_sources(root, kind, packages, set(by_name))
+    apps = read_apps(data, where=where) if data is not None else ()
     for app in apps:
         if app.package not in by_name:
             raise WorkspaceError(
                 f"tool.monolock.apps.{app.name}: package '{app.package}' is not a member",
-                where="pyproject.toml",
-                hint=f"members are: {', '.join(sorted(by_name)) or 'none'}",
+                where=where,
+                hint=f"members are: {', '.join(sorted(by_name))}",
             )
-    where = "pyproject.toml"
     return Workspace(
         root=root,
         kind=kind,  # type: ignore[arg-type]
         packages=tuple(sorted(packages, key=lambda p: p.name)),
         apps=apps,
         warnings=tuple(warnings),
+        skipped=tuple(skipped),
         check=check_settings(data, where=where) if data is not None else CheckSettings(),
         import_names=read_import_names(data, where=where) if data is not None else {},
         root_groups=read_root_groups(data) if data is not None else frozenset(),

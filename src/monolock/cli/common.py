@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,15 +18,56 @@ if TYPE_CHECKING:
     from monolock.model import Lock, Workspace
 
 
-def root_dir(ctx: click.Context) -> Path:
+def _given_root(ctx: click.Context) -> Path:
     given: Path | None = ctx.find_root().obj
-    return given.resolve() if given is not None else find_root(Path.cwd())
+    return given.absolute() if given is not None else find_root(Path.cwd())
 
 
-def workspace(ctx: click.Context) -> Workspace:
+def _recover(root: Path) -> None:
+    from monolock import journal
+
+    done = journal.recover(root)
+    if done:
+        click.echo(f"monolock: {done}", err=True)
+
+
+def root_dir(ctx: click.Context) -> Path:
+    """The repository's root, with any change an interrupted monolock left half-made
+    completed first (or rolled back), and said so."""
+    root = _given_root(ctx)
+    from monolock import journal
+
+    if journal.pending(root):
+        with hold(root):
+            _recover(root)
+    return root
+
+
+@contextlib.contextmanager
+def writing(ctx: click.Context) -> Iterator[Path]:
+    """The repository's root, held by this process for as long as it writes (another
+    writer waits), with any interrupted change completed first."""
+    root = _given_root(ctx)
+    with hold(root):
+        _recover(root)
+        yield root
+
+
+def hold(directory: Path) -> contextlib.AbstractContextManager[None]:
+    """The one-writer lock on `directory`; a second writer waits, and says why."""
+    from monolock.mutex import exclusive
+
+    def waiting() -> None:
+        click.echo(f"waiting for another monolock process writing in {directory}…", err=True)
+
+    return exclusive(directory, waiting)
+
+
+def workspace(ctx: click.Context, root: Path | None = None) -> Workspace:
+    """The workspace at `root` (default: the command's root), its warnings shown."""
     from monolock.workspace import discover  # imported on use: keeps start-up fast
 
-    found = discover(root_dir(ctx))
+    found = discover(root if root is not None else root_dir(ctx))
     for warning in found.warnings:
         click.echo(f"warning: {warning}", err=True)
     return found
@@ -91,9 +133,21 @@ def dumps(data: Any) -> str:
     return json.dumps(data, indent=2, sort_keys=True)
 
 
-def emit(text: str, output: Path | None) -> None:
+def emit(text: str, output: Path | None, *, header: str) -> None:
+    """`text` on standard output, or into `output`: a new file, or one that starts with
+    `header` (monolock wrote it before); written whole or not at all."""
     if output is None:
         click.echo(text, nl=not text.endswith("\n"))
-    else:
-        atomic_write(output, text if text.endswith("\n") else text + "\n")
-        click.echo(f"wrote {output}", err=True)
+        return
+    from monolock.errors import UsageError
+    from monolock.targets import check_file
+
+    target = check_file(output, option="-o", header=header)
+    try:
+        atomic_write(target, text if text.endswith("\n") else text + "\n")
+    except OSError as exc:
+        raise UsageError(
+            f"-o {output}: cannot write it ({exc.strerror})",
+            hint="name a file in a directory you can write to",
+        ) from None
+    click.echo(f"wrote {output}", err=True)

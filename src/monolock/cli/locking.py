@@ -8,13 +8,13 @@ import click
 
 from monolock import relock
 from monolock.cli.common import (
-    dumps,
     emit,
     lock,
     member_of,
     resolver_options,
     root_dir,
     workspace,
+    writing,
 )
 from monolock.root import is_uv_workspace
 
@@ -69,74 +69,47 @@ def lock_cmd(
     dependency order, independent ones in parallel. Poetry is found on PATH or through
     MONOLOCK_POETRY.
     """
+    from monolock.report import lock as render
+
     root = root_dir(ctx)
     if not is_uv_workspace(root):
-        from monolock.cli.poetry_locking import poetry_lock
-
-        if upgrade or upgrade_all or uv_options or uv_args:
-            from monolock.errors import UsageError
-
-            raise UsageError(
-                "upgrade and index options apply to the shared uv.lock; this repository "
-                "has a poetry.lock per package",
-                hint="upgrade in a package with `poetry update NAME`, then `monolock lock`",
-            )
-        ctx.exit(poetry_lock(workspace(ctx), check=check, jobs=jobs, fmt=fmt))
-    args: list[str] = []
-    for dist in upgrade:
-        args += ["--upgrade-package", dist]
-    if upgrade_all:
-        args.append("--upgrade")
+        ctx.exit(_poetry(ctx, check, jobs, fmt, upgrade or upgrade_all or uv_options or uv_args))
+    args = [a for dist in upgrade for a in ("--upgrade-package", dist)]
+    args += ["--upgrade"] if upgrade_all else []
     args += uv_options + list(uv_args)
     if check:
         fresh, message = relock.check(root, args)
-        if fmt == "json":
-            click.echo(dumps({"fresh": fresh, "message": message}))
-        else:
-            click.echo(
-                "uv.lock is up to date" if fresh else "uv.lock is stale: run `monolock lock`"
-            )
+        click.echo(render.freshness(fresh, message, fmt))
         ctx.exit(0 if fresh else 1)
     if fmt == "text":
         click.echo("locking with uv…", err=True)
-    outcome = relock.relock(root, args)
+    with writing(ctx) as root:
+        outcome = relock.relock(root, args)
     for warning in outcome.warnings:
         click.echo(f"warning: {warning}", err=True)
     if fmt == "json":
-        click.echo(
-            dumps(
-                {
-                    "created": outcome.created,
-                    "apps": {
-                        name: [
-                            {
-                                "name": c.name,
-                                "change": c.kind,
-                                "before": list(c.before),
-                                "after": list(c.after),
-                            }
-                            for c in changes
-                        ]
-                        for name, changes in outcome.changes.items()
-                    },
-                }
-            )
-        )
+        click.echo(render.as_json(outcome))
         return
     if outcome.message:
         click.echo(outcome.message, err=True)
-    click.echo("created uv.lock" if outcome.created else "updated uv.lock")
-    for name, changes in outcome.changes.items():
-        if not changes:
-            click.echo(f"{name}: projection unchanged")
-            continue
-        counts = {
-            k: sum(1 for c in changes if c.kind == k) for k in ("added", "removed", "changed")
-        }
-        summary = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
-        click.echo(f"{name}: {summary}")
-        for change in changes:
-            click.echo(f"  {change}")
+    click.echo(render.text(outcome))
+
+
+def _poetry(ctx: click.Context, check: bool, jobs: int | None, fmt: str, uv_only: object) -> int:
+    """`lock` in a Poetry repository: a poetry.lock per package."""
+    from monolock.cli.poetry_locking import poetry_lock
+    from monolock.errors import UsageError
+
+    if uv_only:
+        raise UsageError(
+            "upgrade and index options apply to the shared uv.lock; this repository "
+            "has a poetry.lock per package",
+            hint="upgrade in a package with `poetry update NAME`, then `monolock lock`",
+        )
+    if check:
+        return poetry_lock(workspace(ctx), check=True, jobs=jobs, fmt=fmt)
+    with writing(ctx) as root:
+        return poetry_lock(workspace(ctx, root), check=False, jobs=jobs, fmt=fmt)
 
 
 @click.command("export")
@@ -184,14 +157,15 @@ def export_cmd(
     as wheels and install those with --no-deps next to this file (`monolock build` does).
     """
     from monolock import export
-    from monolock.projection import project
+    from monolock.projection import check_selection, project
 
     ws = workspace(ctx)
     member = member_of(ws, app)
+    check_selection(ws.by_name[member], extras, groups)
     projection = project(lock(ws, member), member, extras=extras, groups=groups)
     text = (
         export.pylock(projection)
         if fmt == "pylock"
         else export.requirements(projection, hashes=not no_hashes)
     )
-    emit(text, output)
+    emit(text, output, header=export.HEADER)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
 import sys
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from monolock.errors import MonolockError
 
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
+EXIT_INTERNAL = 2  # "no answer": the same code as bad input, with its own message
 
 # command -> (module, attribute): a command's module is imported only when it runs
 _COMMANDS = {
@@ -50,7 +53,7 @@ class _Lazy(click.Group):
 @click.option(
     "-C",
     "--root",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
     default=None,
     help="Repository root. Default: the nearest directory at or above the current one whose "
     "pyproject.toml has [tool.uv.workspace] or [tool.monolock], else the current one.",
@@ -84,20 +87,62 @@ def cli(ctx: click.Context, root: Path | None) -> None:
     ctx.obj = root
 
 
+def _say(text: str) -> None:
+    """One line on standard error that cannot fail: a name that is not valid UTF-8 is
+    shown escaped, a closed stream is ignored."""
+    with contextlib.suppress(OSError, ValueError):
+        click.echo(text.encode("utf-8", "backslashreplace").decode("utf-8"), err=True)
+
+
+def _os_error(exc: OSError) -> str:
+    what = exc.strerror or type(exc).__name__
+    names = [str(n) for n in (exc.filename, exc.filename2) if n is not None]
+    return f"{' -> '.join(names)}: {what}" if names else what
+
+
 def main(argv: list[str] | None = None) -> None:
+    for stream in (sys.stdout, sys.stderr):
+        # a file name that is not valid UTF-8 is printed escaped, never a crash
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):
+                reconfigure(errors="backslashreplace")
     try:
         code = cli.main(args=argv, prog_name="monolock", standalone_mode=False)
     except MonolockError as exc:
-        click.echo(f"error: {exc}", err=True)
+        _say(f"error: {exc}")
         if exc.hint:
-            click.echo(f"hint: {exc.hint}", err=True)
+            _say(f"hint: {exc.hint}")
         sys.exit(EXIT_USAGE)
     except click.exceptions.Abort:
-        click.echo("aborted", err=True)
+        _say("aborted")
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()
         sys.exit(EXIT_USAGE)
     except KeyboardInterrupt:
         sys.exit(130)
+    except BrokenPipeError:
+        # the reader went away (`monolock list | head`): stop quietly, as Python's docs
+        # advise, so that flushing at exit does not fail a second time
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(EXIT_FINDINGS)
+    except OSError as exc:
+        # the file system refused something no reader anticipated: say what and where
+        _say(f"error: {_os_error(exc)}")
+        _say("hint: check that the path exists, is of the right kind and is writable")
+        sys.exit(EXIT_USAGE)
+    except RecursionError:
+        _say("error: an input is nested too deeply to be read")
+        sys.exit(EXIT_USAGE)
+    except Exception as exc:  # the last resort: never a traceback
+        _say(f"internal error: {type(exc).__name__}: {exc}")
+        _say(f"command: monolock {' '.join(argv if argv is not None else sys.argv[1:])}")
+        _say(
+            "this is a bug in monolock, not in your repository: please report it with the "
+            "command above (set MONOLOCK_DEBUG=1 to see where it happened)"
+        )
+        if os.environ.get("MONOLOCK_DEBUG"):
+            raise
+        sys.exit(EXIT_INTERNAL)
     sys.exit(code if isinstance(code, int) else 0)

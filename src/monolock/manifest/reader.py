@@ -7,11 +7,18 @@ from typing import Any
 
 from monolock.errors import ManifestError
 from monolock.layout import shipped
-from monolock.manifest import pep621, poetry
+from monolock.manifest import pep621, poetry, schema
 from monolock.manifest.common import string_list
-from monolock.manifest.toml import table
-from monolock.model import CheckSettings, Dependency, Package, normalize
+from monolock.manifest.toml import load_toml, table
+from monolock.model import CheckSettings, Dependency, Package, is_name, normalize
 from monolock.tasks.spec import member_tasks
+
+
+def load_manifest(path: Path, *, display: str) -> dict[str, Any]:
+    """A pyproject.toml, parsed and checked against the shape monolock reads."""
+    data = load_toml(path, display=display)
+    schema.check(data, where=display)
+    return data
 
 
 def is_project(data: dict[str, Any]) -> bool:
@@ -66,8 +73,21 @@ def read_package(data: dict[str, Any], directory: Path, relpath: str) -> Package
         version = tool.get("version")
         dialect = "poetry"
         requires_python = poetry.requires_python(data, where=where)
-    if not isinstance(name, str):
-        raise ManifestError(f"project.name: expected a string, found {name!r}", where=where)
+    key = "project.name" if dialect == "pep621" else "tool.poetry.name"
+    if not isinstance(name, str) or not is_name(name):
+        raise ManifestError(
+            f"{key}: {name!r} is not a valid distribution name",
+            where=where,
+            hint="use ASCII letters and digits, with '.', '-' or '_' between them (PEP 508)",
+        )
+    for extra in extras:
+        if not is_name(extra):
+            raise ManifestError(f"extra {extra!r} is not a valid extra name", where=where)
+    for group in groups:
+        if not is_name(group):
+            raise ManifestError(
+                f"dependency group {group!r} is not a valid group name", where=where
+            )
     packed = shipped(directory, data)
     return Package(
         name=normalize(name),

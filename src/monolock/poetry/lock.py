@@ -20,6 +20,7 @@ from monolock import markers as mk
 from monolock.errors import LockError
 from monolock.manifest.constraint import ConstraintError, to_specifier
 from monolock.manifest.poetry import marker_of
+from monolock.manifest.schema import POETRY_DEPENDENCY
 from monolock.model import (
     Artifact,
     Dependency,
@@ -30,6 +31,7 @@ from monolock.model import (
     Package,
     normalize,
 )
+from monolock.shape import STR, STRS, ListOf, MapOf, Table, validate
 
 LOCK = "poetry.lock"
 PYPI = "https://pypi.org/simple"
@@ -183,16 +185,56 @@ def _member(package: Package, pointer: _Pointer) -> LockedPackage:
     )
 
 
+_HINT = "regenerate it with `poetry lock` (or `monolock lock`)"
+_FILES = ListOf(Table({"file": STR, "hash": STR, "url": STR}, hint=_HINT), hint=_HINT)
+SHAPE = Table(
+    {
+        "metadata": Table(
+            {
+                "lock-version": STR,
+                "python-versions": STR,
+                "content-hash": STR,
+                "files": MapOf(_FILES, hint=_HINT),
+            },
+            hint=_HINT,
+        ),
+        "package": ListOf(
+            Table(
+                {
+                    "name": STR,
+                    "version": STR,
+                    "dependencies": MapOf(POETRY_DEPENDENCY, hint=_HINT),
+                    "extras": MapOf(STRS, hint=_HINT),
+                    "files": _FILES,
+                    "source": Table(
+                        {
+                            "type": STR,
+                            "url": STR,
+                            "reference": STR,
+                            "resolved_reference": STR,
+                            "subdirectory": STR,
+                        },
+                        hint=_HINT,
+                    ),
+                },
+                required=("name", "version"),
+                hint=_HINT,
+            ),
+            "an array of package tables",
+            _HINT,
+        ),
+    },
+    hint=_HINT,
+)
+
+
 def load(raw: bytes, where: str) -> dict[str, Any]:
-    """The parsed file, its lock version checked."""
+    """The parsed file, its shape and lock version checked."""
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise LockError(
-            f"unreadable lockfile: {exc}",
-            where=where,
-            hint="regenerate it with `poetry lock` (or `monolock lock`)",
-        ) from None
+        raise LockError(f"unreadable lockfile: {exc}", where=where, hint=_HINT) from None
+    validate(data, SHAPE, where=where, error=LockError)
     version = str(data.get("metadata", {}).get("lock-version", ""))
     major = version.split(".", 1)[0]
     if not major.isdigit() or int(major) not in SUPPORTED:
@@ -208,15 +250,8 @@ def load(raw: bytes, where: str) -> dict[str, Any]:
 def parse(raw: bytes, path: Path, package: Package, *, where: str) -> Lock:
     data = load(raw, where)
     entries = data.get("package", [])
-    try:
-        pointer = _Pointer((normalize(e["name"]), e.get("version")) for e in entries)
-        packages = [_package(e, pointer) for e in entries]
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise LockError(
-            f"malformed lockfile entry ({exc!r})",
-            where=where,
-            hint="regenerate it with `poetry lock` (or `monolock lock`)",
-        ) from None
+    pointer = _Pointer((normalize(e["name"]), e.get("version")) for e in entries)
+    packages = [_package(e, pointer) for e in entries]
     # a package that lists itself (a path dependency on its own directory) stays as locked
     packages = [p for p in packages if p.name != package.name]
     python = data.get("metadata", {}).get("python-versions")
@@ -238,5 +273,9 @@ def read(root: Path, package: Package) -> Lock:
             f"'{package.name}' has no poetry.lock",
             where=display(package),
             hint=f"create it with `monolock lock` (or `poetry lock` in {package.path})",
+        ) from None
+    except OSError as exc:
+        raise LockError(
+            f"cannot read the lockfile: {exc.strerror}", where=display(package), hint=_HINT
         ) from None
     return parse(raw, path, package, where=display(package))

@@ -4,13 +4,12 @@ Everything happens in a scratch copy of the manifests first: converted pyproject
 root with `[tool.uv.workspace]`, and a `uv.lock` resolved preferring the versions the
 old poetry.lock files hold (uv's `pip compile` keeps the pins of an existing output
 file; its answer constrains the first `uv lock`, and a second, unconstrained `uv lock`
-keeps them). Only a plan that got that far is written, file by file, atomically; if a
-write fails, the files already replaced are put back.
+keeps them). Only a plan that got that far is written, as one change (`journal`): every
+file, or none.
 """
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,8 +21,8 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from monolock import uv
-from monolock.errors import UsageError
-from monolock.fsutil import atomic_write
+from monolock.errors import ManifestError, UsageError
+from monolock.journal import Change, commit
 from monolock.lockfile import parse_lock
 from monolock.model import Lock, Workspace
 from monolock.poetry.convert import convert
@@ -207,6 +206,13 @@ def plan(
             where="pyproject.toml",
             hint="`monolock lock` resolves it; --from-poetry migrates Poetry repositories",
         )
+    if workspace.skipped:
+        raise ManifestError(
+            f"{len(workspace.skipped)} manifest(s) cannot be read, so the migration could "
+            f"not be complete: {'; '.join(workspace.skipped)}",
+            hint="fix (or move out of the repository) each one named, then migrate again; "
+            "nothing was changed",
+        )
     packages = poetry_packages(workspace)
     if not packages:
         raise UsageError(
@@ -267,21 +273,33 @@ def plan(
 
 
 def apply(root: Path, the_plan: Plan) -> None:
-    """Write the plan; on any failure, every file already touched is restored."""
-    saved: dict[Path, bytes | None] = {}
-    try:
-        for path, text in the_plan.writes:
-            target = root / path
-            saved[target] = target.read_bytes() if target.is_file() else None
-            atomic_write(target, text)
-        for path in the_plan.deletes:
-            target = root / path
-            saved[target] = target.read_bytes()
-            os.unlink(target)
-    except BaseException:
-        for target, content in saved.items():
-            if content is None:
-                target.unlink(missing_ok=True)
-            else:
-                atomic_write(target, content)
-        raise
+    """Write the plan as one change: every file, or (on an error, or after a kill that
+    the next command rolls forward) none of them half-done."""
+    changes = [Change(path, text.encode()) for path, text in the_plan.writes]
+    changes += [Change(path, None) for path in the_plan.deletes]
+    commit(root, "init --from-poetry", changes)
+
+
+@dataclass(frozen=True)
+class Migration:
+    plan: Plan
+    before: dict[str, str]  # the files the plan writes, as they were (absent: new)
+
+
+def migrate(
+    workspace: Workspace,
+    uv_args: Sequence[str] = (),
+    *,
+    dry_run: bool,
+    progress: Callable[[str], None] = lambda _: None,
+) -> Migration:
+    """Plan the migration and, unless `dry_run`, apply it as one change."""
+    the_plan = plan(workspace, uv_args, progress)
+    before = {
+        path: (workspace.root / path).read_text(encoding="utf-8", errors="replace")
+        for path, _ in the_plan.writes
+        if (workspace.root / path).is_file()
+    }
+    if not dry_run:
+        apply(workspace.root, the_plan)
+    return Migration(the_plan, before)

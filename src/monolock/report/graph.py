@@ -61,14 +61,27 @@ def _mermaid_id(name: str) -> str:
     return "n_" + "".join(c if c.isalnum() else "_" for c in name)
 
 
+def _mermaid_text(text: str) -> str:
+    """A label Mermaid shows as written: quotes, pipes, brackets and line breaks become
+    its entity codes, so no name can end a label or start a statement."""
+    out = []
+    for char in text:
+        if char.isalnum() or char in "-_.: ":
+            out.append(char)
+        else:
+            out.append(f"#{ord(char)};")
+    return "".join(out)
+
+
 def mermaid(graph: Graph, nodes: Iterable[str], apps: set[str], runtime_only: bool = False) -> str:
     names, edges = _shown(graph, nodes, runtime_only)
     lines = ["graph TD"]
     for n in names:
-        shape = f'{_mermaid_id(n)}[["{n}"]]' if n in apps else f'{_mermaid_id(n)}["{n}"]'
+        label = _mermaid_text(n)
+        shape = f'{_mermaid_id(n)}[["{label}"]]' if n in apps else f'{_mermaid_id(n)}["{label}"]'
         lines.append(f"    {shape}")
     for e in edges:
-        arrow = "-->" if e.kind == "runtime" else f"-.->|{e.label}|"
+        arrow = "-->" if e.kind == "runtime" else f'-.->|"{_mermaid_text(e.label)}"|'
         lines.append(f"    {_mermaid_id(e.source)} {arrow} {_mermaid_id(e.target)}")
     return "\n".join(lines)
 

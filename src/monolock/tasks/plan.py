@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,9 +45,9 @@ class Shard:
 
     @classmethod
     def parse(cls, text: str) -> Shard:
-        index, sep, count = text.partition("/")
-        if sep and index.isdigit() and count.isdigit() and 1 <= int(index) <= int(count):
-            return cls(int(index), int(count))
+        found = re.fullmatch(r"([0-9]{1,6})/([0-9]{1,6})", text)
+        if found and 1 <= int(found[1]) <= int(found[2]):
+            return cls(int(found[1]), int(found[2]))
         raise UsageError(f"--shard '{text}' is not of the form i/n", hint="for example --shard 2/4")
 
     def pick(self, names: Sequence[str]) -> list[str]:

@@ -20,7 +20,7 @@ from monolock.errors import ManifestError
 from monolock.manifest.toml import known_keys, table
 from monolock.model import Task
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _FIELDS = ("command", "after-dependencies", "timeout")
 _EXAMPLE = 'for example test = "pytest -q", or lint = { command = "ruff check .", timeout = 300 }'
 
@@ -41,7 +41,7 @@ def _raw(data: dict[str, Any], where: str) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise ManifestError("tool.monolock.tasks: expected a table", where=where, hint=_EXAMPLE)
     for name in raw:
-        if not _NAME.match(name):
+        if _NAME.fullmatch(name) is None:
             raise ManifestError(
                 f"tool.monolock.tasks: '{name}' is not a task name",
                 where=where,
