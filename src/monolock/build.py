@@ -4,12 +4,14 @@ materialise and prove the environment."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from monolock import container, environment, relock, targets, uv
+from monolock import container, environment, mutex, relock, targets, uv
 from monolock.config import is_python_version
 from monolock.errors import LockError, UsageError
 from monolock.fsutil import NEW, OLD, replace_dir, staging_dir
@@ -94,8 +96,22 @@ def _modules(workspace: Workspace, plan: container.Plan) -> list[str]:
     return sorted(names)
 
 
+def _existing(path: Path) -> Path:
+    return next(p for p in (path, *path.parents) if p.is_dir())
+
+
 def build(workspace: Workspace, request: Request, progress: Progress) -> Outcome:
-    request = check_request(request, workspace)
+    """Build under a lock on the directories that receive the targets: two builds into
+    one place take turns."""
+    places = {_existing(p.absolute().parent) for p in (request.out, request.venv) if p}
+    with contextlib.ExitStack() as held:
+        for place in sorted(places):
+            waiting = f"waiting for another monolock process writing in {place}…"
+            held.enter_context(mutex.exclusive(place, functools.partial(progress, waiting)))
+        return _build(workspace, check_request(request, workspace), progress)
+
+
+def _build(workspace: Workspace, request: Request, progress: Progress) -> Outcome:
     root = workspace.root
     app = container.resolve_app(workspace, request.app)
     progress("checking that uv.lock is up to date…")

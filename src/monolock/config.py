@@ -15,6 +15,7 @@ from typing import Any
 from monolock.errors import ManifestError, UsageError
 from monolock.manifest.toml import known_keys, table
 from monolock.model import App, Workspace, normalize
+from monolock.shape import join
 
 _FIELDS = ("package", "command", "smoke", "python", "base-image", "files")
 # every pattern is matched whole (`fullmatch`): `$` would let a trailing newline through
@@ -48,7 +49,7 @@ def _files(spec: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
         path = PurePosixPath(item)
         if not item or path.is_absolute() or ".." in path.parts or "\\" in item:
             raise ManifestError(
-                f"{key}.files: '{item}' must be a relative path inside the repository",
+                f"{key}.files: {item!r} must be a relative path inside the repository",
                 where=where,
                 hint="paths are relative to the repository root, without '..'",
             )
@@ -59,14 +60,14 @@ def _files(spec: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
 def _check_name(name: str, key: str, where: str) -> None:
     if _NAME.fullmatch(name) is None:
         raise ManifestError(
-            f"{key}: '{name}' is not a valid app name",
+            f"{key}: {name!r} is not a valid app name",
             where=where,
             hint="use letters, digits, '.', '-' and '_' (a PEP 508 name)",
         )
 
 
 def _app(name: str, spec: Any, where: str) -> App:
-    key = f"tool.monolock.apps.{name}"
+    key = join("tool.monolock.apps", name)
     _check_name(name, key, where)
     if not isinstance(spec, dict):
         raise ManifestError(f"{key}: expected a table", where=where)
@@ -83,12 +84,12 @@ def _app(name: str, spec: Any, where: str) -> App:
     python = _string(spec, "python", key, where)
     if python is not None and not is_python_version(python):
         raise ManifestError(
-            f"{key}.python: '{python}' is not a Python version like \"3.12\"", where=where
+            f"{key}.python: {python!r} is not a Python version like \"3.12\"", where=where
         )
     image = _string(spec, "base-image", key, where)
     if image is not None and (len(image) > 255 or _IMAGE.fullmatch(image) is None):
         raise ManifestError(
-            f"{key}.base-image: '{image}' is not an image reference",
+            f"{key}.base-image: {image!r} is not an image reference",
             where=where,
             hint='for example "python:3.12-slim" or "registry.example.com/base/python:3.12"',
         )

@@ -275,7 +275,7 @@ class Lock:
     def resolve(self, dep: LockDep) -> LockedPackage | None:
         """The package an edge points to (several candidates only in a forked resolution)."""
         candidates = self.by_name.get(dep.name, ())
-        if len(candidates) > 1:
+        if dep.version is not None or dep.source is not None:
             candidates = tuple(
                 c
                 for c in candidates

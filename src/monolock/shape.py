@@ -9,6 +9,7 @@ does not name are not checked: they belong to other tools.
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,8 +40,9 @@ def describe(value: Any) -> str:
 def join(key: str, part: str | int) -> str:
     if isinstance(part, int):
         return f"{key}[{part}]"
-    plain = part.replace("-", "").replace("_", "").isalnum()
-    name = part if plain else f'"{part}"'
+    bare = part.replace("-", "").replace("_", "")
+    plain = bare.isascii() and bare.isalnum()
+    name = part if plain else json.dumps(part)  # quoted and escaped, as TOML writes the key
     return f"{key}.{name}" if key else name
 
 

@@ -82,7 +82,13 @@ def failure(result: Result) -> UvError:
     text = tail(result.stderr or result.stdout)
     hint = "see uv's message above"
     lowered = text.lower()
-    if "no interpreter found" in lowered or "no python" in lowered:
+    if "required uv version" in lowered:
+        hint = (
+            "the repository's [tool.uv] required-version does not admit the uv monolock "
+            f"runs ({result.argv[0]}): point {ENV_OVERRIDE} at a uv it admits, or install the "
+            "monolock release that bundles one"
+        )
+    elif "no interpreter found" in lowered or "no python" in lowered:
         hint = (
             "no installed Python satisfies requires-python; install one, or pass "
             "`--python PATH` (monolock never lets uv download interpreters)"

