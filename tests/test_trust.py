@@ -544,7 +544,7 @@ CASES = [
         "lock-requires-python-is-a-number",
         {"uv.lock": sub('requires-python = ">=3.11"', "requires-python = 5")},
         ("export", "api"),
-        ("uv.lock", "requires-python: expected a string, found an integer"),
+        ("uv.lock", "requires-python: expected a PEP 440 version range, found an integer"),
     ),
     Case(
         "lock-version-is-text",
@@ -674,7 +674,7 @@ CASES = [
         "lock-invalid-marker",
         {"uv.lock": sub("marker = \"sys_platform == 'linux'\"", 'marker = "sys_platform >>> 1"')},
         ("export", "api"),
-        ("uv.lock", "marker", "'sys_platform >>> 1' is not a valid PEP 508"),
+        ("uv.lock", "dependencies[0].marker: expected a PEP 508 marker", "sys_platform >>> 1"),
     ),
     Case(
         "lock-lacks-the-member",

@@ -96,7 +96,7 @@ def _toml(raw: bytes | None) -> dict[str, Any] | None:
         return {}
     try:
         return tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+    except (ValueError, RecursionError):  # not UTF-8, not TOML, nested beyond reading
         return None
 
 
@@ -268,7 +268,12 @@ def _at(root: Path, ref: str | None, path: str) -> bytes | None:
     """A file at a commit, or in the working tree when `ref` is None; None if absent."""
     if ref is not None:
         return git.show(root, ref, path)
-    return (root / path).read_bytes() if (root / path).is_file() else None
+    try:
+        return (root / path).read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise LockError(f"cannot read it: {exc.strerror}", where=path) from None
 
 
 def _lock_at(root: Path, ref: str | None) -> Lock | None:
@@ -346,6 +351,8 @@ def affected(ws: Workspace, base_ref: str, head_ref: str | None) -> Result:
         if new is not None:
             for member, found in _lock_reasons(ws, old, new).items():
                 reasons.setdefault(member, []).extend(found)
+        elif old is not None:
+            everyone.append(f"lock: {LOCK} removed")
     for member in ws.by_name if everyone else ():
         reasons.setdefault(member, []).extend(Reason("config", t) for t in everyone)
 

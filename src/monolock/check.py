@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import marshal
+import os
 import re
 import shlex
 from collections.abc import Callable
@@ -56,7 +57,7 @@ class Options:
 
 
 def _cache_dir(root: Path) -> Path:
-    return cache_root() / "check" / hashlib.sha256(str(root).encode()).hexdigest()[:16]
+    return cache_root() / "check" / hashlib.sha256(os.fsencode(root)).hexdigest()[:16]
 
 
 class _LockFile:
@@ -78,7 +79,9 @@ class _LockFile:
 
 
 def _lock_file(workspace: Workspace) -> _LockFile | None:
-    if workspace.kind != "uv" or not workspace.lock_path.is_file():
+    from monolock.lockfile import present
+
+    if workspace.kind != "uv" or not present(workspace.lock_path):
         return None
     return _LockFile(workspace.lock_path)
 

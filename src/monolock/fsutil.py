@@ -8,6 +8,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from monolock.errors import MonolockError
+
 
 def atomic_write(path: Path, data: str | bytes) -> None:
     raw = data.encode() if isinstance(data, str) else data
@@ -57,6 +59,17 @@ def replace_dir(staged: Path, target: Path) -> None:
         raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def present(path: Path, *, where: str, hint: str) -> bool:
+    """Whether a file monolock reads is there. Nothing at all is False; anything else in
+    its place (a directory, a broken link, a symlink loop) is an error, never "absent"."""
+    if not os.path.lexists(path):
+        return False
+    if path.is_file():
+        return True
+    raise MonolockError("is not a readable file (a directory, or a broken link?)", where=where,
+                        hint=hint)
 
 
 def cache_root() -> Path:

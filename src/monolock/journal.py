@@ -52,7 +52,7 @@ def state_dir(root: Path) -> Path:
             if not git_dir.is_dir():
                 break
             # the root's place in the work tree names it: stable if the clone moves
-            key = hashlib.sha256(str(root.relative_to(top)).encode()).hexdigest()[:16]
+            key = hashlib.sha256(os.fsencode(root.relative_to(top))).hexdigest()[:16]
             return git_dir / "monolock" / key
     return root / ".monolock"
 

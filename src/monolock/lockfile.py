@@ -11,35 +11,60 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from monolock import markers as mk
+from monolock import fsutil
 from monolock.errors import LockError
 from monolock.model import Artifact, Lock, LockDep, LockedPackage, LockSource, normalize
-from monolock.shape import INT, STR, STRS, ListOf, MapOf, Table, validate
+from monolock.shape import (
+    HASH,
+    INT,
+    MARKER,
+    NAME,
+    PATH,
+    SPECIFIER,
+    URL,
+    VERSION,
+    ListOf,
+    MapOf,
+    Table,
+    validate,
+)
 
 SUPPORTED_VERSION = 1
 KNOWN_REVISION = 5  # what the uv monolock bundles writes; older revisions read the same
 _SOURCE_KINDS = ("registry", "editable", "virtual", "directory", "path", "git", "url")
 _HINT = "regenerate it with `monolock lock`"
 
-_SOURCE = Table({k: STR for k in _SOURCE_KINDS}, what="a source table", hint=_HINT)
+# every value that reaches a requirements file or a Dockerfile is checked whole: a name,
+# a version, a hash, a URL, a marker (a newline in any of them would add a line of its own)
+_SOURCE = Table(
+    {k: URL if k in ("registry", "git", "url") else PATH for k in _SOURCE_KINDS},
+    what="a source table",
+    hint=_HINT,
+)
 _DEP = Table(
-    {"name": STR, "version": STR, "source": _SOURCE, "marker": STR, "extra": STRS},
+    {
+        "name": NAME,
+        "version": VERSION,
+        "source": _SOURCE,
+        "marker": MARKER,
+        "extra": ListOf(NAME, "an array of extra names"),
+    },
     required=("name",),
     hint=_HINT,
 )
 _DEPS = ListOf(_DEP, "an array of dependency tables", _HINT)
-_ARTIFACT = Table({"url": STR, "path": STR, "hash": STR, "size": INT}, hint=_HINT)
+_ARTIFACT = Table({"url": URL, "path": PATH, "hash": HASH, "size": INT}, hint=_HINT)
 SHAPE = Table(
     {
         "version": INT,
         "revision": INT,
-        "requires-python": STR,
-        "manifest": Table({"members": STRS}, hint=_HINT),
+        "requires-python": SPECIFIER,
+        "manifest": Table({"members": ListOf(NAME, "an array of member names")}, hint=_HINT),
         "package": ListOf(
             Table(
                 {
-                    "name": STR,
-                    "version": STR,
+                    "name": NAME,
+                    "version": VERSION,
                     "source": _SOURCE,
                     "dependencies": _DEPS,
                     "optional-dependencies": MapOf(_DEPS, hint=_HINT),
@@ -70,19 +95,12 @@ def _deps(raw: list[dict[str, Any]], where: str) -> tuple[LockDep, ...]:
     out = []
     for i, entry in enumerate(raw):
         source = entry.get("source")
-        marker = entry.get("marker")
-        if marker is not None and not mk.is_valid(marker):
-            raise LockError(
-                f"{where}[{i}].marker: '{marker}' is not a valid PEP 508 marker",
-                where="uv.lock",
-                hint=_HINT,
-            )
         out.append(
             LockDep(
                 name=normalize(entry["name"]),
                 version=entry.get("version"),
                 source=_source(source, f"{where}[{i}].source") if source is not None else None,
-                marker=marker,
+                marker=entry.get("marker"),
                 extras=tuple(sorted(normalize(e) for e in entry.get("extra", ()))),
             )
         )
@@ -126,6 +144,18 @@ def _dangling(packages: list[LockedPackage], lock: Lock, display: str) -> None:
                     )
 
 
+def _unique(packages: list[LockedPackage], display: str) -> None:
+    seen: set[tuple[str, str | None, LockSource]] = set()
+    for package in packages:
+        if package.key in seen:
+            raise LockError(
+                f"package '{package.name}' {package.version or ''} is listed twice",
+                where=display,
+                hint=_HINT,
+            )
+        seen.add(package.key)
+
+
 def parse_lock(raw: bytes, path: Path, *, display: str = "uv.lock") -> Lock:
     if raw.lstrip().startswith(b"<<<<<<<") or b"\n<<<<<<< " in raw:
         raise LockError(
@@ -138,6 +168,9 @@ def parse_lock(raw: bytes, path: Path, *, display: str = "uv.lock") -> Lock:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise LockError(f"unreadable lockfile: {exc}", where=display, hint=_HINT) from None
+    except RecursionError:
+        message = "unreadable lockfile: nested too deeply"
+        raise LockError(message, where=display, hint=_HINT) from None
     validate(data, SHAPE, where=display, error=LockError)
     _check_version(data, display)
     packages = []
@@ -171,7 +204,15 @@ def parse_lock(raw: bytes, path: Path, *, display: str = "uv.lock") -> Lock:
         packages=tuple(packages),
     )
     _dangling(packages, lock, display)
+    _unique(packages, display)
     return lock
+
+
+def present(path: Path, *, display: str = "uv.lock") -> bool:
+    """Whether there is a uv.lock (a directory in its place is an error)."""
+    return fsutil.present(
+        path, where=display, hint="remove what is there, then run `monolock lock`"
+    )
 
 
 def read_lock(path: Path, *, display: str = "uv.lock") -> Lock:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from monolock import uv
 from monolock.errors import LockError, MonolockError
 from monolock.fsutil import atomic_write
+from monolock.lockfile import present
 from monolock.root import is_uv_workspace
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ def require_uv_workspace(root: Path) -> None:
 def relock(root: Path, uv_args: Sequence[str] = ()) -> Outcome:
     require_uv_workspace(root)
     path = root / "uv.lock"
-    before = path.read_bytes() if path.exists() else None
+    before = path.read_bytes() if present(path) else None
     running = uv.start_lock(root, uv_args)
     try:
         # imported here, not at the top: this work overlaps with uv's resolution
@@ -93,6 +94,6 @@ def relock(root: Path, uv_args: Sequence[str] = ()) -> Outcome:
 
 def check(root: Path, uv_args: Sequence[str] = ()) -> tuple[bool, str]:
     require_uv_workspace(root)
-    if not (root / "uv.lock").exists():
+    if not present(root / "uv.lock"):
         return False, "uv.lock does not exist"
     return uv.lock_is_fresh(root, uv_args)

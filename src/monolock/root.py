@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ def _tool(manifest: Path) -> dict[str, Any] | None:
     again and reports the problem with its position)."""
     try:
         data = tomllib.loads(manifest.read_text(encoding="utf-8"))
-    except (OSError, ValueError):  # unreadable, not UTF-8, not TOML
+    except (OSError, ValueError, RecursionError):  # unreadable, not UTF-8, not TOML
         return None
     tool = data.get("tool", {})
     return tool if isinstance(tool, dict) else None
@@ -29,7 +30,7 @@ def find_root(start: Path) -> Path:
     start = start.absolute()
     for directory in (start, *start.parents):
         manifest = directory / "pyproject.toml"
-        if not manifest.exists():
+        if not os.path.lexists(manifest):
             continue
         tool = _tool(manifest)
         if tool is None or "monolock" in tool or _has_uv_workspace(tool):
@@ -41,7 +42,7 @@ def find_root(start: Path) -> Path:
 
 def is_uv_workspace(root: Path) -> bool:
     manifest = root / "pyproject.toml"
-    if not manifest.is_file():
+    if not os.path.lexists(manifest):
         return False
     tool = _tool(manifest)
     return tool is None or _has_uv_workspace(tool)  # unreadable: let uv report where

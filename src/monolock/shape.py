@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,6 +86,24 @@ class Scalar(Shape):
         if isinstance(value, bool) and self.kind is not bool:
             return False
         return isinstance(value, self.kind)
+
+
+@dataclass(frozen=True)
+class Text(Shape):
+    """A string that `check` accepts: a name, a version, a hash, a URL. Values that end up
+    in a requirements file or a Dockerfile are checked here, whole."""
+
+    check_text: Callable[[str], bool]
+    what: str = "a string"
+    hint: str | None = None
+
+    def matches(self, value: Any) -> bool:
+        return isinstance(value, str) and self.check_text(value)
+
+
+def pattern(regex: str) -> Callable[[str], bool]:
+    compiled = re.compile(regex)
+    return lambda text: compiled.fullmatch(text) is not None
 
 
 @dataclass(frozen=True)
@@ -180,3 +199,38 @@ STRS = ListOf(STR, "an array of strings")
 def validate(data: Any, shape: Shape, *, where: str, error: type[MonolockError]) -> None:
     """Raise `error` naming the first key of `data` whose value does not have its shape."""
     shape.check(data, "", Fail(error, where))
+
+
+def _version(text: str) -> bool:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        Version(text)
+    except InvalidVersion:
+        return False
+    return True
+
+
+def _specifier(text: str) -> bool:
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        SpecifierSet(text)
+    except InvalidSpecifier:
+        return False
+    return True
+
+
+def _marker(text: str) -> bool:
+    from monolock.markers import is_valid
+
+    return is_valid(text)
+
+
+NAME = Text(pattern(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"), "a PEP 508 name")
+VERSION = Text(_version, "a PEP 440 version")
+SPECIFIER = Text(_specifier, "a PEP 440 version range")
+MARKER = Text(_marker, "a PEP 508 marker")
+HASH = Text(pattern(r"[a-z0-9]+:[0-9a-fA-F]+"), "a hash like sha256:<hex>")
+URL = Text(pattern(r"[^\s\x00-\x1f\x7f]+"), "a URL without spaces or control characters")
+PATH = Text(lambda t: t.isprintable() and bool(t), "a path of printable characters")

@@ -72,7 +72,7 @@ class Cache:
     key: str  # commit, uv version and epoch
 
     def slot(self, source: Source) -> Path:
-        name = hashlib.sha256(f"{self.key}\0{source.path}".encode()).hexdigest()[:32]
+        name = hashlib.sha256(os.fsencode(f"{self.key}\0{source.path}")).hexdigest()[:32]
         return self.directory / name
 
     def get(self, source: Source) -> Path | None:

@@ -119,7 +119,7 @@ def _uv_members(root: Path, data: dict[str, Any]) -> tuple[list[Package], list[s
                 hint="create it, or remove it from the members list",
             )
         manifest = directory / "pyproject.toml"
-        if not manifest.exists():
+        if not os.path.lexists(manifest):
             warnings.append(
                 f"{rel}: matched by tool.uv.workspace.members but has no pyproject.toml: skipped"
             )
@@ -250,7 +250,7 @@ def discover(root: Path) -> Workspace:
     root = real(root, key="the repository root", where=str(root))
     manifest = root / "pyproject.toml"
     where = "pyproject.toml"
-    data = load_manifest(manifest, display=where) if manifest.exists() else None
+    data = load_manifest(manifest, display=where) if os.path.lexists(manifest) else None
     skipped: list[str] = []
     if data is not None and "workspace" in table(data, "tool.uv"):
         kind = "uv"

@@ -76,10 +76,11 @@ def workspace(ctx: click.Context, root: Path | None = None) -> Workspace:
 def lock(ws: Workspace, member: str | None = None) -> Lock:
     """The shared uv.lock; in a Poetry repository, `member`'s own poetry.lock."""
     if ws.kind == "paths" and member is not None:
-        from monolock.poetry.lock import lock_path, read
+        from monolock.lockfile import present as has_uv_lock
+        from monolock.poetry.lock import present, read
 
         package = ws.by_name[member]
-        if lock_path(ws.root, package).is_file() or not ws.lock_path.is_file():
+        if present(ws.root, package) or not has_uv_lock(ws.lock_path):
             return read(ws.root, package)
     from monolock.lockfile import read_lock
 

@@ -165,7 +165,7 @@ class ScanCache:
         digest = hashlib.blake2b(digest_size=16)
         for key in sorted(_key(f) for f in files):
             entry = self.entries.get(key)
-            digest.update(key.encode() + b"\0" + (entry[2] if entry else b"-") + b"\0")
+            digest.update(os.fsencode(key) + b"\0" + (entry[2] if entry else b"-") + b"\0")
         return digest.digest()
 
     def keys(self, files: Sequence[SourceFile]) -> set[str]:

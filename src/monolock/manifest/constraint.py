@@ -57,7 +57,7 @@ def _version(text: str, constraint: str) -> Version:
 
 
 def _release(text: str) -> list[int]:
-    return [int(p) for p in re.match(r"^\d+(?:\.\d+)*", text).group(0).split(".")]  # type: ignore[union-attr]
+    return list(Version(text).release)
 
 
 def _bump(release: list[int], index: int, precision: int) -> str:
@@ -103,6 +103,8 @@ def _clause(token: str, constraint: str) -> list[tuple[str, str]]:
         raise ConstraintError(f"'{token}' in '{constraint}': a wildcard goes with == or != only")
     if text in ("*", "x", "X"):
         return []
+    if text[:1] in "vV" and text[1:2].isdigit():
+        text = text[1:]  # Poetry reads `^v0.30.0` as `^0.30.0`, as PEP 440 reads `v0.30.0`
     _version(text, constraint)
     if op == "^":
         return [(">=", text), ("<", _caret_upper(text))]

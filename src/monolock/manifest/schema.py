@@ -10,8 +10,11 @@ from monolock.errors import ManifestError
 from monolock.shape import (
     ANY,
     BOOL,
+    MARKER,
     STR,
     STRS,
+    URL,
+    VERSION,
     ListOf,
     MapOf,
     OneOf,
@@ -44,7 +47,7 @@ _POETRY_TABLE = Table(
         "version": STR,
         "python": STR,
         "platform": STR,
-        "markers": STR,
+        "markers": MARKER,
         "extras": STRS,
         "optional": BOOL,
         "path": STR,
@@ -73,7 +76,7 @@ PYPROJECT = Table(
         "project": Table(
             {
                 "name": STR,
-                "version": STR,
+                "version": VERSION,
                 "requires-python": STR,
                 "dependencies": REQUIREMENTS,
                 "optional-dependencies": MapOf(REQUIREMENTS, "a table of extras"),
@@ -104,7 +107,7 @@ PYPROJECT = Table(
                         ),
                         "sources": MapOf(OneOf((_UV_SOURCE, ListOf(_UV_SOURCE)), "a source")),
                         "index": ListOf(
-                            Table({"name": STR, "url": STR, "explicit": BOOL, "default": BOOL}),
+                            Table({"name": STR, "url": URL, "explicit": BOOL, "default": BOOL}),
                             "an array of tables",
                             'for example [[tool.uv.index]] name = "corp" url = "https://…"',
                         ),
@@ -119,7 +122,7 @@ PYPROJECT = Table(
                 "poetry": Table(
                     {
                         "name": STR,
-                        "version": STR,
+                        "version": VERSION,
                         "package-mode": BOOL,
                         "dependencies": _POETRY_DEPS,
                         "dev-dependencies": _POETRY_DEPS,
@@ -132,7 +135,7 @@ PYPROJECT = Table(
                             Table(
                                 {
                                     "name": STR,
-                                    "url": STR,
+                                    "url": URL,
                                     "priority": STR,
                                     "default": BOOL,
                                     "secondary": BOOL,

@@ -24,6 +24,8 @@ def load_toml(path: Path, *, display: str | None = None) -> dict[str, Any]:
         return tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise ManifestError("not UTF-8 text", where=shown) from None
+    except RecursionError:
+        raise ManifestError("invalid TOML: nested too deeply to be read", where=shown) from None
     except tomllib.TOMLDecodeError as exc:
         text = str(exc)
         match = _AT.search(text)

@@ -24,7 +24,7 @@ from monolock import uv
 from monolock.lockfile import parse_lock
 from monolock.model import Dependency, Lock, Package, Workspace
 from monolock.poetry.fresh import poetry_packages
-from monolock.poetry.lock import lock_path, read
+from monolock.poetry.lock import present, read
 from monolock.poetry.sources import indexes, uv_indexes
 
 PROBE = "monolock-shared-lock-probe"
@@ -65,7 +65,7 @@ def locks(workspace: Workspace) -> tuple[dict[str, Lock], list[str]]:
     found: dict[str, Lock] = {}
     missing: list[str] = []
     for package in poetry_packages(workspace):
-        if lock_path(workspace.root, package).is_file():
+        if present(workspace.root, package):
             found[package.name] = read(workspace.root, package)
         else:
             missing.append(package.name)

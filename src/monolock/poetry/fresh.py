@@ -21,7 +21,16 @@ from monolock import markers as mk
 from monolock.findings import Finding, Location
 from monolock.manifest.toml import load_toml
 from monolock.model import Package, Workspace, normalize
-from monolock.poetry.lock import LOCK, display, edges, extra_name, load, lock_path, specifier
+from monolock.poetry.lock import (
+    LOCK,
+    display,
+    edges,
+    extra_name,
+    load,
+    lock_path,
+    present,
+    specifier,
+)
 
 Status = Literal["fresh", "stale", "missing"]
 
@@ -147,7 +156,7 @@ def _path_changes(entry: dict[str, Any], member: Package) -> list[str]:
 def state(root: Path, package: Package, by_dir: dict[Path, Package]) -> State:
     where = display(package)
     path = lock_path(root, package)
-    if not path.is_file():
+    if not present(root, package):
         return State(package.name, where, "missing", ("no poetry.lock",))
     data = load(path.read_bytes(), where)
     manifest = load_toml(root / package.manifest, display=package.manifest)
@@ -187,7 +196,7 @@ def poetry_packages(workspace: Workspace) -> list[Package]:
     return [
         p
         for p in workspace.packages
-        if p.dialect == "poetry" or lock_path(workspace.root, p).is_file()
+        if p.dialect == "poetry" or present(workspace.root, p)
     ]
 
 

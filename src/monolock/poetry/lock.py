@@ -16,6 +16,7 @@ from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
+from monolock import fsutil
 from monolock import markers as mk
 from monolock.errors import LockError
 from monolock.manifest.constraint import ConstraintError, to_specifier
@@ -31,7 +32,7 @@ from monolock.model import (
     Package,
     normalize,
 )
-from monolock.shape import STR, STRS, ListOf, MapOf, Table, validate
+from monolock.shape import HASH, NAME, PATH, STR, STRS, URL, VERSION, ListOf, MapOf, Table, validate
 
 LOCK = "poetry.lock"
 PYPI = "https://pypi.org/simple"
@@ -44,6 +45,15 @@ def lock_path(root: Path, package: Package) -> Path:
 
 def display(package: Package) -> str:
     return LOCK if package.path == "." else f"{package.path}/{LOCK}"
+
+
+def present(root: Path, package: Package) -> bool:
+    """Whether the package has a poetry.lock (a directory in its place is an error)."""
+    return fsutil.present(
+        lock_path(root, package),
+        where=display(package),
+        hint=f"remove what is there, then `monolock lock` (or `poetry lock` in {package.path})",
+    )
 
 
 def _source(raw: Any) -> LockSource:
@@ -186,7 +196,7 @@ def _member(package: Package, pointer: _Pointer) -> LockedPackage:
 
 
 _HINT = "regenerate it with `poetry lock` (or `monolock lock`)"
-_FILES = ListOf(Table({"file": STR, "hash": STR, "url": STR}, hint=_HINT), hint=_HINT)
+_FILES = ListOf(Table({"file": PATH, "hash": HASH, "url": URL}, hint=_HINT), hint=_HINT)
 SHAPE = Table(
     {
         "metadata": Table(
@@ -201,15 +211,15 @@ SHAPE = Table(
         "package": ListOf(
             Table(
                 {
-                    "name": STR,
-                    "version": STR,
+                    "name": NAME,
+                    "version": VERSION,
                     "dependencies": MapOf(POETRY_DEPENDENCY, hint=_HINT),
                     "extras": MapOf(STRS, hint=_HINT),
                     "files": _FILES,
                     "source": Table(
                         {
                             "type": STR,
-                            "url": STR,
+                            "url": PATH,  # an index URL, or a directory's path
                             "reference": STR,
                             "resolved_reference": STR,
                             "subdirectory": STR,
@@ -234,6 +244,9 @@ def load(raw: bytes, where: str) -> dict[str, Any]:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise LockError(f"unreadable lockfile: {exc}", where=where, hint=_HINT) from None
+    except RecursionError:
+        message = "unreadable lockfile: nested too deeply"
+        raise LockError(message, where=where, hint=_HINT) from None
     validate(data, SHAPE, where=where, error=LockError)
     version = str(data.get("metadata", {}).get("lock-version", ""))
     major = version.split(".", 1)[0]

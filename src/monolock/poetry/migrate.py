@@ -28,7 +28,7 @@ from monolock.model import Lock, Workspace
 from monolock.poetry.convert import convert
 from monolock.poetry.drift import declared_third_party, shared_python
 from monolock.poetry.fresh import poetry_packages, states
-from monolock.poetry.lock import LOCK, lock_path, read
+from monolock.poetry.lock import LOCK, present, read
 from monolock.poetry.sources import indexes, uv_indexes
 from monolock.projection import diff, project
 
@@ -244,7 +244,7 @@ def plan(
 
     old: dict[str, Lock] = {}
     for package in packages:
-        if lock_path(workspace.root, package).is_file():
+        if present(workspace.root, package):
             old[package.name] = read(workspace.root, package)
     progress(f"converted {len(workspace.packages)} manifests; locking with uv…")
     with tempfile.TemporaryDirectory(prefix="monolock-migrate-") as tmp:
@@ -261,7 +261,7 @@ def plan(
     deletes = [
         f"{p.path}/{LOCK}" if p.path != "." else LOCK
         for p in packages
-        if lock_path(workspace.root, p).is_file()
+        if present(workspace.root, p)
     ]
     return Plan(
         tuple(sorted(writes.items())),

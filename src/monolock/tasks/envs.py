@@ -26,7 +26,7 @@ def shared(root: Path) -> Path:
 
 
 def isolated(root: Path, member: str) -> Path:
-    repo = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
+    repo = hashlib.sha256(os.fsencode(root.resolve())).hexdigest()[:16]
     venv = cache_root() / "tasks" / "envs" / repo / member
     uv.run(
         ["sync", "--package", member, "--all-groups", "--frozen", "--quiet"],

@@ -85,9 +85,9 @@ def group(ws: Workspace, contents: Mapping[str, str]) -> Snapshot:
 def _projection(ws: Workspace, lock: Lock | None, member: str) -> str:
     if lock is None and ws.kind == "paths":
         # a Poetry repository: the member's own poetry.lock
-        from monolock.poetry.lock import lock_path, read
+        from monolock.poetry.lock import present, read
 
-        if lock_path(ws.root, ws.by_name[member]).is_file():
+        if present(ws.root, ws.by_name[member]):
             lock = read(ws.root, ws.by_name[member])
     if lock is None:
         return ""
