@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,7 +61,7 @@ class Case:
     argv: tuple[str, ...]
     says: tuple[str, ...]  # what the error must name: the file, the key or option, the fix
     git: bool = False
-    extra: dict[str, str] = field(default_factory=dict)
+    after: dict[str, Edit] = field(default_factory=dict)  # changed after the commit
 
 
 def snapshot(root: Path) -> dict[str, object]:
@@ -80,9 +81,7 @@ def snapshot(root: Path) -> dict[str, object]:
     return out
 
 
-def make(tmp: Path, changes: dict[str, Edit], git: bool = False) -> Path:
-    root = tmp / "repo"
-    shutil.copytree(BASE, root)
+def apply(root: Path, changes: dict[str, Edit]) -> None:
     for rel, change in changes.items():
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -102,15 +101,23 @@ def make(tmp: Path, changes: dict[str, Edit], git: bool = False) -> Path:
             path.write_text(change)
         else:
             path.write_text(change(path.read_text()))
-    if git:
-        import subprocess
 
+
+def make(
+    tmp: Path, changes: dict[str, Edit], git: bool = False, after: dict[str, Edit] | None = None
+) -> Path:
+    """The base workspace with `changes`; with `git`, committed, then `after` applied."""
+    root = tmp / "repo"
+    shutil.copytree(BASE, root)
+    apply(root, changes)
+    if git:
         for args in (
             ["init", "-q"],
             ["add", "-A"],
             ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "base"],
         ):
             subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
+    apply(root, after or {})
     return root
 
 
@@ -509,11 +516,17 @@ CASES = [
     Case(
         "path-source-is-a-symlink-loop",
         {
-            API: sub("core = { workspace = true }", 'core = { path = "../loop" }'),
-            "packages/loop": Link("loop"),
+            API: sub("core = { workspace = true }", 'core = { path = "../../vendor/loop" }'),
+            "vendor/loop": Link("loop"),
         },
         ("list",),
         (API, "dependency 'core'", "symlink loop"),
+    ),
+    Case(
+        "glob-reaches-a-symlink-loop",
+        {"packages/loop": Link("loop")},
+        ("list",),
+        ("pyproject.toml", "tool.uv.workspace.members", "'loop' is a broken symlink or a"),
     ),
     # --- uv.lock ------------------------------------------------------------------------------
     Case(
@@ -886,6 +899,212 @@ CASES = [
         ("list",),
         ("packages/p/pyproject.toml", "tool.poetry.dependencies.alpha"),
     ),
+    # --- values a lock copies into requirements files -------------------------------------
+    Case(
+        "lock-version-with-a-newline",
+        {"uv.lock": sub('version = "1.0.0"', 'version = "1.0.0\\n--extra-index-url https://evil"')},
+        ("export", "api"),
+        ("uv.lock", "package[0].version: expected a PEP 440 version"),
+    ),
+    Case(
+        "lock-hash-with-a-newline",
+        {"uv.lock": sub('hash = "sha256:1111', 'hash = "sha256:\\n--index-url https://evil 1111')},
+        ("export", "api"),
+        ("uv.lock", "package[0].wheels[0].hash: expected a hash like sha256:<hex>"),
+    ),
+    Case(
+        "lock-name-with-a-newline",
+        {
+            "uv.lock": sub(
+                '[[package]]\nname = "gamma"', '[[package]]\nname = "gamma\\n--index-url x"'
+            )
+        },
+        ("export", "api"),
+        ("uv.lock", "package[4].name: expected a PEP 508 name"),
+    ),
+    Case(
+        "lock-url-with-a-space",
+        {"uv.lock": sub("alpha-1.0.0-py3-none-any.whl", "a.whl --index-url https://evil")},
+        ("export", "api"),
+        ("uv.lock", "package[0].wheels[0].url: expected a URL without spaces"),
+    ),
+    Case(
+        "lock-registry-with-a-newline",
+        {
+            "uv.lock": sub(
+                '{ registry = "https://pypi.org/simple" }',
+                '{ registry = "https://pypi.org/simple\\n--trusted-host evil" }',
+            )
+        },
+        ("export", "api"),
+        ("uv.lock", "package[0].source.registry: expected a URL"),
+    ),
+    Case(
+        "lock-requires-python-is-not-a-range",
+        {"uv.lock": sub('requires-python = ">=3.11"', 'requires-python = ">=3.11,<"')},
+        ("export", "api", "--format", "pylock"),
+        ("uv.lock", "requires-python: expected a PEP 440 version range"),
+    ),
+    Case(
+        "lock-lists-a-package-twice",
+        {"uv.lock": lambda t: t + t[t.index('[[package]]\nname = "gamma"') :]},
+        ("export", "api"),
+        ("uv.lock", "package 'gamma' 1.5.0 is listed twice"),
+    ),
+    # --- members uv would refuse, never left out quietly --------------------------------------
+    Case(
+        "member-without-a-project-table",
+        {"packages/docs/pyproject.toml": "[tool.ruff]\nline-length = 90\n"},
+        ("list",),
+        ("packages/docs/pyproject.toml", "has no [project] table"),
+    ),
+    Case(
+        "member-name-is-empty",
+        {CORE: sub('name = "core"', 'name = ""')},
+        ("list",),
+        (CORE, "project.name: '' is not a valid distribution name"),
+    ),
+    Case(
+        "member-manifest-is-a-symlink-loop",
+        {CORE: Link("pyproject.toml")},
+        ("list",),
+        (CORE, "cannot read"),
+    ),
+    Case(
+        "root-manifest-is-a-symlink-loop",
+        {"pyproject.toml": Link("pyproject.toml")},
+        ("list",),
+        ("pyproject.toml", "cannot read"),
+    ),
+    Case(
+        "lock-is-a-directory-for-check",
+        {"uv.lock": Dir()},
+        ("check", "--no-lock-check"),
+        ("uv.lock", "is not a readable file"),
+    ),
+    Case(
+        "lock-is-a-directory-for-affected",
+        {},
+        ("affected",),
+        ("uv.lock", "cannot read it"),
+        git=True,
+        after={"uv.lock": Dir()},
+    ),
+    # --- typos pass no longer ------------------------------------------------------------------
+    Case(
+        "monolock-unknown-key",
+        {"pyproject.toml": append("\n[tool.monolock]\naps = []\n")},
+        ("list",),
+        ("pyproject.toml", "tool.monolock.aps: unknown key", "takes: apps, tasks"),
+    ),
+    Case(
+        "member-monolock-unknown-table",
+        {CORE: append('\n[tool.monolock.taks]\ntest = "x"\n')},
+        ("list",),
+        (CORE, "tool.monolock.taks: unknown key"),
+    ),
+    Case(
+        "source-unknown-key",
+        {API: sub("core = { workspace = true }", "core = { workspace = true, bogus = 1 }")},
+        ("list",),
+        (API, "tool.uv.sources.core.bogus: unknown key"),
+    ),
+    Case(
+        "groups-equal-once-normalised",
+        {API: sub('dev = ["gamma>=1"]', 'dev = ["gamma>=1"]\nDev = ["gamma"]')},
+        ("list",),
+        (API, "dependency-groups.Dev", "same normalised name 'dev'"),
+    ),
+    Case(
+        "extras-equal-once-normalised",
+        {API: sub('fast = ["gamma>=1"]', 'fast = ["gamma>=1"]\nFAST = []')},
+        ("list",),
+        (API, "project.optional-dependencies.FAST", "same normalised name 'fast'"),
+    ),
+    Case(
+        "version-is-not-pep440",
+        {CORE: sub('version = "0.1.0"', 'version = "not a version"')},
+        ("list",),
+        (CORE, "project.version: expected a PEP 440 version"),
+    ),
+    Case("shard-empty", {}, ("run", "test", "--shard", ""), ("--shard ''",)),
+    Case(
+        "app-file-inside-git",
+        {"pyproject.toml": app_table('files = [".git/config"]')},
+        ("list",),
+        ("pyproject.toml", "tool.monolock.apps.api.files", "'.git/config'"),
+    ),
+    Case(
+        "app-file-is-the-root",
+        {"pyproject.toml": app_table('files = ["."]')},
+        ("list",),
+        ("pyproject.toml", "tool.monolock.apps.api.files", "'.'"),
+    ),
+    Case(
+        "requirement-with-a-workflow-command",
+        {CORE: sub('"alpha>=1"', '"alpha>=1\\n::error::pwned"')},
+        ("list",),
+        (CORE, "project.dependencies[0]", "\\n::error::pwned"),
+    ),
+    # --- Poetry packages, continued ------------------------------------------------------------
+    Case(
+        "poetry-path-dependency-to-nothing",
+        {
+            "pyproject.toml": "",
+            "packages/p/pyproject.toml": poetry(
+                '[tool.poetry.dependencies]\nq = { path = "../nope" }\n'
+            ),
+        },
+        ("list",),
+        ("packages/p/pyproject.toml", "dependency 'q' has path '../nope', which does not exist"),
+    ),
+    Case(
+        "poetry-path-dependency-unreadable",
+        {
+            "pyproject.toml": "",
+            CORE: "[tool.poetry\n",
+            "packages/p/pyproject.toml": poetry(
+                '[tool.poetry.dependencies]\ncore = { path = "../core" }\n'
+            ),
+        },
+        ("list",),
+        (
+            "packages/p/pyproject.toml",
+            "dependency 'core' has path '../core', which cannot be read",
+            f"{CORE}:1",
+        ),
+    ),
+    Case(
+        "poetry-source-without-url",
+        {
+            "pyproject.toml": "",
+            "packages/p/pyproject.toml": poetry('[[tool.poetry.source]]\nname = "corp"\n'),
+        },
+        ("list",),
+        ("packages/p/pyproject.toml", "tool.poetry.source[0] (corp): no url"),
+    ),
+    Case(
+        "poetry-marker-is-not-pep508",
+        {
+            "pyproject.toml": "",
+            "packages/p/pyproject.toml": poetry(
+                "[tool.poetry.dependencies]\n"
+                'alpha = { version = "^1", markers = "os_name =! \'x\'" }\n'
+            ),
+        },
+        ("list",),
+        ("packages/p/pyproject.toml", "tool.poetry.dependencies.alpha.markers: expected a PEP 508"),
+    ),
+    Case(
+        "poetry-lock-is-a-directory",
+        {
+            "pyproject.toml": "",
+            "packages/p/pyproject.toml": poetry('[tool.poetry.dependencies]\npython = "^3.11"\n'),
+            "packages/p/poetry.lock": Dir(),
+        },
+        ("lock", "--check"),
+        ("packages/p/poetry.lock", "is not a readable file"),
+    ),
     Case(
         "no-project-at-all",
         {"pyproject.toml": "", CORE: None, API: None},
@@ -899,7 +1118,7 @@ CASES = [
 def test_bad_input_is_a_clear_error_and_changes_nothing(
     case: Case, tmp_path: Path, cli: Callable[..., Run]
 ) -> None:
-    root = make(tmp_path, case.changes, case.git)
+    root = make(tmp_path, case.changes, case.git, case.after)
     before = snapshot(root)
     cwd = Path.cwd()
     os.chdir(root)  # relative path options are read from here, as a user types them
@@ -912,6 +1131,7 @@ def test_bad_input_is_a_clear_error_and_changes_nothing(
     for fragment in case.says:
         assert fragment in result.err, f"{fragment!r} not in:\n{result.err}"
     assert result.err.startswith(("error:", "warning:", "Usage:")), result.err
+    assert not any(line.startswith("::") for line in result.err.splitlines())  # no CI command
     assert snapshot(root) == before  # nothing written, nothing lost, nothing left behind
 
 

@@ -47,11 +47,18 @@ def _files(spec: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
     out: list[str] = []
     for item in raw:
         path = PurePosixPath(item)
-        if not item or path.is_absolute() or ".." in path.parts or "\\" in item:
+        if (
+            not path.parts
+            or path.is_absolute()
+            or ".." in path.parts
+            or ".git" in path.parts
+            or "\\" in item
+        ):
             raise ManifestError(
                 f"{key}.files: {item!r} must be a relative path inside the repository",
                 where=where,
-                hint="paths are relative to the repository root, without '..'",
+                hint="paths are relative to the repository root, without '..', and name "
+                "something below it other than .git",
             )
         out.append(str(path))
     return tuple(sorted(set(out)))

@@ -23,6 +23,7 @@ from monolock.errors import BuildError, ManifestError, WorkspaceError
 from monolock.graph import Graph
 from monolock.model import App, Lock, Workspace
 from monolock.projection import Projection, project
+from monolock.targets import STAMP
 from monolock.wheels import Source, Wheel
 
 VENV = "/opt/venv"
@@ -158,7 +159,8 @@ def make_plan(workspace: Workspace, lock: Lock, app: App, python: str | None = N
         warnings.append(
             "no hash in the lock for "
             + ", ".join(unhashed)
-            + " (git or URL sources): third-party installs run without hash checking"
+            + " (a git or URL source, or an index that publishes no hashes): third-party "
+            "installs run without hash checking"
         )
     ranges = [(lock.requires_python, "uv.lock")]
     # the closure is the projection's local part: the lock was checked fresh against it
@@ -302,6 +304,8 @@ def _copy_tree(source: Path, target: Path, root: Path, key: str) -> None:
             where="pyproject.toml",
         )
     if source.is_dir():
+        if (source / STAMP).exists():
+            return  # monolock's own output (a context, an environment): never shipped again
         for child in sorted(source.iterdir()):
             if child.name not in _SKIP and child.suffix != ".pyc":
                 _copy_tree(child, target / child.name, root, key)

@@ -68,8 +68,9 @@ def present(path: Path, *, where: str, hint: str) -> bool:
         return False
     if path.is_file():
         return True
-    raise MonolockError("is not a readable file (a directory, or a broken link?)", where=where,
-                        hint=hint)
+    raise MonolockError(
+        "is not a readable file (a directory, or a broken link?)", where=where, hint=hint
+    )
 
 
 def cache_root() -> Path:

@@ -93,11 +93,17 @@ def _decode(text: str | None) -> bytes | None:
     return None if text is None else base64.b64decode(text)
 
 
-def _read_old(target: Path) -> tuple[bytes | None, int]:
-    try:
-        return target.read_bytes(), target.stat().st_mode & 0o777
-    except FileNotFoundError:
+def _read_old(root: Path, path: str) -> tuple[bytes | None, int]:
+    target = root / path
+    if not os.path.lexists(target):
         return None, 0o644
+    if target.is_symlink() or not target.is_file():
+        raise MonolockError(
+            "is not a regular file: monolock will not write over it",
+            where=path,
+            hint="move what is there out of the way, then run the command again",
+        )
+    return target.read_bytes(), target.stat().st_mode & 0o777
 
 
 def commit(root: Path, command: str, changes: Sequence[Change]) -> None:
@@ -110,22 +116,26 @@ def commit(root: Path, command: str, changes: Sequence[Change]) -> None:
             where=str(state / JOURNAL),
             hint="run any monolock command (e.g. `monolock list`) to complete it first",
         )
+    olds = [_read_old(root, change.path) for change in changes]  # refused before any write
     staged = state / "staged"
     shutil.rmtree(state, ignore_errors=True)
-    staged.mkdir(parents=True)
-    entries: list[dict[str, Any]] = []
-    for i, change in enumerate(changes):
-        old, mode = _read_old(root / change.path)
-        entry: dict[str, Any] = {"path": change.path, "old": _encode(old), "mode": mode}
-        if change.new is not None:
-            _write(staged / str(i), change.new, mode)
-            entry["staged"] = str(i)
-            entry["sha256"] = hashlib.sha256(change.new).hexdigest()
-        entries.append(entry)
-    _sync_dir(staged)
-    journal = {"format": _FORMAT, "command": command, "entries": entries}
-    pending = state / (JOURNAL + ".tmp")
-    _write(pending, json.dumps(journal).encode(), 0o644)
+    try:
+        staged.mkdir(parents=True)
+        entries: list[dict[str, Any]] = []
+        for i, (change, (old, mode)) in enumerate(zip(changes, olds, strict=True)):
+            entry: dict[str, Any] = {"path": change.path, "old": _encode(old), "mode": mode}
+            if change.new is not None:
+                _write(staged / str(i), change.new, mode)
+                entry["staged"] = str(i)
+                entry["sha256"] = hashlib.sha256(change.new).hexdigest()
+            entries.append(entry)
+        _sync_dir(staged)
+        journal = {"format": _FORMAT, "command": command, "entries": entries}
+        pending = state / (JOURNAL + ".tmp")
+        _write(pending, json.dumps(journal).encode(), 0o644)
+    except BaseException:
+        _clear(state)  # nothing was committed: the repository never changed
+        raise
     os.replace(pending, state / JOURNAL)  # the commit point
     _sync_dir(state)
     try:

@@ -171,7 +171,7 @@ def parse_lock(raw: bytes, path: Path, *, display: str = "uv.lock") -> Lock:
     except RecursionError:
         message = "unreadable lockfile: nested too deeply"
         raise LockError(message, where=display, hint=_HINT) from None
-    validate(data, SHAPE, where=display, error=LockError)
+    validate(data, SHAPE, where=display, error=LockError, hint=_HINT)
     _check_version(data, display)
     packages = []
     for i, entry in enumerate(data.get("package", [])):

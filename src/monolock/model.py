@@ -165,7 +165,7 @@ class Workspace:
     apps: tuple[App, ...] = ()
     warnings: tuple[str, ...] = ()
     # manifests found below the root that could not be read (path-linked repositories
-    # only): reading commands skip them with a warning, writing commands refuse
+    # only), by path: reading commands skip them with a warning, writing commands refuse
     skipped: tuple[str, ...] = ()
     check: CheckSettings = field(default_factory=lambda: CheckSettings())  # the root's
     # `[tool.monolock.import-names]`: distribution -> the import names it provides

@@ -64,15 +64,16 @@ class Shape:
 class Fail:
     """Raises the reader's own error for a value of the wrong shape."""
 
-    def __init__(self, error: type[MonolockError], where: str) -> None:
+    def __init__(self, error: type[MonolockError], where: str, hint: str) -> None:
         self.error = error
         self.where = where
+        self.hint = hint
 
     def __call__(self, key: str, shape: Shape, value: Any) -> None:
         raise self.error(
             f"{key}: expected {shape.what}, found {describe(value)}",
             where=self.where,
-            hint=shape.hint or "fix the value's type in the file",
+            hint=shape.hint or self.hint,
         )
 
 
@@ -149,6 +150,7 @@ class Table(Shape):
     required: tuple[str, ...] = ()
     what: str = "a table"
     hint: str | None = None
+    closed: bool = False  # a key it does not name is a typo, not another tool's
 
     def matches(self, value: Any) -> bool:
         return isinstance(value, dict)
@@ -160,10 +162,15 @@ class Table(Shape):
         for name in self.required:
             if name not in value:
                 raise fail.error(
-                    f"{join(key, name) if key else name}: missing",
-                    where=fail.where,
-                    hint=self.hint or "fix the value's type in the file",
+                    f"{join(key, name)}: missing", where=fail.where, hint=self.hint or fail.hint
                 )
+        unknown = sorted(set(value) - set(self.fields)) if self.closed else []
+        if unknown:
+            raise fail.error(
+                f"{join(key, unknown[0])}: unknown key",
+                where=fail.where,
+                hint=f"{key or 'the table'} takes: {', '.join(self.fields)}",
+            )
         for name, shape in self.fields.items():
             if name in value:
                 shape.check(value[name], join(key, name), fail)
@@ -196,9 +203,17 @@ NUMBER = Scalar((int, float), "a number")
 STRS = ListOf(STR, "an array of strings")
 
 
-def validate(data: Any, shape: Shape, *, where: str, error: type[MonolockError]) -> None:
-    """Raise `error` naming the first key of `data` whose value does not have its shape."""
-    shape.check(data, "", Fail(error, where))
+def validate(
+    data: Any,
+    shape: Shape,
+    *,
+    where: str,
+    error: type[MonolockError],
+    hint: str = "fix the value in the file",
+) -> None:
+    """Raise `error` naming the first key of `data` whose value does not have its shape;
+    `hint` says what to do where the shape itself does not."""
+    shape.check(data, "", Fail(error, where, hint))
 
 
 def _version(text: str) -> bool:

@@ -9,6 +9,7 @@ linked only by `path` dependencies.
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -55,7 +56,7 @@ def _expand(root: Path, patterns: list[str], *, key: str, warnings: list[str]) -
             found.append(root / pattern)
             continue
         try:
-            matched = [p for p in sorted(root.glob(pattern)) if p.is_dir()]
+            matched = [p for p in sorted(root.glob(pattern)) if _is_dir(p, key)]
         except (OSError, ValueError, RuntimeError) as exc:
             raise WorkspaceError(
                 f"{key}: {pattern!r} cannot be expanded ({exc})",
@@ -66,6 +67,21 @@ def _expand(root: Path, patterns: list[str], *, key: str, warnings: list[str]) -
             warnings.append(f"pyproject.toml: {key}: {pattern!r} matches no directory")
         found.extend(matched)
     return found
+
+
+def _is_dir(path: Path, key: str) -> bool:
+    """A directory a glob matched (files are passed over, as uv does); a link that cannot
+    be followed is an error, as it is to uv, not a member quietly left out."""
+    try:
+        return stat.S_ISDIR(path.stat().st_mode)
+    except OSError:
+        if path.is_symlink():
+            raise WorkspaceError(
+                f"{key}: {path.name!r} is a broken symlink or a symlink loop",
+                where="pyproject.toml",
+                hint="remove the link, or exclude it with tool.uv.workspace.exclude",
+            ) from None
+        return False
 
 
 def real(path: Path, *, key: str, where: str) -> Path:
@@ -125,15 +141,19 @@ def _uv_members(root: Path, data: dict[str, Any]) -> tuple[list[Package], list[s
             )
             continue
         member_data = load_manifest(manifest, display=f"{rel}/pyproject.toml")
-        if not is_project(member_data):
-            warnings.append(f"{rel}/pyproject.toml: member has no [project] name: skipped")
-            continue
+        if "project" not in member_data:
+            raise WorkspaceError(
+                "a workspace member has no [project] table",
+                where=f"{rel}/pyproject.toml",
+                hint="uv refuses such a member too: give it a [project] with a name, or "
+                "leave it out of tool.uv.workspace.members (exclude = [...])",
+            )
         packages.append(_read(root, directory, member_data))
     return packages, warnings
 
 
 def _walk_projects(
-    root: Path, warnings: list[str], skipped: list[str]
+    root: Path, warnings: list[str], skipped: dict[str, str]
 ) -> list[tuple[Path, dict[str, Any]]]:
     """Project manifests below `root`, skipping hidden and build directories, virtual
     environments and the insides of nested workspaces. Nothing names these files as
@@ -158,7 +178,7 @@ def _walk_projects(
                 data = load_toml(directory / "pyproject.toml", display=display)
             except ManifestError as exc:
                 warnings.append(f"{exc}: skipped")
-                skipped.append(str(exc))
+                skipped[display] = str(exc)
                 data = {}
             if is_project(data):
                 schema.check(data, where=display)
@@ -178,11 +198,12 @@ def _walk_projects(
 
 def _path_members(
     root: Path, data: dict[str, Any] | None
-) -> tuple[list[Package], list[str], list[str]]:
-    """(packages, warnings, the manifests skipped because they cannot be read)."""
+) -> tuple[list[Package], list[str], dict[str, str]]:
+    """(packages, warnings, the manifests skipped because they cannot be read: path ->
+    why)."""
     packages: list[Package] = []
     warnings: list[str] = []
-    skipped: list[str] = []
+    skipped: dict[str, str] = {}
     if data is not None and is_project(data):
         packages.append(_read(root, root, data))
     for directory, member_data in _walk_projects(root, warnings, skipped):
@@ -203,8 +224,11 @@ def _inherit_sources(package: Package, inherited: dict[str, Source]) -> Package:
     return replace(package, dependencies=deps)
 
 
-def _check_sources(root: Path, kind: str, packages: list[Package], names: set[str]) -> None:
-    """Path sources stay inside the repository; a workspace source names a member."""
+def _check_sources(
+    root: Path, kind: str, packages: list[Package], names: set[str], skipped: dict[str, str]
+) -> None:
+    """Path sources lead to something inside the repository that can be read; a workspace
+    source names a member."""
     for package in packages:
         for dep in package.dependencies:
             source = dep.source
@@ -227,6 +251,19 @@ def _check_sources(root: Path, kind: str, packages: list[Package], names: set[st
                     f"{key} has path '{source.path}', which is outside the repository",
                     where=package.manifest,
                     hint="move that project into the repository, or depend on a published version",
+                )
+            if not target.exists():
+                raise WorkspaceError(
+                    f"{key} has path '{source.path}', which does not exist",
+                    where=package.manifest,
+                    hint="fix the path (it is relative to the directory of this pyproject.toml)",
+                )
+            broken = skipped.get(f"{_relative(root, target)}/pyproject.toml")
+            if broken is not None:
+                raise WorkspaceError(
+                    f"{key} has path '{source.path}', which cannot be read ({broken})",
+                    where=package.manifest,
+                    hint="fix that manifest: this package depends on it",
                 )
 
 
@@ -251,7 +288,7 @@ def discover(root: Path) -> Workspace:
     manifest = root / "pyproject.toml"
     where = "pyproject.toml"
     data = load_manifest(manifest, display=where) if os.path.lexists(manifest) else None
-    skipped: list[str] = []
+    skipped: dict[str, str] = {}
     if data is not None and "workspace" in table(data, "tool.uv"):
         kind = "uv"
         packages, warnings = _uv_members(root, data)
@@ -271,7 +308,7 @@ def discover(root: Path) -> Workspace:
                 hint="rename one of them (names are compared after PEP 503 normalisation)",
             )
         by_name[package.name] = package
-    _check_sources(root, kind, packages, set(by_name))
+    _check_sources(root, kind, packages, set(by_name), skipped)
     apps = read_apps(data, where=where) if data is not None else ()
     for app in apps:
         if app.package not in by_name:
@@ -286,7 +323,7 @@ def discover(root: Path) -> Workspace:
         packages=tuple(sorted(packages, key=lambda p: p.name)),
         apps=apps,
         warnings=tuple(warnings),
-        skipped=tuple(skipped),
+        skipped=tuple(sorted(skipped)),
         check=check_settings(data, where=where) if data is not None else CheckSettings(),
         import_names=read_import_names(data, where=where) if data is not None else {},
         root_groups=read_root_groups(data) if data is not None else frozenset(),

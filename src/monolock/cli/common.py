@@ -65,11 +65,12 @@ def hold(directory: Path) -> contextlib.AbstractContextManager[None]:
 
 def workspace(ctx: click.Context, root: Path | None = None) -> Workspace:
     """The workspace at `root` (default: the command's root), its warnings shown."""
+    from monolock.cli.main import say
     from monolock.workspace import discover  # imported on use: keeps start-up fast
 
     found = discover(root if root is not None else root_dir(ctx))
     for warning in found.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        say(f"warning: {warning}")
     return found
 
 

@@ -87,11 +87,20 @@ def cli(ctx: click.Context, root: Path | None) -> None:
     ctx.obj = root
 
 
-def _say(text: str) -> None:
-    """One line on standard error that cannot fail: a name that is not valid UTF-8 is
+def _safe(line: str) -> str:
+    """A line of a message as a terminal or a CI log may show it: control characters
+    escaped, and never the start of a GitHub workflow command (`::error::…`), whatever a
+    repository's files put into the message."""
+    line = "".join(c if c.isprintable() or c == "\t" else repr(c)[1:-1] for c in line)
+    return " " + line if line.startswith("::") else line
+
+
+def say(text: str) -> None:
+    """A message on standard error that cannot fail: a name that is not valid UTF-8 is
     shown escaped, a closed stream is ignored."""
+    safe = "\n".join(_safe(line) for line in text.split("\n"))
     with contextlib.suppress(OSError, ValueError):
-        click.echo(text.encode("utf-8", "backslashreplace").decode("utf-8"), err=True)
+        click.echo(safe.encode("utf-8", "backslashreplace").decode("utf-8"), err=True)
 
 
 def _os_error(exc: OSError) -> str:
@@ -110,12 +119,12 @@ def main(argv: list[str] | None = None) -> None:
     try:
         code = cli.main(args=argv, prog_name="monolock", standalone_mode=False)
     except MonolockError as exc:
-        _say(f"error: {exc}")
+        say(f"error: {exc}")
         if exc.hint:
-            _say(f"hint: {exc.hint}")
+            say(f"hint: {exc.hint}")
         sys.exit(EXIT_USAGE)
     except click.exceptions.Abort:
-        _say("aborted")
+        say("aborted")
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()
@@ -129,16 +138,16 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(EXIT_FINDINGS)
     except OSError as exc:
         # the file system refused something no reader anticipated: say what and where
-        _say(f"error: {_os_error(exc)}")
-        _say("hint: check that the path exists, is of the right kind and is writable")
+        say(f"error: {_os_error(exc)}")
+        say("hint: check that the path exists, is of the right kind and is writable")
         sys.exit(EXIT_USAGE)
     except RecursionError:
-        _say("error: an input is nested too deeply to be read")
+        say("error: an input is nested too deeply to be read")
         sys.exit(EXIT_USAGE)
     except Exception as exc:  # the last resort: never a traceback
-        _say(f"internal error: {type(exc).__name__}: {exc}")
-        _say(f"command: monolock {' '.join(argv if argv is not None else sys.argv[1:])}")
-        _say(
+        say(f"internal error: {type(exc).__name__}: {exc}")
+        say(f"command: monolock {' '.join(argv if argv is not None else sys.argv[1:])}")
+        say(
             "this is a bug in monolock, not in your repository: please report it with the "
             "command above (set MONOLOCK_DEBUG=1 to see where it happened)"
         )

@@ -186,7 +186,7 @@ def run_cmd(
         None if env == "poetry" else lock(ws),
         task,
         members=selected,
-        shard=Shard.parse(shard) if shard else None,
+        shard=Shard.parse(shard) if shard is not None else None,
         env=env,
     )
     out = Console(file=sys.stderr if fmt == "json" else sys.stdout, highlight=False)

@@ -128,8 +128,7 @@ class _Collector:
                 name in ("import_module", "__import__")
                 and isinstance(arg, ast.Constant)
                 and isinstance(arg.value, str)
-                and arg.value
-                and not arg.value.startswith(".")
+                and all(part.isidentifier() for part in arg.value.split("."))
             ):
                 self._add(arg.value, sub.lineno, ctx, dynamic=True)
 

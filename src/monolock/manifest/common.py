@@ -17,8 +17,9 @@ def parse_requirement(text: Any, *, where: str, key: str) -> Requirement:
     try:
         req = Pep508(text)
     except InvalidRequirement as exc:
+        why = str(exc).splitlines()[0] if str(exc) else "unreadable"
         raise ManifestError(
-            f"{key}: '{text}' is not a valid PEP 508 requirement ({exc})",
+            f"{key}: {text!r} is not a valid PEP 508 requirement ({why})",
             where=where,
             hint="write it as `name[extras] <specifier> ; <marker>`",
         ) from None

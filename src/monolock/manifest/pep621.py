@@ -52,6 +52,12 @@ def groups(data: dict[str, Any], *, where: str) -> dict[str, list[Requirement]]:
     out: dict[str, list[Requirement]] = {}
     for name in raw:
         key = f"dependency-groups.{name}"
+        if normalize(name) in out:
+            raise ManifestError(
+                f"{key}: another group has the same normalised name '{normalize(name)}'",
+                where=where,
+                hint="PEP 735 compares group names normalised: merge the two groups",
+            )
         out[normalize(name)] = [
             parse_requirement(e, where=where, key=key)
             for e in _group_members(raw, name, where=where)
@@ -86,6 +92,12 @@ def read_dependencies(
     extras = []
     for extra, entries in optional.items():
         key = f"project.optional-dependencies.{extra}"
+        if normalize(extra) in extras:
+            raise ManifestError(
+                f"{key}: another extra has the same normalised name '{normalize(extra)}'",
+                where=where,
+                hint="extra names are compared normalised (PEP 685): merge the two extras",
+            )
         extras.append(normalize(extra))
         for text in string_list(entries, where=where, key=key):
             req = parse_requirement(text, where=where, key=key)

@@ -171,6 +171,12 @@ def indexes(data: dict[str, Any], *, where: str) -> tuple[Index, ...]:
         elif entry.get("secondary"):
             priority = "supplemental"
         url = entry.get("url")
+        if not url and entry["name"].lower() != "pypi":
+            raise ManifestError(
+                f"tool.poetry.source[{i}] ({entry['name']}): no url",
+                where=where,
+                hint="only PyPI may be named without a url; give this source its url",
+            )
         out.append(Index(entry["name"], str(url).rstrip("/") if url else None, priority))
     return tuple(out)
 

@@ -22,8 +22,9 @@ def load_manifest(path: Path, *, display: str) -> dict[str, Any]:
 
 
 def is_project(data: dict[str, Any]) -> bool:
-    """A manifest describes a project when it names one (PEP 621 or Poetry)."""
-    return bool(table(data, "project").get("name") or table(data, "tool.poetry").get("name"))
+    """A manifest describes a project when it names one (PEP 621 or Poetry); whether the
+    name is a valid one is for the reader to say."""
+    return "name" in table(data, "project") or "name" in table(data, "tool.poetry")
 
 
 def _requires_python(project: dict[str, Any], *, where: str) -> str | None:
@@ -46,7 +47,7 @@ def read_package(data: dict[str, Any], directory: Path, relpath: str) -> Package
     project = table(data, "project")
     name = project.get("name")
     deps: list[Dependency]
-    if name:
+    if "name" in project:
         deps, extras, groups, dynamic = pep621.read_dependencies(data, where=where)
         if table(data, "tool.poetry"):
             # Poetry 2 manages PEP 621 projects: its tables add path sources and groups
@@ -64,7 +65,7 @@ def read_package(data: dict[str, Any], directory: Path, relpath: str) -> Package
     else:
         tool = table(data, "tool.poetry")
         name = tool.get("name")
-        if not name:
+        if "name" not in tool:
             raise ManifestError(
                 "no project name ([project].name or [tool.poetry].name)", where=where
             )

@@ -38,8 +38,13 @@ _UV_SOURCE = Table(
         "url": STR,
         "index": STR,
         "marker": STR,
+        "extra": STR,
+        "group": STR,
+        "package": BOOL,
+        "lfs": BOOL,
     },
     what="a source table",
+    closed=True,
     hint='for example { workspace = true }, { path = "../lib" } or { git = "https://…" }',
 )
 _POETRY_TABLE = Table(
@@ -158,7 +163,8 @@ PYPROJECT = Table(
                         "tasks": MapOf(_TASK, "a table of tasks"),
                         "check": Table({"ignore": STRS, "private": STRS}),
                         "import-names": MapOf(OneOf((STRS, STR), "a module name or an array")),
-                    }
+                    },
+                    closed=True,
                 ),
                 "hatch": Table(
                     {"build": Table({"targets": Table({"wheel": Table({"packages": STRS})})})}

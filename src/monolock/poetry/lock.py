@@ -247,7 +247,7 @@ def load(raw: bytes, where: str) -> dict[str, Any]:
     except RecursionError:
         message = "unreadable lockfile: nested too deeply"
         raise LockError(message, where=where, hint=_HINT) from None
-    validate(data, SHAPE, where=where, error=LockError)
+    validate(data, SHAPE, where=where, error=LockError, hint=_HINT)
     version = str(data.get("metadata", {}).get("lock-version", ""))
     major = version.split(".", 1)[0]
     if not major.isdigit() or int(major) not in SUPPORTED:

@@ -209,7 +209,7 @@ def plan(
     if workspace.skipped:
         raise ManifestError(
             f"{len(workspace.skipped)} manifest(s) cannot be read, so the migration could "
-            f"not be complete: {'; '.join(workspace.skipped)}",
+            f"not be complete: {', '.join(workspace.skipped)} (see the warnings above)",
             hint="fix (or move out of the repository) each one named, then migrate again; "
             "nothing was changed",
         )
