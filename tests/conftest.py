@@ -229,3 +229,13 @@ def poetry_binary() -> str:
     if found is None:
         pytest.fail("Poetry is not installed: it is a test dependency (pip install -e '.[dev]')")
     return found
+
+
+@pytest.fixture
+def poetry_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Poetry found through MONOLOCK_POETRY, its caches and environments kept apart."""
+    binary = poetry_binary()
+    monkeypatch.setenv("MONOLOCK_POETRY", binary)
+    monkeypatch.setenv("POETRY_CACHE_DIR", str(tmp_path_factory.mktemp("poetry-cache")))
+    monkeypatch.setenv("POETRY_VIRTUALENVS_PATH", str(tmp_path_factory.mktemp("poetry-envs")))
+    return binary

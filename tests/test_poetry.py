@@ -8,19 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from tests.conftest import Run, poetry_binary, poetry_manifest, write_toml
-
-
-@pytest.fixture
-def poetry_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Poetry found through MONOLOCK_POETRY, its caches and environments kept apart."""
-    binary = poetry_binary()
-    monkeypatch.setenv("MONOLOCK_POETRY", binary)
-    monkeypatch.setenv("POETRY_CACHE_DIR", str(tmp_path_factory.mktemp("poetry-cache")))
-    monkeypatch.setenv("POETRY_VIRTUALENVS_PATH", str(tmp_path_factory.mktemp("poetry-envs")))
-    return binary
+from tests.conftest import Run, poetry_manifest, write_toml
 
 
 def seed_repo(root: Path, index: str, **overrides: dict[str, Any]) -> Path:

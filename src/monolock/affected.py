@@ -19,7 +19,7 @@ from typing import Any, Literal
 from monolock import git
 from monolock.errors import LockError
 from monolock.graph import ALL_KINDS, RUNTIME, Graph
-from monolock.lockfile import parse_lock
+from monolock.lockfile import parse_lock, present
 from monolock.model import Lock, LockedPackage, Workspace
 from monolock.projection import Projection, project
 
@@ -314,6 +314,8 @@ def _dependents(graph: Graph, direct: Iterable[str]) -> dict[str, list[Reason]]:
 def affected(ws: Workspace, base_ref: str, head_ref: str | None) -> Result:
     root = ws.root
     git.require_repository(root)
+    if ws.kind == "uv":
+        present(ws.lock_path)  # something other than a file there is an error, not "no lock"
     head = git.commit(root, head_ref) if head_ref is not None else None
     base = git.merge_base(root, git.commit(root, base_ref), head or git.commit(root, "HEAD"))
     files = git.changed(root, base, head)

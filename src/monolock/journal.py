@@ -209,8 +209,10 @@ def recover(root: Path) -> str | None:
         return None
     path = state / JOURNAL
     if not path.exists():
-        _clear(state)  # interrupted before its commit point: the repository never changed
-        return "removed what an interrupted monolock command had staged (nothing had changed)"
+        # interrupted before its commit point (the repository never changed), or after its
+        # last step (it had changed completely): either way only the staging is left
+        _clear(state)
+        return f"removed what an interrupted monolock command left in {state}"
     try:
         journal = json.loads(path.read_text(encoding="utf-8"))
         entries: list[dict[str, Any]] = journal["entries"]
