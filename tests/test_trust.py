@@ -986,7 +986,7 @@ CASES = [
         "lock-is-a-directory-for-affected",
         {},
         ("affected",),
-        ("uv.lock", "cannot read it"),
+        ("uv.lock", "is not a readable file"),
         git=True,
         after={"uv.lock": Dir()},
     ),
