@@ -202,3 +202,13 @@ def test_bad_refs_and_no_repository(
     (root / ".git").rename(root / ".git-away")
     result = cli("-C", root, "affected")
     assert result.code == 2 and "not inside a git repository" in result.err
+
+
+def test_a_removed_lock_touches_every_member(
+    repo: Callable[..., Path], cli: Callable[..., Run]
+) -> None:
+    root = repo()
+    (root / "uv.lock").unlink()
+    found = _affected(cli, root)
+    assert set(found) == {"admin", "core", "tools", "web", "worker"}
+    assert all("lock: uv.lock removed" in reasons for reasons in found.values())

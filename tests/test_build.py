@@ -329,3 +329,37 @@ def test_wheels_of_a_clean_commit_are_reused_and_a_change_is_rebuilt(
     assert json.loads(fourth.out)["wheels_from_cache"] == []  # a new commit: built anew
     no_cache = cli("-C", locked, "build", "web", "--out", scratch / "e", "--no-cache", "-q")
     assert "reused" not in no_cache.out
+
+
+def test_a_killed_builds_leftovers_are_removed_and_nothing_else(
+    locked: Path, cli: Callable[..., Run], scratch: Path
+) -> None:
+    from monolock.targets import STAMP, stamp
+
+    staged = scratch / ".ctx.monolock-new-abc123"  # a build killed while it wrote
+    (staged / "wheels").mkdir(parents=True)
+    stamp(staged, "build context", complete=False)
+    (staged / "wheels" / "half.whl").write_bytes(b"PK")
+    old = scratch / ".ctx.monolock-old-def456" / "tree"  # killed while it swapped
+    old.mkdir(parents=True)
+    (old / "Dockerfile").write_text("FROM x\n")
+    stamp(old, "build context")
+    mine = scratch / ".ctx.monolock-new-mine"  # a user's, named alike but not stamped
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep")
+    assert cli("-C", locked, "build", "web", "--out", scratch / "ctx", "-q").code == 0
+    assert sorted(p.name for p in scratch.iterdir()) == [".ctx.monolock-new-mine", "ctx"]
+    assert (mine / "notes.txt").read_text() == "keep" and not (mine / STAMP).exists()
+
+
+def test_an_environment_is_replaced_only_while_it_holds_nothing_but_its_own(
+    locked: Path, cli: Callable[..., Run], scratch: Path
+) -> None:
+    venv = scratch / "env"
+    assert cli("-C", locked, "build", "worker", "--venv", venv, "--no-compare").code == 0
+    assert cli("-C", locked, "build", "worker", "--venv", venv, "--no-compare").code == 0
+    (venv / "secrets.env").write_text("TOKEN=1\n")
+    refused = cli("-C", locked, "build", "worker", "--venv", venv, "--no-compare")
+    assert refused.code == 2 and "monolock did not write (secrets.env)" in refused.err
+    assert (venv / "secrets.env").read_text() == "TOKEN=1\n"
+    assert (venv / "bin" / "python").exists()  # the environment itself was left alone too

@@ -191,3 +191,35 @@ def test_why_lists_every_path(make_repo: RepoFactory, cli: Callable[..., Run]) -
     assert "worker" not in members
     missing = cli("-C", root, "why", "nothing-like-this")
     assert missing.code == 2 and "not in uv.lock" in missing.err
+
+
+def test_lock_says_unchanged_when_the_file_is_byte_identical(
+    make_repo: RepoFactory, cli: Callable[..., Run]
+) -> None:
+    root = sample(make_repo)
+    first = cli("-C", root, "lock")
+    assert first.code == 0 and "created uv.lock" in first.out
+    before = (root / "uv.lock").read_bytes()
+    again = cli("-C", root, "lock")
+    assert again.code == 0 and "uv.lock unchanged" in again.out
+    assert (root / "uv.lock").read_bytes() == before
+    import json
+
+    assert json.loads(cli("-C", root, "lock", "--format", "json").out)["unchanged"] is True
+
+
+def test_export_o_replaces_an_earlier_export_only(
+    make_repo: RepoFactory, cli: Callable[..., Run], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    root = sample(make_repo)
+    assert cli("-C", root, "lock").code == 0
+    out = tmp_path_factory.mktemp("exports") / "web.txt"
+    assert cli("-C", root, "export", "web", "-o", out).code == 0
+    first = out.read_text()
+    assert first.startswith("# monolock export web")
+    pylock = cli("-C", root, "export", "web", "--format", "pylock", "-o", out)
+    assert pylock.code == 0 and out.read_text().startswith("# monolock export web --format")
+    out.write_text("flask==3.0\n")  # a file a person wrote
+    refused = cli("-C", root, "export", "web", "-o", out)
+    assert refused.code == 2 and "not written by monolock" in refused.err
+    assert out.read_text() == "flask==3.0\n"

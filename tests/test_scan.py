@@ -115,3 +115,22 @@ def test_wheel_listing_maps_below_namespaces() -> None:
     assert modules.owner("json").kind == "stdlib"
     unknown = modules.owner("opentelemetry.exporter.zipkin")
     assert (unknown.kind, unknown.key) == ("unknown", "opentelemetry.exporter")
+
+
+def test_only_dotted_identifiers_are_dynamic_imports() -> None:
+    source = (
+        b"import importlib\n"
+        b"importlib.import_module('plugins.x')\n"
+        b"importlib.import_module('evil\\nML102 forged finding')\n"
+        b"__import__('a b')\n"
+        b"importlib.import_module('')\n"
+    )
+    found = {i.module for i in scan_source(source, "m").imports}
+    assert found == {"importlib", "plugins.x"}
+
+
+def test_a_file_nested_beyond_the_parser_is_reported_not_a_crash() -> None:
+    for opening, closing in ((b"(", b")"), (b"[", b"]"), (b"-", b"")):
+        deep = b"x = " + opening * 200_000 + b"1" + closing * 200_000 + b"\nimport os\n"
+        result = scan_source(deep, "m")
+        assert result.imports == () and result.error, opening
