@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +31,12 @@ class Dir:
     pass
 
 
-Edit = str | bytes | None | Link | Dir | Callable[[str], str]
+@dataclass(frozen=True)
+class Fifo:
+    """A named pipe where a file belongs: reading it would wait forever."""
+
+
+Edit = str | bytes | None | Link | Dir | Fifo | Callable[[str], str]
 
 
 def sub(old: str, new: str) -> Callable[[str], str]:
@@ -75,6 +81,8 @@ def snapshot(root: Path) -> dict[str, object]:
                 out[rel] = ("link", os.readlink(path))
             elif path.is_dir():
                 out[rel] = "dir"
+            elif not path.is_file():
+                out[rel] = "special"
             else:
                 out[rel] = path.read_bytes()
         dirs[:] = [d for d in dirs if not (Path(base) / d).is_symlink() and d != ".git"]
@@ -95,6 +103,10 @@ def apply(root: Path, changes: dict[str, Edit]) -> None:
             if path.exists():
                 path.unlink()
             path.mkdir()
+        elif isinstance(change, Fifo):
+            if path.exists():
+                path.unlink()
+            os.mkfifo(path)
         elif isinstance(change, bytes):
             path.write_bytes(change)
         elif isinstance(change, str):
@@ -148,7 +160,7 @@ CASES = [
         "root-is-a-directory",
         {"pyproject.toml": Dir()},
         ("list",),
-        ("pyproject.toml", "Is a directory"),
+        ("pyproject.toml", "is not a readable file"),
     ),
     Case(
         "members-is-a-string",
@@ -503,7 +515,7 @@ CASES = [
         ("list",),
         (f"{CORE}:10", "invalid TOML"),
     ),
-    Case("member-manifest-is-a-directory", {CORE: Dir()}, ("list",), (CORE, "Is a directory")),
+    Case("member-manifest-is-a-directory", {CORE: Dir()}, ("list",), (CORE, "is not a readable file")),
     Case(
         "member-is-a-symlink-loop",
         {
@@ -533,19 +545,19 @@ CASES = [
         "lock-is-a-directory",
         {"uv.lock": Dir()},
         ("export", "api"),
-        ("uv.lock", "cannot read the lockfile", "monolock lock"),
+        ("uv.lock", "is not a readable file", "monolock lock"),
     ),
     Case(
         "lock-invalid-toml",
         {"uv.lock": append("[[package]\n")},
         ("export", "api"),
-        ("uv.lock", "unreadable lockfile", "monolock lock"),
+        ("uv.lock:", "invalid TOML", "monolock lock"),
     ),
     Case(
         "lock-not-utf8",
         {"uv.lock": b"version = 1\n\xff\n"},
         ("export", "api"),
-        ("uv.lock", "unreadable lockfile"),
+        ("uv.lock", "not UTF-8 text", "monolock lock"),
     ),
     Case(
         "lock-manifest-is-a-number",
@@ -976,6 +988,8 @@ CASES = [
         ("list",),
         ("pyproject.toml", "cannot read"),
     ),
+    Case("lock-is-a-pipe", {"uv.lock": Fifo()}, ("export", "api"), ("uv.lock", "a pipe")),
+    Case("manifest-is-a-pipe", {CORE: Fifo()}, ("list",), (CORE, "is not a readable file")),
     Case(
         "lock-is-a-directory-for-check",
         {"uv.lock": Dir()},
@@ -1148,3 +1162,16 @@ def test_the_base_workspace_is_good(tmp_path: Path, cli: Callable[..., Run]) -> 
         result = cli("-C", root, *argv)
         assert result.code == 0, (argv, result.err)
         assert "warning" not in result.err
+
+
+def test_a_pipe_among_the_sources_is_passed_over(tmp_path: Path) -> None:
+    root = make(tmp_path, {"packages/core/src/core/stream.py": Fifo()})
+    done = subprocess.run(
+        [sys.executable, "-m", "monolock", "-C", str(root), "check", "--no-lock-check"],
+        capture_output=True,
+        text=True,
+        timeout=120,  # reading the pipe would never end
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "2 member(s), 2 files scanned" in done.stdout

@@ -22,7 +22,7 @@ from typing import Any
 from monolock import __version__
 from monolock.errors import MonolockError, UsageError
 from monolock.findings import Finding, Location, ignored
-from monolock.fsutil import atomic_write, cache_root
+from monolock.fsutil import cache_root, cache_write
 from monolock.imports.cache import ScanCache, Scans
 from monolock.imports.mapping import ModuleMap, declared_dist_map, read_dist_map
 from monolock.imports.rules import check_imports
@@ -154,7 +154,7 @@ def _lock_finding(
         except MonolockError as exc:
             return [], f"could not check whether uv.lock is up to date: {exc}"
         if slot is not None:
-            atomic_write(slot, json.dumps({"fresh": fresh}))
+            cache_write(slot, json.dumps({"fresh": fresh}))
     if fresh:
         return [], None
     return [
@@ -237,7 +237,7 @@ def check(
         return replace(previous, files=len(every), parsed=parsed)
     report = _check(workspace, options, selected, files, scans, lock, inputs, cache_dir)
     if slot is not None and not report.guessed and not report.warnings:
-        atomic_write(slot, marshal.dumps({"key": key, "report": _pack(report)}))
+        cache_write(slot, marshal.dumps({"key": key, "report": _pack(report)}))
     return report
 
 

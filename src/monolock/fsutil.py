@@ -3,6 +3,7 @@ and where monolock keeps its caches."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -69,7 +70,7 @@ def present(path: Path, *, where: str, hint: str) -> bool:
     if path.is_file():
         return True
     raise MonolockError(
-        "is not a readable file (a directory, or a broken link?)", where=where, hint=hint
+        "is not a readable file (a directory, a pipe or a broken link?)", where=where, hint=hint
     )
 
 
@@ -78,5 +79,15 @@ def cache_root() -> Path:
     given = os.environ.get("MONOLOCK_CACHE_DIR")
     if given:
         return Path(given)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    try:
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    except RuntimeError:  # no home directory at all (a bare CI user): a private temp one
+        base = str(Path(tempfile.gettempdir()) / f"monolock-cache-{os.getuid()}")
     return Path(base) / "monolock"
+
+
+def cache_write(path: Path, data: str | bytes) -> None:
+    """Store a cache entry, atomically; a cache that cannot be written (read-only, full,
+    a file where a directory belongs) only costs the work again next time."""
+    with contextlib.suppress(OSError):
+        atomic_write(path, data)

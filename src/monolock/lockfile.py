@@ -7,12 +7,12 @@ interpreter, no network, no second call to uv.
 from __future__ import annotations
 
 import hashlib
-import tomllib
 from pathlib import Path
 from typing import Any
 
 from monolock import fsutil
 from monolock.errors import LockError
+from monolock.manifest.toml import loads
 from monolock.model import Artifact, Lock, LockDep, LockedPackage, LockSource, normalize
 from monolock.shape import (
     HASH,
@@ -164,13 +164,7 @@ def parse_lock(raw: bytes, path: Path, *, display: str = "uv.lock") -> Lock:
             hint="regenerate it from the merged manifests with `monolock lock` "
             "(never merge a lockfile by hand)",
         )
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise LockError(f"unreadable lockfile: {exc}", where=display, hint=_HINT) from None
-    except RecursionError:
-        message = "unreadable lockfile: nested too deeply"
-        raise LockError(message, where=display, hint=_HINT) from None
+    data = loads(raw, where=display, error=LockError, hint=_HINT)
     validate(data, SHAPE, where=display, error=LockError, hint=_HINT)
     _check_version(data, display)
     packages = []
@@ -216,12 +210,10 @@ def present(path: Path, *, display: str = "uv.lock") -> bool:
 
 
 def read_lock(path: Path, *, display: str = "uv.lock") -> Lock:
+    if not present(path, display=display):
+        raise LockError("no lockfile", where=display, hint="create it with `monolock lock`")
     try:
         raw = path.read_bytes()
-    except FileNotFoundError:
-        raise LockError(
-            "no lockfile", where=display, hint="create it with `monolock lock`"
-        ) from None
     except OSError as exc:
         raise LockError(
             f"cannot read the lockfile: {exc.strerror}",

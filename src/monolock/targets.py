@@ -63,6 +63,13 @@ def _protected(path: Path, workspace: Workspace, option: str) -> None:
             raise _refuse(option, path, f"holds files git tracks ({first}): refusing", hint)
 
 
+def _below_a_directory(path: Path, option: str) -> None:
+    """The nearest existing ancestor of `path` is a directory, not a file."""
+    parent = next(p for p in path.parents if p.exists())
+    if not parent.is_dir():
+        raise _refuse(option, path, f"{parent} is a file, not a directory", "name another path")
+
+
 def _files(directory: Path) -> list[str]:
     """Every file and link below `directory`, relative, POSIX; empty directories too."""
     out: list[str] = []
@@ -108,14 +115,8 @@ def check_directory(path: Path, workspace: Workspace, *, option: str, kind: str)
         raise _refuse(option, path, "is a symlink", "name the directory itself")
     path = _real(path.absolute(), option)
     _protected(path, workspace, option)
+    _below_a_directory(path, option)
     if not path.exists():
-        for parent in path.parents:
-            if parent.exists():
-                if not parent.is_dir():
-                    raise _refuse(
-                        option, path, f"{parent} is a file, not a directory", "name another path"
-                    )
-                break
         return path
     if not path.is_dir():
         raise _refuse(option, path, "exists and is not a directory", "name a directory")
@@ -170,13 +171,7 @@ def check_file(path: Path, *, option: str, header: str) -> Path:
         raise _refuse(option, path, "is a symlink", "name the file itself")
     if ".git" in path.parts:
         raise _refuse(option, path, "lies inside a .git directory: refusing", "name another file")
-    for parent in path.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise _refuse(
-                    option, path, f"{parent} is a file, not a directory", "name another path"
-                )
-            break
+    _below_a_directory(path, option)
     if not path.exists():
         return path
     if not path.is_file():

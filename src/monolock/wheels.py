@@ -80,8 +80,11 @@ class Cache:
         return found[0] if len(found) == 1 else None
 
     def put(self, source: Source, wheel: Path) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        staged = Path(tempfile.mkdtemp(prefix=".put.", dir=self.directory))
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            staged = Path(tempfile.mkdtemp(prefix=".put.", dir=self.directory))
+        except OSError:
+            return  # the cache cannot be written: the next build builds again
         try:
             shutil.copyfile(wheel, staged / wheel.name)
             os.replace(staged, self.slot(source))

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from monolock.fsutil import atomic_write
+from monolock.fsutil import cache_write
 from monolock.imports.scan import FileScan, Import, scan_source
 from monolock.imports.sources import SourceFile
 
@@ -115,7 +115,7 @@ class ScanCache:
             self.changed = True
         if self.changed:
             payload = {"format": _FORMAT, "python": sys.version_info[:2], "files": self.entries}
-            atomic_write(self.path, marshal.dumps(payload))
+            cache_write(self.path, marshal.dumps(payload))
 
     def scan(
         self,

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from monolock.fsutil import atomic_write
+from monolock.fsutil import cache_write
 from monolock.model import Artifact, Lock, LockedPackage, Workspace, normalize
 
 _FORMAT = 1
@@ -235,7 +235,7 @@ def read_dist_map(
                 provides[name] = tuple(names)
                 slot = _slot(listings, pending[name])
                 if slot is not None:
-                    atomic_write(slot, json.dumps(names))
+                    cache_write(slot, json.dumps(names))
     missing = [n for n in packages if n not in provides]
     fallback = _without_wheels(workspace, missing)
     provides.update(fallback.provides)
@@ -243,7 +243,7 @@ def read_dist_map(
     result = DistMap(provides, fallback.guessed)
     if aggregate is not None and complete:
         payload = {"format": _FORMAT, "provides": {k: list(v) for k, v in provides.items()}}
-        atomic_write(aggregate, json.dumps(payload, sort_keys=True))
+        cache_write(aggregate, json.dumps(payload, sort_keys=True))
     return result
 
 

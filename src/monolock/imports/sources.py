@@ -71,7 +71,7 @@ def _walk(directory: str, skip: frozenset[str] = frozenset()) -> list[tuple[str,
             if entry.is_dir(follow_symlinks=False):
                 if name not in _NEVER:
                     stack.append((entry.path, (*parts, name)))
-            elif name.endswith(".py"):
+            elif name.endswith(".py") and entry.is_file():  # not a pipe, a socket, a dead link
                 found.append((*parts, name))
     return found
 

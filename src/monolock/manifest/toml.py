@@ -7,34 +7,49 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from monolock.errors import ManifestError
+from monolock.errors import ManifestError, MonolockError
 
 _AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
 
 
+def loads(
+    raw: bytes,
+    *,
+    where: str,
+    error: type[MonolockError] = ManifestError,
+    hint: str = "fix the syntax at that position",
+) -> dict[str, Any]:
+    """TOML bytes parsed; anything else is `error` naming the file (and the position)."""
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise error("not UTF-8 text", where=where, hint=hint) from None
+    except RecursionError:
+        raise error("invalid TOML: nested too deeply to be read", where=where, hint=hint) from None
+    except tomllib.TOMLDecodeError as exc:
+        text = str(exc)
+        match = _AT.search(text)
+        if match:
+            where = f"{where}:{match.group(1)}:{match.group(2)}"
+            text = text[: match.start()]
+        raise error(f"invalid TOML: {text}", where=where, hint=hint) from None
+
+
 def load_toml(path: Path, *, display: str | None = None) -> dict[str, Any]:
     shown = display or str(path)
+    if path.exists() and not path.is_file():  # a directory, or a pipe that would never end
+        raise ManifestError(
+            "is not a readable file (a directory, a pipe or a broken link?)",
+            where=shown,
+            hint="put the file itself there",
+        )
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise ManifestError("file not found", where=shown) from None
     except OSError as exc:
         raise ManifestError(f"cannot read: {exc.strerror}", where=shown) from None
-    try:
-        return tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ManifestError("not UTF-8 text", where=shown) from None
-    except RecursionError:
-        raise ManifestError("invalid TOML: nested too deeply to be read", where=shown) from None
-    except tomllib.TOMLDecodeError as exc:
-        text = str(exc)
-        match = _AT.search(text)
-        if match:
-            shown = f"{shown}:{match.group(1)}:{match.group(2)}"
-            text = text[: match.start()]
-        raise ManifestError(
-            f"invalid TOML: {text}", where=shown, hint="fix the syntax at that position"
-        ) from None
+    return loads(raw, where=shown)
 
 
 def table(data: dict[str, Any], dotted: str) -> dict[str, Any]:

@@ -9,7 +9,6 @@ as constraints; each is pointed at the locked version it selects.
 from __future__ import annotations
 
 import hashlib
-import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from monolock.errors import LockError
 from monolock.manifest.constraint import ConstraintError, to_specifier
 from monolock.manifest.poetry import marker_of
 from monolock.manifest.schema import POETRY_DEPENDENCY
+from monolock.manifest.toml import loads
 from monolock.model import (
     Artifact,
     Dependency,
@@ -240,13 +240,7 @@ SHAPE = Table(
 
 def load(raw: bytes, where: str) -> dict[str, Any]:
     """The parsed file, its shape and lock version checked."""
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise LockError(f"unreadable lockfile: {exc}", where=where, hint=_HINT) from None
-    except RecursionError:
-        message = "unreadable lockfile: nested too deeply"
-        raise LockError(message, where=where, hint=_HINT) from None
+    data = loads(raw, where=where, error=LockError, hint=_HINT)
     validate(data, SHAPE, where=where, error=LockError, hint=_HINT)
     version = str(data.get("metadata", {}).get("lock-version", ""))
     major = version.split(".", 1)[0]
@@ -279,14 +273,14 @@ def parse(raw: bytes, path: Path, package: Package, *, where: str) -> Lock:
 
 def read(root: Path, package: Package) -> Lock:
     path = lock_path(root, package)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
+    if not present(root, package):
         raise LockError(
             f"'{package.name}' has no poetry.lock",
             where=display(package),
             hint=f"create it with `monolock lock` (or `poetry lock` in {package.path})",
-        ) from None
+        )
+    try:
+        raw = path.read_bytes()
     except OSError as exc:
         raise LockError(
             f"cannot read the lockfile: {exc.strerror}", where=display(package), hint=_HINT

@@ -6,12 +6,11 @@ cache): deleting it, wholly or in part, only costs reruns.
 
 from __future__ import annotations
 
-import contextlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from monolock.fsutil import atomic_write, cache_root
+from monolock.fsutil import cache_root, cache_write
 
 
 @dataclass(frozen=True)
@@ -39,6 +38,4 @@ class Results:
             return None  # absent, or unreadable: a miss either way
 
     def put(self, key: str, stored: Stored) -> None:
-        # a read-only or full cache costs a rerun next time, nothing more
-        with contextlib.suppress(OSError):
-            atomic_write(self._path(key), json.dumps(asdict(stored), sort_keys=True))
+        cache_write(self._path(key), json.dumps(asdict(stored), sort_keys=True))
