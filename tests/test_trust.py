@@ -1164,8 +1164,16 @@ def test_the_base_workspace_is_good(tmp_path: Path, cli: Callable[..., Run]) -> 
         assert "warning" not in result.err
 
 
-def test_a_pipe_among_the_sources_is_passed_over(tmp_path: Path) -> None:
-    root = make(tmp_path, {"packages/core/src/core/stream.py": Fifo()})
+def test_pipes_and_symlink_loops_among_the_sources_are_passed_over(tmp_path: Path) -> None:
+    root = make(
+        tmp_path,
+        {
+            "packages/core/src/core/stream.py": Fifo(),
+            "packages/core/src/core/loop.py": Link("loop.py"),
+            "packages/core/src/core/circle": Link("circle"),
+            "packages/core/src/dead.py": Link("nowhere.py"),
+        },
+    )
     done = subprocess.run(
         [sys.executable, "-m", "monolock", "-C", str(root), "check", "--no-lock-check"],
         capture_output=True,

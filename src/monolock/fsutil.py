@@ -62,6 +62,23 @@ def replace_dir(staged: Path, target: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def is_file(entry: os.DirEntry[str]) -> bool:
+    """A regular file, links followed; a link that cannot be followed (dead, a loop) is
+    not one, where `DirEntry.is_file` would raise."""
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
+
+
+def is_dir(entry: os.DirEntry[str]) -> bool:
+    """A directory, links followed; a link that cannot be followed is not one."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
 def present(path: Path, *, where: str, hint: str) -> bool:
     """Whether a file monolock reads is there. Nothing at all is False; anything else in
     its place (a directory, a broken link, a symlink loop) is an error, never "absent"."""

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from monolock.fsutil import is_dir, is_file
 from monolock.manifest.toml import table
 
 _NOT_SHIPPED = {
@@ -53,10 +54,10 @@ def _has_python(directory: Path, depth: int = 0) -> bool:
     except OSError:
         return False
     for entry in entries:
-        if entry.is_file() and entry.name.endswith(".py"):
+        if is_file(entry) and entry.name.endswith(".py"):
             return True
         if (
-            entry.is_dir()
+            is_dir(entry)
             and _is_identifier(entry.name)
             and _has_python(Path(entry.path), depth + 1)
         ):
@@ -75,7 +76,7 @@ def _names_in(directory: Path, prefix: str = "", depth: int = 0) -> list[tuple[s
     for entry in entries:
         if entry.name.startswith("."):
             continue
-        if entry.is_dir():
+        if is_dir(entry):
             if not _is_identifier(entry.name) or (not prefix and entry.name in _NOT_SHIPPED):
                 continue
             path = Path(entry.path)
@@ -86,11 +87,11 @@ def _names_in(directory: Path, prefix: str = "", depth: int = 0) -> list[tuple[s
             elif depth < _MAX_NAMESPACE_DEPTH and _has_python(path):
                 # a namespace package: what it ships is named below it
                 names.extend(_names_in(path, f"{prefix}{entry.name}.", depth + 1))
-        elif entry.is_file() and entry.name.endswith((".py", ".pyi")) and prefix:
+        elif is_file(entry) and entry.name.endswith((".py", ".pyi")) and prefix:
             stem = entry.name.rsplit(".", 1)[0]
             if stem not in ("__init__", "__main__") and _is_identifier(stem):
                 names.append((prefix + stem, Path(entry.path)))
-        elif entry.is_file() and entry.name.endswith(".py"):
+        elif is_file(entry) and entry.name.endswith(".py"):
             stem = entry.name[:-3]
             if _is_identifier(stem) and stem not in _NOT_MODULES:
                 names.append((stem, Path(entry.path)))

@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from monolock.fsutil import is_file
 from monolock.model import Package
 
 _NEVER = {
@@ -71,7 +72,7 @@ def _walk(directory: str, skip: frozenset[str] = frozenset()) -> list[tuple[str,
             if entry.is_dir(follow_symlinks=False):
                 if name not in _NEVER:
                     stack.append((entry.path, (*parts, name)))
-            elif name.endswith(".py") and entry.is_file():  # not a pipe, a socket, a dead link
+            elif name.endswith(".py") and is_file(entry):  # not a pipe, a socket, a dead link
                 found.append((*parts, name))
     return found
 
