@@ -1183,3 +1183,20 @@ def test_pipes_and_symlink_loops_among_the_sources_are_passed_over(tmp_path: Pat
     )
     assert done.returncode == 0, done.stderr
     assert "2 member(s), 2 files scanned" in done.stdout
+
+
+def test_a_symlink_loop_that_is_excluded_is_no_member(
+    tmp_path: Path, cli: Callable[..., Run]
+) -> None:
+    root = make(
+        tmp_path,
+        {
+            "packages/loop": Link("loop"),
+            "pyproject.toml": sub(
+                'members = ["packages/*"]', 'members = ["packages/*"]\nexclude = ["packages/loop"]'
+            ),
+        },
+    )
+    result = cli("-C", root, "list", "--format", "names")
+    assert result.code == 0, result.err
+    assert result.out.split() == ["api", "core"]

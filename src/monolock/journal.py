@@ -45,7 +45,10 @@ def state_dir(root: Path) -> Path:
             top = directory
             git_dir = dotgit
             if dotgit.is_file():  # a worktree or a submodule: "gitdir: PATH"
-                text = dotgit.read_text(encoding="utf-8", errors="replace").strip()
+                try:
+                    text = dotgit.read_text(encoding="utf-8", errors="replace").strip()
+                except OSError:
+                    break
                 if not text.startswith("gitdir:"):
                     break
                 git_dir = (directory / text.removeprefix("gitdir:").strip()).absolute()

@@ -43,7 +43,16 @@ def _relative(root: Path, path: Path) -> str:
     return rel if rel else "."
 
 
-def _expand(root: Path, patterns: list[str], *, key: str, warnings: list[str]) -> list[Path]:
+def _expand(
+    root: Path,
+    patterns: list[str],
+    *,
+    key: str,
+    warnings: list[str],
+    skip: frozenset[Path] | None = None,
+) -> list[Path]:
+    """The paths the globs match. With `skip` (the excluded paths), only directories, and
+    never one of `skip`; without, every match (an exclusion needs no checking)."""
     found: list[Path] = []
     for pattern in patterns:
         if not pattern or Path(pattern).is_absolute() or ".." in Path(pattern).parts:
@@ -56,7 +65,11 @@ def _expand(root: Path, patterns: list[str], *, key: str, warnings: list[str]) -
             found.append(root / pattern)
             continue
         try:
-            matched = [p for p in sorted(root.glob(pattern)) if _is_dir(p, key)]
+            matched = [
+                p
+                for p in sorted(root.glob(pattern))
+                if skip is None or (p not in skip and _is_dir(p, key))
+            ]
         except (OSError, ValueError, RuntimeError) as exc:
             raise WorkspaceError(
                 f"{key}: {pattern!r} cannot be expanded ({exc})",
@@ -103,22 +116,21 @@ def _read(root: Path, directory: Path, data: dict[str, Any]) -> Package:
 def _uv_members(root: Path, data: dict[str, Any]) -> tuple[list[Package], list[str]]:
     spec = table(data, "tool.uv.workspace")
     warnings: list[str] = []
-    members = _expand(
-        root, spec.get("members", []), key="tool.uv.workspace.members", warnings=warnings
+    excludes = frozenset(
+        _expand(root, spec.get("exclude", []), key="tool.uv.workspace.exclude", warnings=[])
     )
-    key = "tool.uv.workspace.exclude"
-    excludes = {
-        real(p, key=key, where="pyproject.toml")
-        for p in _expand(root, spec.get("exclude", []), key=key, warnings=[])
-    }
+    key = "tool.uv.workspace.members"
+    members = _expand(root, spec.get("members", []), key=key, warnings=warnings, skip=excludes)
     packages: list[Package] = []
     seen: set[Path] = set()
     if is_project(data):
         packages.append(_read(root, root, data))
         seen.add(root)
     for directory in members:
-        directory = real(directory, key="tool.uv.workspace.members", where="pyproject.toml")
-        if directory in seen or directory in excludes:
+        if directory in excludes:
+            continue
+        directory = real(directory, key=key, where="pyproject.toml")
+        if directory in seen:
             continue
         seen.add(directory)
         rel = _relative(root, directory) if directory.is_relative_to(root) else str(directory)

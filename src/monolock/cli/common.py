@@ -20,7 +20,11 @@ if TYPE_CHECKING:
 
 def _given_root(ctx: click.Context) -> Path:
     given: Path | None = ctx.find_root().obj
-    return given.absolute() if given is not None else find_root(Path.cwd())
+    root = given if given is not None else find_root(Path.cwd())
+    try:
+        return root.resolve()  # the path discovery uses: one journal, one lock per repository
+    except (OSError, RuntimeError):
+        return root.absolute()  # a loop: discovery says so
 
 
 def _recover(root: Path) -> None:
