@@ -245,7 +245,7 @@ def test_bad_input_exits_2(
     assert result.code == 2 and "no task 'lint'" in result.err and "tasks: test" in result.err
     for args, message in [
         (("--shard", "3/2"), "is not of the form i/n"),
-        (("--package", "nope"), "--package nope: not a member"),
+        (("--package", "nope"), "--package nope: no member is called that"),
     ]:
         result = cli("-C", root, "run", "test", *args)
         assert result.code == 2 and message in result.err, result.err

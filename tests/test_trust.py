@@ -515,7 +515,9 @@ CASES = [
         ("list",),
         (f"{CORE}:10", "invalid TOML"),
     ),
-    Case("member-manifest-is-a-directory", {CORE: Dir()}, ("list",), (CORE, "is not a readable file")),
+    Case(
+        "member-manifest-is-a-directory", {CORE: Dir()}, ("list",), (CORE, "is not a readable file")
+    ),
     Case(
         "member-is-a-symlink-loop",
         {
@@ -713,20 +715,27 @@ CASES = [
         ("uv.lock", "'api' is not a member of the lock", "monolock lock"),
     ),
     # --- command-line values ----------------------------------------------------------------
-    Case("export-unknown-app", {}, ("export", "nope"), ("unknown app 'nope'", "apps: api")),
+    Case("export-unknown-app", {}, ("export", "nope"), ("unknown app 'nope'", "known: api, core")),
     Case(
         "export-unknown-extra",
         {},
         ("export", "api", "--extra", "nope"),
-        ("--extra nope", API, "its extras: fast"),
+        ("--extra nope", API, "known: fast"),
     ),
     Case(
         "export-unknown-group",
         {},
         ("export", "api", "--group", "nope"),
-        ("--group nope", API, "its groups: dev"),
+        ("--group nope", API, "known: dev"),
     ),
     Case("graph-unknown-app", {}, ("graph", "--app", "nope"), ("unknown app 'nope'",)),
+    Case("export-near-miss", {}, ("export", "apj"), ("did you mean 'api'?",)),
+    Case(
+        "why-near-miss",
+        {},
+        ("why", "alpah"),
+        ("'alpah' is not in uv.lock", "did you mean 'alpha'?"),
+    ),
     Case("why-unknown-distribution", {}, ("why", "nope"), ("'nope' is not in uv.lock",)),
     Case(
         "shard-with-arabic-digits",
@@ -741,7 +750,7 @@ CASES = [
         "check-unknown-member",
         {},
         ("check", "-p", "nope", "--no-lock-check"),
-        ("unknown member 'nope'",),
+        ("--package nope: no member is called that", "known: api, core"),
     ),
     Case("run-unknown-member", {}, ("run", "test", "-p", "nope"), ("--package nope",)),
     Case("run-unknown-task", {}, ("run", "nope"), ("no task 'nope'", "tasks: test")),

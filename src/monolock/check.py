@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from monolock import __version__
-from monolock.errors import MonolockError, UsageError
+from monolock.errors import MonolockError, UsageError, known
 from monolock.findings import Finding, Location, ignored
 from monolock.fsutil import cache_root, cache_write
 from monolock.imports.cache import ScanCache, Scans
@@ -207,8 +207,8 @@ def check(
         target = workspace.get(options.package)
         if target is None:
             raise UsageError(
-                f"unknown member '{options.package}'",
-                hint=f"members: {', '.join(selected) or 'none'} (see `monolock list`)",
+                f"--package {options.package}: no member is called that",
+                hint=known(options.package, selected),
             )
         selected = [target.name]
     cache_dir = _cache_dir(workspace.root) if options.cache else None

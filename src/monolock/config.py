@@ -12,7 +12,7 @@ import shlex
 from pathlib import PurePosixPath
 from typing import Any
 
-from monolock.errors import ManifestError, UsageError
+from monolock.errors import ManifestError, UsageError, known
 from monolock.manifest.toml import known_keys, table
 from monolock.model import App, Workspace, normalize
 from monolock.shape import join
@@ -142,11 +142,10 @@ def find_app(workspace: Workspace, name: str) -> App:
     member = workspace.get(name)
     if member is not None:
         return App(name=member.name, package=member.name)
-    apps = ", ".join(a.name for a in workspace.apps) or "none configured"
     raise UsageError(
-        f"unknown app '{name}'",
-        hint=f"apps: {apps}; any member name works too (see `monolock list`); declare apps "
-        "under [tool.monolock.apps.NAME] in the root pyproject.toml",
+        f"unknown app '{name}': no app or member is called that",
+        hint=known(name, [a.name for a in workspace.apps] + list(workspace.by_name))
+        + "; declare apps under [tool.monolock.apps.NAME] in the root pyproject.toml",
     )
 
 

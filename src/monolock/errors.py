@@ -5,6 +5,8 @@ Only the CLI boundary prints them (one line, plus a hint) and exits with code 2.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class MonolockError(Exception):
     """A problem the user can fix. `where` is a file (optionally with `:line:col` or a key)."""
@@ -17,6 +19,18 @@ class MonolockError(Exception):
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}" if self.where else self.message
+
+
+def known(wanted: str, names: Iterable[str]) -> str:
+    """A hint's list of the names that exist, nearest to `wanted` first ("did you mean")."""
+    import difflib
+
+    choices = sorted(set(names))
+    if not choices:
+        return "there are none"
+    close = difflib.get_close_matches(wanted, choices, n=1)
+    shown = ", ".join(choices[:12]) + (f", … ({len(choices)} in all)" if len(choices) > 12 else "")
+    return (f"did you mean '{close[0]}'? " if close else "") + f"known: {shown}"
 
 
 class ManifestError(MonolockError):

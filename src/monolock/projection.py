@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from monolock import markers as mk
 from monolock.errors import UsageError
+from monolock.errors import known as suggest
 from monolock.model import Lock, LockDep, LockedPackage, Package, normalize
 
 Key = tuple[str, str | None, object]
@@ -115,17 +116,17 @@ def _walk(
 def check_selection(package: Package, extras: Iterable[str], groups: Iterable[str]) -> None:
     """Extras and groups asked for by name must be the package's own: an unknown one
     would silently give a smaller projection."""
-    for option, wanted, known in (
+    for option, wanted, names in (
         ("--extra", extras, package.extras),
         ("--group", groups, package.groups),
     ):
         for name in wanted:
-            if normalize(name) not in known:
+            if normalize(name) not in names:
                 raise UsageError(
                     f"{option} {name}: {package.name} declares no such "
                     f"{option.lstrip('-')}",
                     where=package.manifest,
-                    hint=f"its {option.lstrip('-')}s: {', '.join(known) or 'none'}",
+                    hint=suggest(name, names),
                 )
 
 

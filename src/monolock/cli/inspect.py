@@ -166,7 +166,7 @@ def why_cmd(ctx: click.Context, dist: str, fmt: str, dev: bool) -> None:
     Apps come first; members that do not reach DIST are left out. Paths are listed
     shortest first, at most 50 per member.
     """
-    from monolock.errors import UsageError
+    from monolock.errors import UsageError, known
     from monolock.model import normalize
     from monolock.why import paths_to
 
@@ -187,7 +187,9 @@ def why_cmd(ctx: click.Context, dist: str, fmt: str, dev: bool) -> None:
         raise UsageError(
             f"'{dist}' is not in {where}",
             where=where,
-            hint="nothing in the workspace needs it; `monolock lock` after adding it",
+            hint="nothing in the workspace needs it ("
+            + known(name, {n for lk in locks.values() for n in lk.by_name})
+            + "); `monolock lock` after adding it",
         )
     results = []
     for member in starts:

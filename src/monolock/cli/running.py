@@ -141,7 +141,7 @@ def run_cmd(
     from rich.console import Console
 
     from monolock.cli.common import lock
-    from monolock.errors import UsageError
+    from monolock.errors import UsageError, known
     from monolock.report import run as render
     from monolock.tasks.plan import EnvKind, Shard, plan
     from monolock.tasks.results import Results
@@ -173,7 +173,7 @@ def run_cmd(
             member = ws.get(name)
             if member is None:
                 raise UsageError(
-                    f"--package {name}: not a member", hint="see the members with `monolock list`"
+                    f"--package {name}: no member is called that", hint=known(name, ws.by_name)
                 )
             selected.append(member.name)
     if affected_base is not None:
