@@ -153,3 +153,19 @@ def test_poetry_lock_without_poetry_is_a_clear_error(
     assert "hint:" in result.err and not (tmp_path / "a/poetry.lock").exists()
     upgrade = cli("-C", tmp_path, "lock", "-P", "x")
     assert upgrade.code == 2 and "poetry update" in upgrade.err
+
+
+def test_a_bug_is_an_internal_error_to_report_not_a_traceback(
+    make_repo: RepoFactory, cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import monolock.workspace
+
+    def broken(root: Path) -> None:
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(monolock.workspace, "discover", broken)
+    result = cli("-C", repo(make_repo), "list")
+    assert result.code == 2
+    assert result.err.startswith("internal error: KeyError: 'a bug'\n")
+    assert "command: monolock -C " in result.err and " list" in result.err
+    assert "please report it" in result.err and "Traceback" not in result.err
