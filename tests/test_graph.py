@@ -73,7 +73,7 @@ def test_runtime_pin_of_a_member_linked_by_path_in_a_dev_group(tmp_path: Path) -
             "tool": {
                 "poetry": {
                     "name": "api",
-                    "dependencies": {"python": "^3.11", "lib": ""},
+                    "dependencies": {"python": "^3.11", "lib": "*"},
                     "dev-dependencies": {"lib": {"path": "../../libs/lib", "develop": True}},
                 }
             }

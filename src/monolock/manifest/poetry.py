@@ -37,16 +37,14 @@ def _marker(spec: dict[str, Any], *, where: str, key: str) -> str | None:
     try:
         return marker_of(spec)
     except ConstraintError as exc:
-        raise ManifestError(f"{key}.python: {exc}", where=where) from None
+        raise ManifestError(f"{key}.python: {exc}", where=where, hint=exc.hint) from None
 
 
 def _specifier(constraint: Any, *, where: str, key: str) -> str:
     try:
         return to_specifier(str(constraint))
     except ConstraintError as exc:
-        raise ManifestError(
-            f"{key}: {exc}", where=where, hint="split it into ranges Poetry and PEP 440 share"
-        ) from None
+        raise ManifestError(f"{key}: {exc}", where=where, hint=exc.hint) from None
 
 
 def _one(
