@@ -88,5 +88,7 @@ def test_a_range_that_admits_nothing_is_refused() -> None:
         (">=2.7,<2.8 || >=3.4", 'python_version == "2.7" or python_version >= "3.4"'),
     ],
 )
-def test_python_constraint_becomes_the_marker_poetry_writes(python: str, marker: str | None) -> None:
+def test_python_constraint_becomes_the_marker_poetry_writes(
+    python: str, marker: str | None
+) -> None:
     assert python_marker(python) == marker

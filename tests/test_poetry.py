@@ -410,3 +410,63 @@ def test_failed_migration_leaves_the_repository_as_it_was(
     failed = cli("-C", root, "init", "--from-poetry")
     assert failed.code == 2 and "uv lock" in failed.err and "alpha" in failed.err
     assert every_file(root) == before
+
+
+def poetry_plan(poetry: str, directory: Path) -> dict[str, str]:
+    """What Poetry itself installs from a package's lock on this interpreter."""
+    out = subprocess.run(
+        [poetry, "install", "--dry-run", "--only", "main", "--no-root", "--no-interaction"],
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    plan = {}
+    for line in out.splitlines():
+        words = line.strip().split()
+        if len(words) >= 3 and words[:2] == ["-", "Installing"]:
+            plan[words[2]] = words[3].strip("()")
+    return plan
+
+
+def exported_here(cli: Callable[..., Run], root: Path, package: str) -> dict[str, str]:
+    """monolock's export of a package, its markers evaluated on this interpreter."""
+    from packaging.requirements import Requirement
+
+    result = cli("-C", root, "export", package, "--no-hashes")
+    assert result.code == 0, result.err
+    pins = {}
+    for line in result.out.splitlines():
+        if line and not line.startswith(("#", "-")):
+            req = Requirement(line)
+            if req.marker is None or req.marker.evaluate():
+                pins[req.name] = str(req.specifier).removeprefix("==")
+    return pins
+
+
+def test_a_version_split_by_markers_is_exported_as_poetry_installs_it(
+    tmp_path: Path, poetry_index: str, poetry_env: str, cli: Callable[..., Run]
+) -> None:
+    # urllib3's shape: reqish takes urlish 1.x or 2.x, botish asks for 1.26 on older
+    # Pythons and 2.x on the rest; Poetry locks both and installs 2.4.0 here
+    manifest = poetry_manifest(
+        "p", {"reqish": "^2.0", "botish": "^1.0"}, index=poetry_index, python="^3.9"
+    )
+    write_toml(tmp_path / "packages/p/pyproject.toml", manifest)
+    (tmp_path / "packages/p/p").mkdir(parents=True)
+    (tmp_path / "packages/p/p/__init__.py").write_text("")
+    assert cli("-C", tmp_path, "lock").code == 0
+    locked_versions = [
+        p["version"]
+        for p in tomllib.loads((tmp_path / "packages/p/poetry.lock").read_text())["package"]
+        if p["name"] == "urlish"
+    ]
+    assert sorted(locked_versions) == ["1.26.0", "2.4.0"]
+    plan = poetry_plan(poetry_env, tmp_path / "packages/p")
+    assert plan["urlish"] == "2.4.0"
+    assert exported_here(cli, tmp_path, "p") == plan
+    export = cli("-C", tmp_path, "export", "p", "--no-hashes").out
+    assert 'urlish==1.26.0 ; python_version < "3.10"' in export  # both, complementary
+    assert 'urlish==2.4.0 ; python_version >= "3.10"' in export
+    why = cli("-C", tmp_path, "why", "urlish")
+    assert why.code == 0 and "urlish 1.26.0, 2.4.0" in why.out

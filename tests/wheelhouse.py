@@ -40,6 +40,16 @@ DISTS: tuple[Dist, ...] = (
     Dist("devtool", "2.0.0"),
     # a namespace package shared with others: ships acme/tools/, no acme/__init__.py
     Dist("acme-tools", "1.0.0", (), ("acme.tools",)),
+    # one distribution locked at two versions, chosen by the Python (urllib3's shape:
+    # requests takes either, botocore splits by python_version)
+    Dist("urlish", "1.26.0"),
+    Dist("urlish", "2.4.0"),
+    Dist("reqish", "2.0.0", ("urlish>=1.21,<3",)),
+    Dist(
+        "botish",
+        "1.0.0",
+        ('urlish<1.27; python_version < "3.10"', 'urlish>=1.25,<2.5; python_version >= "3.10"'),
+    ),
 )
 
 

@@ -9,11 +9,11 @@ as constraints; each is pointed at the locked version it selects.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import Version
 
 from monolock import fsutil
 from monolock import markers as mk
@@ -32,7 +32,20 @@ from monolock.model import (
     Package,
     normalize,
 )
-from monolock.shape import HASH, NAME, PATH, STR, STRS, URL, VERSION, ListOf, MapOf, Table, validate
+from monolock.shape import (
+    HASH,
+    MARKER,
+    NAME,
+    PATH,
+    STR,
+    STRS,
+    URL,
+    VERSION,
+    ListOf,
+    MapOf,
+    Table,
+    validate,
+)
 
 LOCK = "poetry.lock"
 PYPI = "https://pypi.org/simple"
@@ -111,26 +124,64 @@ def edges(raw: dict[str, Any]) -> list[tuple[str, str, str | None, tuple[str, ..
     return out
 
 
+def _both(a: str | None, b: str | None) -> str | None:
+    """Both markers hold (written once when they say the same)."""
+    if not a or not b:
+        return a or b
+    return a if mk.equivalent(a, b) else f"({a}) and ({b})"
+
+
+def _allows(spec: str, version: str) -> bool:
+    try:
+        return SpecifierSet(spec).contains(version, prereleases=True)
+    except InvalidSpecifier:
+        return True  # a constraint PEP 440 cannot say: every candidate stays possible
+
+
 class _Pointer:
-    """Points an edge at the locked version its constraint selects, when a name is
-    locked at several versions (Poetry does that for marker-split requirements)."""
+    """Points an edge at the locked versions it reaches, when a name is locked at
+    several versions: Poetry does that for marker-split requirements (urllib3 1.26 for
+    older Pythons, 2.x for the rest), and installs each version only where its marker
+    holds. An edge that several of them satisfy becomes one edge per version, each
+    under that version's marker, so a projection holds both with complementary markers.
 
-    def __init__(self, packages: Iterable[tuple[str, str | None]]) -> None:
+    The marker of each version is the lock's own (`markers`, lock 2.1); an older lock
+    has none, and the markers of the split requirements that select exactly one version
+    stand in for it, as Poetry's solver forks on them."""
+
+    def __init__(
+        self, packages: list[dict[str, Any]], rows: list[tuple[str, str, str | None]]
+    ) -> None:
         self.versions: dict[str, list[str]] = {}
-        for name, version in packages:
-            if version is not None:
-                self.versions.setdefault(name, []).append(version)
+        self.markers: dict[tuple[str, str], str] = {}
+        for entry in packages:
+            name, version = normalize(entry["name"]), entry["version"]
+            self.versions.setdefault(name, []).append(version)
+            if entry.get("markers"):
+                self.markers[(name, version)] = entry["markers"]
+        derived: dict[tuple[str, str], list[str]] = {}
+        for name, spec, marker in rows:
+            chosen = [v for v in self.versions.get(name, ()) if _allows(spec, v)]
+            if len(chosen) == 1 and marker and (name, chosen[0]) not in self.markers:
+                derived.setdefault((name, chosen[0]), []).append(marker)
+        for key, found in derived.items():
+            self.markers[key] = " or ".join(f"({m})" for m in found)
 
-    def dep(self, name: str, spec: str, marker: str | None, extras: tuple[str, ...]) -> LockDep:
+    def deps(
+        self, name: str, spec: str, marker: str | None, extras: tuple[str, ...]
+    ) -> list[LockDep]:
         versions = self.versions.get(name, [])
-        version = None
-        if len(versions) > 1:
-            try:
-                allowed = SpecifierSet(spec)
-            except InvalidSpecifier:
-                allowed = SpecifierSet()
-            version = next((v for v in versions if allowed.contains(v, prereleases=True)), None)
-        return LockDep(name, version, None, marker, extras)
+        if len(versions) < 2:
+            return [LockDep(name, None, None, marker, extras)]
+        chosen = [v for v in versions if _allows(spec, v)] or versions[:1]
+        if len(chosen) > 1 and all((name, v) in self.markers for v in chosen):
+            return [
+                LockDep(name, v, None, _both(marker, self.markers[(name, v)]), extras)
+                for v in chosen
+            ]
+        # no marker tells them apart: Poetry's solver takes the highest it allows
+        best = max(chosen, key=Version)
+        return [LockDep(name, best, None, marker, extras)]
 
 
 def extra_name(entry: str) -> str:
@@ -141,7 +192,9 @@ def extra_name(entry: str) -> str:
 
 def _package(raw: dict[str, Any], pointer: _Pointer) -> LockedPackage:
     rows = edges(raw.get("dependencies", {}))
-    deps = tuple(pointer.dep(n, s, m, e) for n, s, m, e, optional in rows if not optional)
+    deps = tuple(
+        d for n, s, m, e, optional in rows if not optional for d in pointer.deps(n, s, m, e)
+    )
     optional: dict[str, tuple[LockDep, ...]] = {}
     for raw_extra, names in raw.get("extras", {}).items():
         extra = normalize(raw_extra)
@@ -151,7 +204,7 @@ def _package(raw: dict[str, Any], pointer: _Pointer) -> LockedPackage:
             # Poetry writes an optional edge's marker with its `extra == "…"` clause
             held = mk.under_extra(marker, extra)
             if name in wanted and held is not False:
-                found.append(pointer.dep(name, spec, held, extras))
+                found.extend(pointer.deps(name, spec, held, extras))
         optional[extra] = tuple(found)
     files = raw.get("files", [])
     artifacts = [
@@ -174,22 +227,22 @@ def _package(raw: dict[str, Any], pointer: _Pointer) -> LockedPackage:
 def _member(package: Package, pointer: _Pointer) -> LockedPackage:
     """The package itself, as the lock's member: its declared edges, by kind."""
 
-    def to_dep(d: Dependency) -> LockDep:
+    def to_deps(d: Dependency) -> list[LockDep]:
         r = d.requirement
-        return pointer.dep(d.name, r.specifier, r.marker, r.extras)
+        return pointer.deps(d.name, r.specifier, r.marker, r.extras)
 
     optional: dict[str, list[LockDep]] = {}
     groups: dict[str, list[LockDep]] = {}
     for d in package.dependencies:
         if d.kind == "extra" and d.context:
-            optional.setdefault(d.context, []).append(to_dep(d))
+            optional.setdefault(d.context, []).extend(to_deps(d))
         elif d.kind == "group" and d.context:
-            groups.setdefault(d.context, []).append(to_dep(d))
+            groups.setdefault(d.context, []).extend(to_deps(d))
     return LockedPackage(
         name=package.name,
         version=package.version,
         source=LockSource("editable", "."),
-        dependencies=tuple(to_dep(d) for d in package.runtime()),
+        dependencies=tuple(x for d in package.runtime() for x in to_deps(d)),
         optional={k: tuple(v) for k, v in optional.items()},
         groups={k: tuple(v) for k, v in groups.items()},
     )
@@ -216,6 +269,7 @@ SHAPE = Table(
                     "dependencies": MapOf(POETRY_DEPENDENCY, hint=_HINT),
                     "extras": MapOf(STRS, hint=_HINT),
                     "files": _FILES,
+                    "markers": MARKER,  # where this version is installed (lock 2.1)
                     "source": Table(
                         {
                             "type": STR,
@@ -257,7 +311,9 @@ def load(raw: bytes, where: str) -> dict[str, Any]:
 def parse(raw: bytes, path: Path, package: Package, *, where: str) -> Lock:
     data = load(raw, where)
     entries = data.get("package", [])
-    pointer = _Pointer((normalize(e["name"]), e.get("version")) for e in entries)
+    rows = [(n, s, m) for e in entries for n, s, m, _, _ in edges(e.get("dependencies", {}))]
+    rows += [(d.name, d.requirement.specifier, d.requirement.marker) for d in package.dependencies]
+    pointer = _Pointer(entries, rows)
     packages = [_package(e, pointer) for e in entries]
     # a package that lists itself (a path dependency on its own directory) stays as locked
     packages = [p for p in packages if p.name != package.name]
