@@ -470,3 +470,55 @@ def test_a_version_split_by_markers_is_exported_as_poetry_installs_it(
     assert 'urlish==2.4.0 ; python_version >= "3.10"' in export
     why = cli("-C", tmp_path, "why", "urlish")
     assert why.code == 0 and "urlish 1.26.0, 2.4.0" in why.out
+
+
+def test_lock_converges_with_extras_a_dependent_does_not_activate(
+    tmp_path: Path, poetry_index: str, poetry_env: str, cli: Callable[..., Run]
+) -> None:
+    def package(name: str, deps: dict[str, Any], **poetry: Any) -> None:
+        write_toml(
+            tmp_path / f"packages/{name}/pyproject.toml",
+            poetry_manifest(name, deps, index=poetry_index, **poetry),
+        )
+        module = tmp_path / f"packages/{name}/{name}/__init__.py"
+        module.parent.mkdir(parents=True)
+        module.write_text("")
+
+    package("plugin", {"gamma": "^1.0"})
+    package(
+        "core",
+        {
+            "alpha": "^1.0",
+            "delta": {"version": "^1.0", "optional": True},
+            "plugin": {"path": "../plugin", "develop": True, "optional": True},
+        },
+        extras={"fast": ["delta"], "plugins": ["plugin"]},
+    )
+    package("api", {"core": {"path": "../core", "develop": True}})
+    package("worker", {"core": {"path": "../core", "develop": True, "extras": ["fast"]}})
+    assert cli("-C", tmp_path, "lock").code == 0
+    # Poetry records of core only what each dependent activates: fresh right after
+    check = cli("-C", tmp_path, "lock", "--check")
+    assert check.code == 0, check.out
+    core = tmp_path / "packages/core/pyproject.toml"
+
+    def optional(name: str, extra: str, names: str) -> None:
+        """Add `name` to core as an optional dependency of `extra` (which holds `names`)."""
+        text = core.read_text().replace(
+            "[tool.poetry.dependencies]",
+            f'[tool.poetry.dependencies]\n{name} = {{ version = "^1.0", optional = true }}',
+        )
+        core.write_text(text.replace(f"{extra} = [{names}]", f'{extra} = [{names}, "{name}"]'))
+
+    def stale() -> set[str]:
+        out = cli("-C", tmp_path, "lock", "--check").out
+        return {line.split()[1] for line in out.splitlines() if line.startswith("stale")}
+
+    optional("epsilon", "plugins", '"plugin"')  # an extra no one else activates
+    assert stale() == {"core"}
+    optional("zeta", "fast", '"delta"')  # the extra the worker activates
+    assert stale() == {"core", "worker"}
+    relocked = cli("-C", tmp_path, "lock")
+    assert relocked.code == 0, relocked.out + relocked.err
+    again = cli("-C", tmp_path, "lock", "--check")
+    assert again.code == 0, again.out  # converged: lock, then check, passes

@@ -103,7 +103,10 @@ def _describe(rows: list[Row]) -> str:
     return " | ".join(sorted(r[1] or "*" for r in rows))
 
 
-def _declared(package: Package) -> list[Row]:
+def _declared(package: Package, activated: set[str], recorded: set[str]) -> list[Row]:
+    """The edges a lock records of a path dependency: its runtime ones, and those of the
+    extras the lock's packages activate (Poetry 2 leaves the others out; Poetry 1 kept
+    them, marked optional, which `recorded` names)."""
     return [
         (
             d.name,
@@ -113,12 +116,14 @@ def _declared(package: Package) -> list[Row]:
             d.kind == "extra",
         )
         for d in package.dependencies
-        if d.kind in ("runtime", "extra")
+        if d.kind == "runtime"
+        or (d.kind == "extra" and (d.context in activated or d.name in recorded))
     ]
 
 
-def _path_changes(entry: dict[str, Any], member: Package) -> list[str]:
-    """How a path dependency's manifest differs from what the lock recorded of it."""
+def _path_changes(entry: dict[str, Any], member: Package, activated: set[str]) -> list[str]:
+    """How a path dependency's manifest differs from what the lock recorded of it, as
+    far as the lock's packages use it (`activated`: the extras they ask of it)."""
     changes: list[str] = []
     if member.version is not None and str(entry.get("version")) != member.version:
         changes.append(f"version {entry.get('version')} → {member.version}")
@@ -131,7 +136,7 @@ def _path_changes(entry: dict[str, Any], member: Package) -> list[str]:
     for row in edges(entry.get("dependencies", {})):
         old.setdefault(row[0], []).append(row)
     new: dict[str, list[Row]] = {}
-    for row in _declared(member):
+    for row in _declared(member, activated, set(old)):
         new.setdefault(row[0], []).append(row)
     for name in sorted(set(old) | set(new)):
         if name not in old:
@@ -143,13 +148,14 @@ def _path_changes(entry: dict[str, Any], member: Package) -> list[str]:
     locked_extras = {
         normalize(k): sorted({extra_name(str(n)) for n in v})
         for k, v in entry.get("extras", {}).items()
+        if normalize(k) in activated
     }
-    extras: dict[str, list[str]] = {}
+    extras: dict[str, set[str]] = {}
     for d in member.dependencies:
-        if d.kind == "extra" and d.context:
-            extras.setdefault(d.context, []).append(d.name)
-    if locked_extras != {k: sorted(set(v)) for k, v in extras.items()}:
-        changes.append("extras changed")
+        if d.kind == "extra" and d.context in activated:
+            extras.setdefault(d.context, set()).add(d.name)
+    if locked_extras != {k: sorted(v) for k, v in extras.items()}:
+        changes.append(f"extras changed ({', '.join(sorted(activated))})")
     return changes
 
 
@@ -165,6 +171,11 @@ def state(root: Path, package: Package, by_dir: dict[Path, Package]) -> State:
     if recorded not in (content_hash(manifest), content_hash(manifest, with_groups=False)):
         reasons.append(f"{package.manifest} changed since {LOCK} was written (content-hash)")
     base = path.parent
+    asked: dict[str, set[str]] = {}  # path package -> the extras the lock's packages ask of it
+    rows = [r for e in data.get("package", []) for r in edges(e.get("dependencies", {}))]
+    rows += [(d.name, "", None, d.requirement.extras, False) for d in package.dependencies]
+    for row in rows:
+        asked.setdefault(row[0], set()).update(row[3])
     for entry in data.get("package", []):
         source = entry.get("source") or {}
         if source.get("type") != "directory":
@@ -176,7 +187,7 @@ def state(root: Path, package: Package, by_dir: dict[Path, Package]) -> State:
             if not (target / "pyproject.toml").is_file():
                 reasons.append(f"path dependency '{name}' ({source.get('url')}) is gone")
             continue
-        changes = _path_changes(entry, member)
+        changes = _path_changes(entry, member, asked.get(member.name, set()))
         if changes:
             shown = changes[:_SHOWN] + (
                 [f"{len(changes) - _SHOWN} more"] if len(changes) > _SHOWN else []

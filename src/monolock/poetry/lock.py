@@ -9,6 +9,7 @@ as constraints; each is pointed at the locked version it selects.
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -185,9 +186,10 @@ class _Pointer:
 
 
 def extra_name(entry: str) -> str:
-    """`"Sphinx (>=8.2,<9.0)"`, `"anyio[trio]"`, `"x ; marker"` -> the normalised name."""
-    head = entry.split(";", 1)[0].split("(", 1)[0].split("[", 1)[0]
-    return normalize(head.strip())
+    """`"Sphinx (>=8.2,<9.0)"`, `"anyio[trio]"`, `"x ; marker"`, `"plugin @ file:///…"`
+    -> the normalised name."""
+    head = re.split(r"[\s;(\[@<>=!~]", entry.strip(), maxsplit=1)[0]
+    return normalize(head)
 
 
 def _package(raw: dict[str, Any], pointer: _Pointer) -> LockedPackage:
