@@ -522,3 +522,25 @@ def test_lock_converges_with_extras_a_dependent_does_not_activate(
     assert relocked.code == 0, relocked.out + relocked.err
     again = cli("-C", tmp_path, "lock", "--check")
     assert again.code == 0, again.out  # converged: lock, then check, passes
+
+
+def test_drift_says_an_unreachable_index_is_unreachable(
+    tmp_path: Path, cli: Callable[..., Run]
+) -> None:
+    seed_repo(tmp_path, "http://127.0.0.1:9/simple/")  # nothing listens on port 9
+    result = cli("-C", tmp_path, "drift")
+    assert result.code == 2, result.out
+    assert "cannot satisfy" not in result.out
+    assert "the package index could not be reached" in result.err
+
+
+def test_why_answers_for_the_packages_that_have_a_lock(
+    tmp_path: Path, poetry_index: str, poetry_env: str, cli: Callable[..., Run]
+) -> None:
+    root = seed_repo(tmp_path, poetry_index)
+    assert cli("-C", root, "lock").code == 0
+    (root / "packages/util/poetry.lock").unlink()
+    result = cli("-C", root, "why", "alpha")
+    assert result.code == 0, result.err
+    assert "warning: util has no poetry.lock: left out" in result.err
+    assert "api-gateway" in result.out and "core" in result.out

@@ -93,7 +93,17 @@ def failure(result: Result) -> UvError:
             "no installed Python satisfies requires-python; install one, or pass "
             "`--python PATH` (monolock never lets uv download interpreters)"
         )
-    elif "failed to fetch" in lowered or "network" in lowered or "dns" in lowered:
+    elif any(
+        word in lowered
+        for word in (
+            "failed to fetch",
+            "network",
+            "dns",
+            "lookup address",
+            "connection",
+            "error sending request",
+        )
+    ):
         hint = "the package index could not be reached; use --offline, --find-links or --index-url"
     return UvError(f"`uv {' '.join(result.argv[1:])}` failed:\n{text}", hint=hint)
 

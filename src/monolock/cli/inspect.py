@@ -176,11 +176,14 @@ def why_cmd(ctx: click.Context, dist: str, fmt: str, dev: bool) -> None:
     starts = [a.package for a in ws.apps] + [p.name for p in ws.packages if p.name not in app_of]
     per_member = ws.kind == "paths"
     if per_member:
-        from monolock.poetry.fresh import poetry_packages
+        from monolock.poetry.drift import locks as poetry_locks
 
-        managed = {p.name for p in poetry_packages(ws)}
-        starts = [m for m in starts if m in managed]
-    locks = {m: lock(ws, m) for m in starts} if per_member else dict.fromkeys(starts, lock(ws))
+        locks, missing = poetry_locks(ws)  # each package's own poetry.lock
+        for absent in missing:
+            click.echo(f"warning: {absent} has no poetry.lock: left out", err=True)
+        starts = [m for m in starts if m in locks]
+    else:
+        locks = dict.fromkeys(starts, lock(ws))
     versions = sorted({p.version or "?" for lk in locks.values() for p in lk.by_name.get(name, ())})
     if not versions:
         where = "any poetry.lock" if per_member else "uv.lock"

@@ -170,6 +170,14 @@ def _who(workspace: Workspace, message: str) -> tuple[tuple[str, tuple[Declared,
     return tuple((n, tuple(sorted(by_name[n], key=lambda d: d.package))) for n in named)
 
 
+def _unsatisfiable(message: str) -> bool:
+    """uv found no solution because the requirements conflict, not because packages
+    could not be fetched."""
+    lowered = message.lower()
+    unavailable = ("network was disabled", "unavailable because", "failed to fetch")
+    return "no solution found" in lowered and not any(u in lowered for u in unavailable)
+
+
 def shared(workspace: Workspace, uv_args: Sequence[str] = ()) -> Shared:
     python = shared_python(poetry_packages(workspace))
     internal = tuple(_internal_pins(workspace))
@@ -177,6 +185,8 @@ def shared(workspace: Workspace, uv_args: Sequence[str] = ()) -> Shared:
         directory = Path(tmp)
         (directory / "pyproject.toml").write_text(probe_manifest(workspace, python))
         result = uv.run(["lock", *uv_args], cwd=directory, check=False)
+        if result.returncode != 0 and not _unsatisfiable(result.stderr):
+            raise uv.failure(result)  # an unreachable index is no answer to the question
         if result.returncode != 0:
             text = uv.tail(result.stderr or result.stdout, 40).splitlines()
             message = "\n".join(line for line in text if not line.startswith("Using "))
