@@ -1,4 +1,5 @@
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -193,3 +194,84 @@ def test_unreadable_manifest_found_by_walking_is_a_warning(tmp_path: Path) -> No
     ws = discover(tmp_path)
     assert [p.name for p in ws.packages] == ["a"]
     assert any(w.startswith("fixtures/broken/pyproject.toml:1:") for w in ws.warnings)
+
+
+def _files(root: Path, *paths: str) -> None:
+    for path in paths:
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text("")
+
+
+def _shipped(root: Path, manifest: dict[str, Any]) -> tuple[str, ...]:
+    from monolock.manifest.reader import read_package
+
+    return read_package(manifest, root, ".").import_names
+
+
+POETRY = {"build-system": {"build-backend": "poetry.core.masonry.api"}}
+
+
+@pytest.mark.parametrize(
+    ("files", "poetry", "names"),
+    [
+        # poetry-core's default: the directory named after the project, a namespace too
+        (["acme_billing/__init__.py", "samples/demo.py"], {}, ("acme_billing",)),
+        (["acme_billing/invoices/__init__.py", "tools/x.py"], {}, ("acme_billing.invoices",)),
+        (["src/acme_billing/__init__.py", "scripts/run.py"], {}, ("acme_billing",)),
+        (["acme_billing.py", "bench.py"], {}, ("acme_billing",)),
+        # explicit packages: from a directory, and globs
+        (
+            ["lib/acme/a/__init__.py", "lib/acme/b/__init__.py", "lib/other/__init__.py"],
+            {"packages": [{"include": "acme", "from": "lib"}]},
+            ("acme.a", "acme.b"),
+        ),
+        (
+            ["plugin_a/__init__.py", "plugin_b/__init__.py", "tools/__init__.py"],
+            {"packages": [{"include": "plugin_*"}]},
+            ("plugin_a", "plugin_b"),
+        ),
+        # only what goes into the wheel
+        (
+            ["acme_billing/__init__.py", "extra/__init__.py"],
+            {"packages": [{"include": "acme_billing"}, {"include": "extra", "format": "sdist"}]},
+            ("acme_billing",),
+        ),
+        # a project Poetry manages but never builds ships nothing
+        (["acme_billing/__init__.py"], {"package-mode": False}, ()),
+    ],
+)
+def test_what_poetry_core_packs_is_what_ships(
+    tmp_path: Path, files: list[str], poetry: dict[str, object], names: tuple[str, ...]
+) -> None:
+    _files(tmp_path, *files)
+    manifest = {"tool": {"poetry": {"name": "acme-billing", "version": "1", **poetry}}, **POETRY}
+    assert _shipped(tmp_path, manifest) == names
+
+
+def test_what_flit_setuptools_and_uv_pack_is_what_ships(tmp_path: Path) -> None:
+    _files(tmp_path, "acme/tools/__init__.py", "samples/a/__init__.py", "src/app/__init__.py")
+    _files(tmp_path, "src/app_cli/__init__.py", "src/tests/__init__.py", "helper.py")
+    flit = {
+        "project": {"name": "x", "version": "1"},
+        "build-system": {"build-backend": "flit_core.buildapi"},
+        "tool": {"flit": {"module": {"name": "acme.tools"}}},
+    }
+    assert _shipped(tmp_path, flit) == ("acme.tools",)  # samples/ is not shipped
+    find = {
+        "project": {"name": "x", "version": "1"},
+        "build-system": {"build-backend": "setuptools.build_meta"},
+        "tool": {
+            "setuptools": {
+                "packages": {"find": {"where": ["src"], "include": ["app*"], "exclude": ["*_cli"]}},
+                "py-modules": ["helper"],
+            }
+        },
+    }
+    assert _shipped(tmp_path, find) == ("app", "helper")
+    uv_build: dict[str, Any] = {
+        "project": {"name": "app-cli", "version": "1"},
+        "build-system": {"build-backend": "uv_build"},
+    }
+    assert _shipped(tmp_path, uv_build) == ("app_cli",)
+    uv_build["tool"] = {"uv": {"build-backend": {"module-name": "acme.tools", "module-root": ""}}}
+    assert _shipped(tmp_path, uv_build) == ("acme.tools",)

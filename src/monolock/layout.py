@@ -9,6 +9,7 @@ giving dotted names such as `opentelemetry.sdk`.
 
 from __future__ import annotations
 
+import fnmatch
 import os
 from pathlib import Path
 from typing import Any
@@ -98,22 +99,129 @@ def _names_in(directory: Path, prefix: str = "", depth: int = 0) -> list[tuple[s
     return names
 
 
-def _configured_roots(data: dict[str, Any], directory: Path) -> list[Path] | None:
-    """Package directories named by the build backend's configuration, if any."""
+def _module_name(name: str) -> str:
+    """The import name build backends derive from a project name (`acme-tools` ->
+    `acme_tools`), as poetry-core, flit and uv's backend do."""
+    return name.lower().replace("-", "_").replace(".", "_")
+
+
+Root = tuple[str, Path]  # the import name a backend gives a path it packs, and the path
+
+
+def _named(path: Path) -> Root:
+    return (path.stem if path.suffix == ".py" else path.name, path)
+
+
+def _poetry_roots(data: dict[str, Any], directory: Path) -> list[Root]:
+    """What poetry-core packs: each `packages` entry whose formats include the wheel
+    (`from` a directory, `include` a name or a glob); without any, the directory or
+    module named after the project, at the top or under src/, as poetry-core looks."""
+    poetry = table(data, "tool.poetry")
+    if poetry.get("package-mode") is False:
+        return []  # a project Poetry manages, but never builds
+    entries = poetry.get("packages")
+    if not entries:
+        name = _module_name(str(poetry.get("name") or table(data, "project").get("name") or ""))
+        for base in (directory, directory / "src"):
+            for candidate in (base / name, base / f"{name}.py"):
+                if candidate.exists():
+                    return [_named(candidate)]
+        return []
+    roots: list[Root] = []
+    for entry in entries:
+        formats = entry.get("format", ["sdist", "wheel"])
+        if "wheel" not in (formats if isinstance(formats, list) else [formats]):
+            continue
+        base = directory / str(entry.get("from", "."))
+        try:
+            roots += [_named(p) for p in sorted(base.glob(str(entry["include"])))]
+        except (ValueError, OSError):
+            continue  # a glob the file system cannot answer: Poetry would fail the build
+    return roots
+
+
+def _flit_roots(data: dict[str, Any], directory: Path) -> list[Root]:
+    """flit ships one module: [tool.flit.module] name (dotted below a namespace), or the
+    project's name, at the top or under src/."""
+    name = str(table(data, "tool.flit.module").get("name") or "")
+    if not name:
+        name = _module_name(str(table(data, "project").get("name") or ""))
+    relative = name.replace(".", "/")
+    for base in (directory, directory / "src"):
+        for candidate in (base / relative, base / f"{relative}.py"):
+            if candidate.exists():
+                return [(name, candidate)]
+    return []
+
+
+def _uv_roots(data: dict[str, Any], directory: Path) -> list[Root]:
+    """uv's own backend: `module-name` (default: the project's) under `module-root`
+    (default: src)."""
+    spec = table(data, "tool.uv.build-backend")
+    names = spec.get("module-name") or _module_name(str(table(data, "project").get("name")))
+    base = directory / str(spec.get("module-root", "src"))
+    found: list[Root] = []
+    for name in names if isinstance(names, list) else [names]:
+        relative = str(name).replace(".", "/")
+        for candidate in (base / relative, base / f"{relative}.py"):
+            if candidate.exists():
+                found.append((str(name), candidate))
+    return found
+
+
+def _setuptools_roots(data: dict[str, Any], directory: Path) -> list[Root] | None:
+    """setuptools: a `packages` list, `py-modules`, or `packages.find` (where, include,
+    exclude); None when none is configured (its automatic discovery stands)."""
+    setuptools = table(data, "tool.setuptools")
+    base = directory / str(table(setuptools, "package-dir").get("", "."))
+    packages = setuptools.get("packages")
+    modules = [
+        (m, base / f"{m}.py") for m in setuptools.get("py-modules", []) if isinstance(m, str)
+    ]
+    if isinstance(packages, list):
+        names = [str(p) for p in packages if "." not in str(p)]
+        return [(n, base / n) for n in names] + modules
+    find = table(setuptools, "packages.find")
+    if not find:
+        return modules or None
+    include = [str(p) for p in find.get("include", ["*"])]
+    exclude = [str(p) for p in find.get("exclude", [])]
+    roots: list[Root] = list(modules)
+    for where in find.get("where", ["."]):
+        top = directory / str(where)
+        try:
+            entries = sorted(os.scandir(top), key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            name = entry.name
+            if (
+                is_dir(entry)
+                and _is_identifier(name)
+                and name not in _NOT_SHIPPED
+                and any(fnmatch.fnmatchcase(name, p) for p in include)
+                and not any(fnmatch.fnmatchcase(name, p) for p in exclude)
+            ):
+                roots.append((name, Path(entry.path)))
+    return roots
+
+
+def _configured_roots(data: dict[str, Any], directory: Path) -> list[Root] | None:
+    """Package directories (or module files) the build backend is configured to pack;
+    None when it is left to find them itself."""
+    backend = str(table(data, "build-system").get("build-backend", ""))
     hatch = table(data, "tool.hatch.build.targets.wheel").get("packages")
     if isinstance(hatch, list):
-        return [directory / str(p) for p in hatch]
-    poetry = table(data, "tool.poetry").get("packages")
-    if isinstance(poetry, list):
-        roots = []
-        for entry in poetry:
-            if isinstance(entry, dict) and "include" in entry:
-                roots.append(directory / str(entry.get("from", ".")) / str(entry["include"]))
-        return roots or None
-    setuptools = table(data, "tool.setuptools")
-    if isinstance(setuptools.get("packages"), list):
-        base = directory / str(setuptools.get("package-dir", {}).get("", "."))
-        return [base / str(p).replace(".", "/") for p in setuptools["packages"] if "." not in p]
+        # hatchling ships a configured path under its last component (`src/acme` -> `acme`)
+        return [_named(directory / str(p)) for p in hatch]
+    if table(data, "tool.poetry") and (backend.startswith("poetry") or "project" not in data):
+        return _poetry_roots(data, directory)
+    if backend.startswith("flit"):
+        return _flit_roots(data, directory)
+    if backend == "uv_build":
+        return _uv_roots(data, directory)
+    if backend.startswith("setuptools"):
+        return _setuptools_roots(data, directory)
     return None
 
 
@@ -134,13 +242,12 @@ def shipped(directory: Path, data: dict[str, Any]) -> tuple[tuple[str, Path], ..
                 return ((own, directory / own),)
             found = _names_in(directory)
     else:
-        for root in roots:
-            # backends ship a configured path under its last component (`src/acme` -> `acme`)
-            if (root / "__init__.py").is_file():
-                found.append((root.name, root))
+        for name, root in roots:
+            if (root.suffix == ".py" and root.is_file()) or (root / "__init__.py").is_file():
+                found.append((name, root))
             elif root.is_dir():
-                found.extend(_names_in(root, f"{root.name}.", 1))  # a namespace: name below
+                found.extend(_names_in(root, f"{name}.", 1))  # a namespace: name below
             elif root.with_suffix(".py").is_file():
-                found.append((root.name, root.with_suffix(".py")))
+                found.append((name, root.with_suffix(".py")))
     return tuple(sorted(set(found)))
 
