@@ -544,3 +544,24 @@ def test_why_answers_for_the_packages_that_have_a_lock(
     assert result.code == 0, result.err
     assert "warning: util has no poetry.lock: left out" in result.err
     assert "api-gateway" in result.out and "core" in result.out
+
+
+def test_check_reads_import_names_from_the_wheels_each_poetry_lock_names(
+    tmp_path: Path, poetry_index: str, poetry_env: str, cli: Callable[..., Run]
+) -> None:
+    import json
+
+    root = seed_repo(tmp_path, poetry_index)
+    assert cli("-C", root, "lock").code == 0
+    # pyyaml ships `yaml`, which no guess from its name would give; beta is in core's
+    # lock only because alpha needs it
+    (root / "packages/api-gateway/api_gateway/__init__.py").write_text("import yaml\n")
+    (root / "packages/core/core/__init__.py").write_text("import alpha\nimport beta\n")
+    result = cli("-C", root, "check", "--no-lock-check", "--format", "json")
+    report = json.loads(result.out)
+    assert report["guessed"] == []
+    found = {(f["package"], f["code"], f["subject"]) for f in report["findings"]}
+    assert ("api-gateway", "ML102", "yaml") not in found
+    assert ("core", "ML101", "beta") in found
+    message = next(f["message"] for f in report["findings"] if f["subject"] == "beta")
+    assert "transitively" in message

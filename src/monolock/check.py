@@ -61,29 +61,42 @@ def _cache_dir(root: Path) -> Path:
 
 
 class _LockFile:
-    """uv.lock's bytes and digest now, its parsed form only if something needs it: a
-    warm run with a clean tree never does."""
+    """The lock's bytes and digest now, its parsed form only if something needs it: a
+    warm run with a clean tree never does. In a Poetry repository, every package's
+    poetry.lock at once: what any of them holds is locked."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.raw = path.read_bytes()
+    def __init__(self, raw: bytes, parse: Callable[[], Lock]) -> None:
+        self.raw = raw
         self.digest = hashlib.sha256(self.raw).hexdigest()
+        self._parse = parse
         self._parsed: Lock | None = None
 
     def parsed(self) -> Lock:
         if self._parsed is None:
-            from monolock.lockfile import parse_lock
-
-            self._parsed = parse_lock(self.raw, self.path)
+            self._parsed = self._parse()
         return self._parsed
 
 
 def _lock_file(workspace: Workspace) -> _LockFile | None:
-    from monolock.lockfile import present
+    if workspace.kind != "uv":
+        from monolock.poetry.lock import merged, present
 
-    if workspace.kind != "uv" or not present(workspace.lock_path):
+        packages = [p for p in workspace.packages if present(workspace.root, p)]
+        if not packages:
+            return None
+        raw = b"\0".join(
+            p.path.encode() + b"\0" + (workspace.root / p.path / "poetry.lock").read_bytes()
+            for p in packages
+        )
+        return _LockFile(raw, lambda: merged(workspace.root, packages))
+    from monolock.lockfile import parse_lock
+    from monolock.lockfile import present as has_lock
+
+    if not has_lock(workspace.lock_path):
         return None
-    return _LockFile(workspace.lock_path)
+    path = workspace.lock_path
+    raw = path.read_bytes()
+    return _LockFile(raw, lambda: parse_lock(raw, path))
 
 
 def _commands(workspace: Workspace) -> dict[str, tuple[str, ...]]:

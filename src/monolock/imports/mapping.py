@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sys
 import zipfile
 from collections.abc import Callable, Iterable, Mapping
@@ -131,14 +132,47 @@ def _local(artifact: Artifact, lock_dir: Path) -> Path | None:
     return None
 
 
-def _listing(artifact: Artifact, lock_dir: Path) -> list[str]:
+_LINK = re.compile(r"<a\s[^>]*?href=\"([^\"]+)\"[^>]*>([^<]*)</a>", re.IGNORECASE)
+
+
+def _locate(package: LockedPackage, artifact: Artifact) -> str | None:
+    """Where a file a lock names without a URL lies (Poetry's locks keep file names and
+    hashes only): on its project's page of the lock's index, PEP 691 JSON or PEP 503
+    HTML."""
+    if package.source.kind != "registry" or not artifact.name:
+        return None
+    import html
+    import urllib.request
+    from urllib.parse import urljoin
+
+    page = f"{package.source.value.rstrip('/')}/{package.name}/"
+    accept = "application/vnd.pypi.simple.v1+json, text/html;q=0.1"
+    request = urllib.request.Request(page, headers={"Accept": accept, "User-Agent": "monolock"})
+    with urllib.request.urlopen(request, timeout=_TIMEOUT) as response:
+        body = response.read().decode("utf-8", "replace")
+        base = response.geturl()
+        kind = response.headers.get("Content-Type", "")
+    if "json" in kind:
+        files = json.loads(body).get("files", [])
+        found = [f["url"] for f in files if f.get("filename") == artifact.name]
+    else:
+        found = [
+            html.unescape(href).split("#", 1)[0]
+            for href, text in _LINK.findall(body)
+            if html.unescape(text).strip() == artifact.name
+        ]
+    return urljoin(base, found[0]) if found else None
+
+
+def _listing(package: LockedPackage, artifact: Artifact, lock_dir: Path) -> list[str]:
     local = _local(artifact, lock_dir)
     if local is not None:
         with zipfile.ZipFile(local) as archive:
             return archive.namelist()
-    if not artifact.url:
+    url = artifact.url or _locate(package, artifact)
+    if not url:
         raise OSError("no location")
-    with zipfile.ZipFile(_Remote(artifact.url)) as archive:
+    with zipfile.ZipFile(_Remote(url)) as archive:
         return archive.namelist()
 
 
@@ -199,7 +233,12 @@ def read_dist_map(
         except (ValueError, KeyError, AttributeError, OSError):
             pass
     lock = load()
-    packages = {p.name: p for p in lock.packages if not p.source.is_member}
+    # members map from their own layout, also where a lock holds them as path packages
+    packages = {
+        p.name: p
+        for p in lock.packages
+        if not p.source.is_member and p.name not in workspace.by_name
+    }
     provides: dict[str, tuple[str, ...]] = {}
     pending: dict[str, Artifact] = {}
     for name, package in sorted(packages.items()):
@@ -219,7 +258,7 @@ def read_dist_map(
     def fetch(item: tuple[str, Artifact]) -> tuple[str, list[str] | None]:
         name, wheel = item
         try:
-            return name, provided(_listing(wheel, lock_dir))
+            return name, provided(_listing(packages[name], wheel, lock_dir))
         except (OSError, zipfile.BadZipFile, ValueError, KeyError):
             return name, None
 

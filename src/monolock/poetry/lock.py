@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -326,6 +327,25 @@ def parse(raw: bytes, path: Path, package: Package, *, where: str) -> Lock:
         requires_python=specifier(python) or None if python not in (None, "*") else None,
         members=(package.name,),
         packages=(_member(package, pointer), *packages),
+    )
+
+
+def merged(root: Path, packages: Iterable[Package]) -> Lock:
+    """Every given package's poetry.lock as one lock: each package a member, every
+    distribution any of them locks (once per version and source). For questions about
+    what is locked at all (which distribution provides an import, what a member reaches),
+    never for a projection: each package installs from its own lock."""
+    locks = [read(root, p) for p in packages]
+    seen: dict[tuple[str, str | None, LockSource], LockedPackage] = {}
+    for lock in locks:
+        for locked in lock.packages:
+            seen.setdefault(locked.key, locked)
+    return Lock(
+        path=root / LOCK,
+        digest=hashlib.sha256("".join(lk.digest for lk in locks).encode()).hexdigest(),
+        requires_python=None,
+        members=tuple(sorted({m for lk in locks for m in lk.members})),
+        packages=tuple(seen.values()),
     )
 
 
