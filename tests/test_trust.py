@@ -1051,6 +1051,17 @@ CASES = [
         (CORE, "project.version: expected a PEP 440 version"),
     ),
     Case("shard-empty", {}, ("run", "test", "--shard", ""), ("--shard ''",)),
+    *[
+        Case(
+            f"smoke-timeout-{label}",
+            {},
+            ("build", "api", "--venv", "env", "--smoke-timeout", value),
+            ("--smoke-timeout", "number of seconds"),
+        )
+        for label, value in (("nan", "nan"), ("inf", "inf"), ("negative", "-1"), ("zero", "0"))
+    ],
+    Case("jobs-zero", {}, ("check", "-j", "0"), ("--jobs",)),
+    Case("jobs-huge", {}, ("run", "test", "-j", "99999"), ("--jobs",)),
     Case(
         "app-file-inside-git",
         {"pyproject.toml": app_table('files = [".git/config"]')},

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from monolock.cli.common import dumps, workspace
+from monolock.cli.common import JOBS, Seconds, dumps, workspace
 
 if TYPE_CHECKING:
     from monolock.build import Outcome
@@ -103,7 +103,11 @@ def _print_proof(venv: Path, proof: Proof, whole: int | None, whole_error: str |
     help="With --venv: also measure an environment with the whole workspace installed.",
 )
 @click.option(
-    "--smoke-timeout", default=120.0, show_default=True, help="Seconds the smoke command may run."
+    "--smoke-timeout",
+    type=Seconds(),
+    default=120.0,
+    show_default=True,
+    help="Seconds the smoke command may run.",
 )
 @click.option(
     "--no-cache",
@@ -111,7 +115,7 @@ def _print_proof(venv: Path, proof: Proof, whole: int | None, whole_error: str |
     help="Build every wheel anew. (Wheels of a clean commit are otherwise reused from "
     "MONOLOCK_CACHE_DIR, default ~/.cache/monolock.)",
 )
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Parallel builds.")
+@click.option("-j", "--jobs", type=JOBS, default=None, help="Parallel builds.")
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )

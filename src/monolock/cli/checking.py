@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from monolock.cli.common import workspace
+from monolock.cli.common import JOBS, workspace
 
 
 @click.command("check")
@@ -33,7 +33,7 @@ from monolock.cli.common import workspace
 @click.option(
     "-j",
     "--jobs",
-    type=click.IntRange(1),
+    type=JOBS,
     default=None,
     help="Processes for parsing.  [default: one per core]",
 )

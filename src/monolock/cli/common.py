@@ -135,6 +135,35 @@ def resolver_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+# parallel work: at least one, and not more threads or processes than a machine can hold
+JOBS = click.IntRange(1, 256)
+
+
+if TYPE_CHECKING:
+    _FloatParam = click.ParamType[float]
+else:
+    _FloatParam = click.ParamType  # generic only in recent click releases
+
+
+class Seconds(_FloatParam):
+    """A duration: a finite number of seconds above zero, at most a day."""
+
+    name = "seconds"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        import math
+
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not math.isfinite(seconds) or not 0 < seconds <= 86400:
+            self.fail(f"{value!r}: give a number of seconds above 0, at most 86400", param, ctx)
+        return seconds
+
+
 def dumps(data: Any) -> str:
     return json.dumps(data, indent=2, sort_keys=True)
 

@@ -8,6 +8,7 @@ import click
 
 from monolock import relock
 from monolock.cli.common import (
+    JOBS,
     emit,
     lock,
     member_of,
@@ -35,7 +36,7 @@ from monolock.root import is_uv_workspace
 @click.option(
     "-j",
     "--jobs",
-    type=click.IntRange(min=1),
+    type=JOBS,
     default=None,
     help="Poetry repositories: packages locked at once. Default: one per core.",
 )

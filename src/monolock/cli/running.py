@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from monolock.cli.common import workspace
+from monolock.cli.common import JOBS, workspace
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -73,7 +73,7 @@ class _Show:
 @click.option(
     "-j",
     "--jobs",
-    type=click.IntRange(1),
+    type=JOBS,
     default=None,
     help="Members run at once.  [default: one per core]",
 )
