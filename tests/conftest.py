@@ -167,7 +167,11 @@ def poetry_index(wheels: Path) -> Iterator[str]:
     served.mkdir(exist_ok=True)
     for wheel in wheels.glob("*.whl"):
         shutil.copy(wheel, served)
-    wheelhouse.repack("poetry-core", served)  # the packages' build backend
+    # the build backends, from the test environment: poetry-core for the Poetry packages,
+    # hatchling (and what it needs) for the members a migration makes of them
+    backends = ("poetry-core", "hatchling", "packaging", "pathspec", "pluggy", "tomlkit")
+    for backend in (*backends, "trove-classifiers"):
+        wheelhouse.repack(backend, served)
     for wheel in sorted(served.glob("*.whl")):
         project_dir = pages / wheel.name.split("-")[0].replace("_", "-")
         project_dir.mkdir(parents=True, exist_ok=True)

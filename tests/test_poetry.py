@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from monolock.uv import uv_binary
 from tests.conftest import Run, poetry_manifest, write_toml
 
 
@@ -410,6 +411,12 @@ def test_failed_migration_leaves_the_repository_as_it_was(
     failed = cli("-C", root, "init", "--from-poetry")
     assert failed.code == 2 and "uv lock" in failed.err and "alpha" in failed.err
     assert every_file(root) == before
+    # a dry run still shows the whole plan, with uv's explanation of what stops it
+    dry = cli("-C", root, "init", "--from-poetry", "--dry-run")
+    assert dry.code == 0, dry.err
+    assert "uv cannot lock the migrated workspace" in dry.out and "alpha" in dry.out
+    assert "update packages/api-gateway/pyproject.toml" in dry.out
+    assert every_file(root) == before
 
 
 def poetry_plan(poetry: str, directory: Path) -> dict[str, str]:
@@ -565,3 +572,56 @@ def test_check_reads_import_names_from_the_wheels_each_poetry_lock_names(
     assert ("core", "ML101", "beta") in found
     message = next(f["message"] for f in report["findings"] if f["subject"] == "beta")
     assert "transitively" in message
+
+
+def test_migration_carries_packaging_over_and_proves_the_workspace_installs(
+    tmp_path: Path, poetry_index: str, poetry_env: str, cli: Callable[..., Run]
+) -> None:
+    root = seed_repo(tmp_path, poetry_index)
+    # Poetry's default packaging over a namespace directory (no __init__.py at its top)
+    plugins = root / "packages/acme-tools"
+    write_toml(plugins / "pyproject.toml", poetry_manifest("acme-tools", {}, index=poetry_index))
+    (plugins / "acme_tools/exporters").mkdir(parents=True)
+    (plugins / "acme_tools/exporters/__init__.py").write_text("")
+    # a project Poetry manages without building it
+    ops_manifest = poetry_manifest(
+        "ops", {"core": {"path": "../core", "develop": True}}, index=poetry_index
+    )
+    ops_manifest["tool"]["poetry"]["package-mode"] = False
+    write_toml(root / "packages/ops/pyproject.toml", ops_manifest)
+    assert cli("-C", root, "lock").code == 0
+    done = cli("-C", root, "init", "--from-poetry")
+    assert done.code == 0, done.err
+    assert "building every member's wheel and installing the workspace" in done.err
+    tools = tomllib.loads((plugins / "pyproject.toml").read_text())
+    assert tools["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"] == ["acme_tools"]
+    ops = tomllib.loads((root / "packages/ops/pyproject.toml").read_text())
+    assert ops["tool"]["uv"]["package"] is False and "build-system" not in ops
+    # uv itself agrees: every member builds, the workspace installs
+    synced = subprocess.run(
+        [uv_binary(), "sync", "--all-packages", "--frozen", "--no-editable", "--quiet"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
+    assert synced.returncode == 0, synced.stderr
+
+
+def test_a_member_that_would_not_build_stops_the_migration(
+    tmp_path: Path, poetry_index: str, poetry_env: str, cli: Callable[..., Run]
+) -> None:
+    root = seed_repo(tmp_path, poetry_index)
+    ghost = root / "packages/ghost"  # its module is nowhere: no build can pack it
+    write_toml(ghost / "pyproject.toml", poetry_manifest("ghost", {}, index=poetry_index))
+    (ghost / "notes").mkdir()
+    (ghost / "notes/README").write_text("")
+    assert cli("-C", root, "lock").code == 0
+    before = every_file(root)
+    failed = cli("-C", root, "init", "--from-poetry")
+    assert failed.code == 2 and "the migrated workspace does not install" in failed.err
+    assert "ghost" in failed.err
+    assert every_file(root) == before
+    dry = cli("-C", root, "init", "--from-poetry", "--dry-run")
+    assert dry.code == 0, dry.err
+    assert "the migrated workspace would not install" in dry.out
+    assert every_file(root) == before

@@ -125,52 +125,56 @@ def _requirement(dep: Dependency, internal: dict[str, str | None], notes: list[s
     return req.pep508()
 
 
-def convert(
-    text: str,
+def _metadata(project: Any, poetry: dict[str, Any], data: dict[str, Any], where: str) -> None:
+    """[tool.poetry]'s description of the project, as PEP 621 [project] keys."""
+    for key in ("name", "version", "description", "readme", "keywords", "classifiers"):
+        if key in poetry:
+            project[key] = poetry[key]
+    python = requires_python(data, where=where)
+    if python:
+        project["requires-python"] = python
+    if "license" in poetry:
+        license_table = tomlkit.inline_table()
+        license_table["text"] = str(poetry["license"])
+        project["license"] = license_table
+    for key in ("authors", "maintainers"):
+        people = _people(poetry.get(key))
+        if people:
+            array = tomlkit.array()
+            for person in people:
+                item = tomlkit.inline_table()
+                item.update(person)
+                array.append(item)
+            project[key] = array
+    keys = ("homepage", "repository", "documentation")
+    urls = {k.capitalize(): poetry[k] for k in keys if k in poetry}
+    urls.update(poetry.get("urls", {}))
+    if urls:
+        project["urls"] = urls
+
+
+@dataclass
+class _Deps:
+    """A manifest's dependencies, sorted into the tables they go to."""
+
+    sources: dict[str, Any]
+    runtime: list[str]
+    extras: dict[str, list[str]]
+    groups: dict[str, list[str]]
+    group_names: list[str]
+    optional: set[str]  # groups Poetry did not install by default
+
+
+def _dependencies(
+    data: dict[str, Any],
     package: Package,
+    ctx: _Context,
+    notes: list[str],
     *,
-    base: Path,
-    member_dirs: dict[Path, str],
-    versions: dict[str, str | None],
-) -> Converted:
-    """`member_dirs`: resolved member directory -> name; `versions`: member -> version."""
+    project_existing: bool,
+) -> _Deps:
     where = package.manifest
-    doc = tomlkit.parse(text)
-    data = doc.unwrap()
     poetry = table(data, "tool.poetry")
-    notes: list[str] = []
-    project_existing = "project" in doc
-    project: Any = doc["project"] if project_existing else tomlkit.table()
-
-    if not project_existing:
-        for key in ("name", "version", "description", "readme", "keywords", "classifiers"):
-            if key in poetry:
-                project[key] = poetry[key]
-        python = requires_python(data, where=where)
-        if python:
-            project["requires-python"] = python
-        if "license" in poetry:
-            license_table = tomlkit.inline_table()
-            license_table["text"] = str(poetry["license"])
-            project["license"] = license_table
-        for key in ("authors", "maintainers"):
-            people = _people(poetry.get(key))
-            if people:
-                array = tomlkit.array()
-                for person in people:
-                    item = tomlkit.inline_table()
-                    item.update(person)
-                    array.append(item)
-                project[key] = array
-        urls = {
-            k.capitalize(): poetry[k]
-            for k in ("homepage", "repository", "documentation")
-            if k in poetry
-        }
-        urls.update(poetry.get("urls", {}))
-        if urls:
-            project["urls"] = urls
-
     deps, _, group_names = read_dependencies(data, where=where, runtime=not project_existing)
     if project_existing:
         # Poetry 2 style: [project] holds the runtime deps; Poetry's table adds sources
@@ -179,32 +183,36 @@ def convert(
             for name, source in path_sources(data, where=where).items()
         ]
     optional = {normalize(g) for g, body in table(poetry, "group").items() if body.get("optional")}
-    for group in sorted(optional):
-        notes.append(f"group '{group}' was optional in Poetry; uv installs it on request")
-
-    sources: dict[str, Any] = {}
-    runtime: list[str] = []
-    extras: dict[str, list[str]] = {}
-    groups: dict[str, list[str]] = {}
-    members = set(member_dirs.values())
+    notes += [
+        f"group '{g}' was optional in Poetry; uv installs it on request" for g in sorted(optional)
+    ]
+    out = _Deps({}, [], {}, {}, group_names, optional)
     for dep in deps:
-        found = _source_table(dep, member_dirs, base)
+        found = _source_table(dep, ctx.member_dirs, ctx.base)
         if found is not None:
-            sources.setdefault(dep.name, found)
+            out.sources.setdefault(dep.name, found)
         if project_existing and dep.kind == "runtime":
             continue  # already in [project]
-        text_req = _requirement(dep, versions, notes)
+        text_req = _requirement(dep, ctx.versions, notes)
         if dep.kind == "runtime":
-            runtime.append(text_req)
+            out.runtime.append(text_req)
         elif dep.kind == "extra" and dep.context:
-            extras.setdefault(dep.context, []).append(text_req)
+            out.extras.setdefault(dep.context, []).append(text_req)
         elif dep.context:
-            groups.setdefault(dep.context, []).append(text_req)
-    if not project_existing:
-        project["dependencies"] = _array(runtime)
-        if extras:
-            project["optional-dependencies"] = {k: _array(v) for k, v in sorted(extras.items())}
+            out.groups.setdefault(dep.context, []).append(text_req)
+    members = set(ctx.member_dirs.values())
+    for dep in package.dependencies:
+        if dep.name in members and dep.name not in out.sources:
+            out.sources[dep.name] = _workspace()  # one version policy: a member is the member
+    for name, spec in table(data, "tool.uv.sources").items():
+        # a uv source by path to a member: in the workspace, a workspace source
+        path = spec.get("path") if isinstance(spec, dict) else None
+        if path is not None and (ctx.base / str(path)).resolve() in ctx.member_dirs:
+            out.sources[normalize(name)] = _workspace()
+    return out
 
+
+def _scripts(project: Any, poetry: dict[str, Any], notes: list[str]) -> None:
     scripts = {}
     for name, target in poetry.get("scripts", {}).items():
         if isinstance(target, str):
@@ -216,71 +224,124 @@ def convert(
     if scripts and "scripts" not in project:
         project["scripts"] = scripts
 
-    if groups:
-        existing = doc.get("dependency-groups")
-        target = existing if existing is not None else tomlkit.table()
-        for name, reqs in sorted(groups.items()):
-            target[name] = _array(reqs)
-        doc["dependency-groups"] = target
-    if "tool" not in doc:
-        doc["tool"] = tomlkit.table(is_super_table=True)
-    tool: Any = doc["tool"]
-    for dep in package.dependencies:
-        if dep.name in members and dep.name not in sources:
-            # one version policy: a member named by version is the member
-            sources[dep.name] = _workspace()
-    existing_sources = table(data, "tool.uv.sources")
-    for name, spec in existing_sources.items():
-        # a uv source by path to a member: in the workspace, a workspace source
-        path = spec.get("path") if isinstance(spec, dict) else None
-        if path is not None and (base / str(path)).resolve() in member_dirs:
-            sources[normalize(name)] = _workspace()
-    others = [g for g in group_names if g != "dev"]
-    if sources or others:
-        uv_table: Any = tool.get("uv") if "uv" in tool else tomlkit.table()
-        if sources:
-            uv_sources: Any = uv_table.get("sources") or tomlkit.table()
-            for name, value in sorted(sources.items()):
-                for key in [k for k in uv_sources if normalize(k) == name]:
-                    del uv_sources[key]
-                uv_sources[name] = value
-            uv_table["sources"] = uv_sources
-        if others:
-            # Poetry installs every non-optional group; uv only `dev` unless told
-            uv_table["default-groups"] = sorted(set(group_names) - optional)
-        tool["uv"] = uv_table
 
-    includes = []
-    for entry in poetry.get("packages", []):
-        if not isinstance(entry, dict) or "include" not in entry:
-            continue
-        formats = entry.get("format", ["sdist", "wheel"])
-        if "wheel" not in (formats if isinstance(formats, list) else [formats]):
-            continue
-        path = str(entry["include"])
-        if entry.get("from"):
-            path = f"{str(entry['from']).rstrip('/')}/{path}"
-        if set(path) & set("*?[") or entry.get("to"):
-            notes.append(f"package include {dict(entry)} needs a hand-written hatch config")
-            continue
-        includes.append(path)
-    if includes:
-        hatch: Any = tomlkit.table(is_super_table=True)
-        hatch["build"] = {"targets": {"wheel": {"packages": includes}}}
-        tool["hatch"] = hatch
+def _uv_table(tool: Any, deps: _Deps, *, package_mode: bool) -> None:
+    """[tool.uv]: sources, the groups Poetry installed by default, non-package projects."""
+    others = [g for g in deps.group_names if g != "dev"]
+    if not (deps.sources or others or not package_mode):
+        return
+    uv_table: Any = tool.get("uv") if "uv" in tool else tomlkit.table()
+    if deps.sources:
+        uv_sources: Any = uv_table.get("sources") or tomlkit.table()
+        for name, value in sorted(deps.sources.items()):
+            for key in [k for k in uv_sources if normalize(k) == name]:
+                del uv_sources[key]
+            uv_sources[name] = value
+        uv_table["sources"] = uv_sources
+    if others:
+        # Poetry installs every non-optional group; uv only `dev` unless told
+        uv_table["default-groups"] = sorted(set(deps.group_names) - deps.optional)
+    if not package_mode:
+        uv_table["package"] = False  # Poetry never built it: uv installs its deps only
+    tool["uv"] = uv_table
 
+
+def _packaging(tool: Any, package: Package, base: Path, notes: list[str]) -> None:
+    """What poetry-core packed, said to hatchling: every package directory and module
+    explicitly, so that namespace directories and `from` layouts build the same wheel."""
+    dirs: list[str] = []
+    modules: list[str] = []
+    for name, relative in package.shipped:
+        path = base / relative
+        top = relative if "." not in name else relative.rsplit("/", name.count("."))[0]
+        (dirs if path.is_dir() or top != relative else modules).append(top)
+    if not dirs and not modules:
+        return
+    wheel: dict[str, Any] = {}
+    if dirs:
+        wheel["packages"] = sorted(set(dirs))
+    if modules:
+        wheel["only-include"] = sorted(set(modules) | set(dirs))
+        wheel["sources"] = sorted({m.rsplit("/", 1)[0] for m in modules if "/" in m}) or None
+        if wheel["sources"] is None:
+            del wheel["sources"]
+    hatch: Any = tomlkit.table(is_super_table=True)
+    hatch["build"] = {"targets": {"wheel": wheel}}
+    tool["hatch"] = hatch
+
+
+def _leftovers(poetry: dict[str, Any], notes: list[str]) -> None:
     dropped = sorted(set(poetry) - _CONVERTED)
     if dropped:
         notes.append(f"[tool.poetry] keys not carried over: {', '.join(dropped)}")
     if isinstance(poetry.get("include"), list) or isinstance(poetry.get("exclude"), list):
         notes.append("file include/exclude lists: add them to [tool.hatch.build] by hand")
+    for entry in poetry.get("packages", []):
+        if isinstance(entry, dict) and entry.get("to"):
+            notes.append(f"package include {dict(entry)} (to) needs a hand-written hatch config")
+
+
+@dataclass(frozen=True)
+class _Context:
+    base: Path  # the package's directory
+    member_dirs: dict[Path, str]  # resolved member directory -> name
+    versions: dict[str, str | None]  # member -> version
+
+
+def convert(
+    text: str,
+    package: Package,
+    *,
+    base: Path,
+    member_dirs: dict[Path, str],
+    versions: dict[str, str | None],
+) -> Converted:
+    """`member_dirs`: resolved member directory -> name; `versions`: member -> version."""
+    doc = tomlkit.parse(text)
+    data = doc.unwrap()
+    poetry = table(data, "tool.poetry")
+    notes: list[str] = []
+    project_existing = "project" in doc
+    project: Any = doc["project"] if project_existing else tomlkit.table()
+    if not project_existing:
+        _metadata(project, poetry, data, package.manifest)
+    ctx = _Context(base, member_dirs, versions)
+    deps = _dependencies(data, package, ctx, notes, project_existing=project_existing)
+    if not project_existing:
+        project["dependencies"] = _array(deps.runtime)
+        if deps.extras:
+            project["optional-dependencies"] = {
+                k: _array(v) for k, v in sorted(deps.extras.items())
+            }
+    _scripts(project, poetry, notes)
+    if deps.groups:
+        existing = doc.get("dependency-groups")
+        target = existing if existing is not None else tomlkit.table()
+        for name, reqs in sorted(deps.groups.items()):
+            target[name] = _array(reqs)
+        doc["dependency-groups"] = target
+    if "tool" not in doc:
+        doc["tool"] = tomlkit.table(is_super_table=True)
+    tool: Any = doc["tool"]
+    package_mode = poetry.get("package-mode") is not False
+    _uv_table(tool, deps, package_mode=package_mode)
+    backend = table(data, "build-system").get("build-backend", "")
+    poetry_built = not backend or backend.startswith("poetry")
+    if package_mode and poetry_built:
+        _packaging(tool, package, base, notes)
+    _leftovers(poetry, notes)
     if "poetry" in tool:
         del tool["poetry"]
     if not tool:
         del doc["tool"]
-    backend = table(data, "build-system").get("build-backend", "")
-    if not backend or backend.startswith("poetry"):
+    if not package_mode:
+        doc.pop("build-system", None)  # nothing to build
+    elif poetry_built:
         doc["build-system"] = BACKEND
+    return Converted(_layout(doc, project, project_existing), tuple(notes))
+
+
+def _layout(doc: Any, project: Any, project_existing: bool) -> str:
     body = tomlkit.dumps(doc)
     if not project_existing:
         # [project] first, as people read it; the rest keeps its order and comments
@@ -289,4 +350,4 @@ def convert(
         body = tomlkit.dumps(head) + "\n" + body.lstrip("\n")
     # a blank line before every table header, as a person writes them
     body = re.sub(r"([^\n])\n(\[)", r"\1\n\n\2", body)
-    return Converted(re.sub(r"\n{3,}", "\n\n", body), tuple(notes))
+    return re.sub(r"\n{3,}", "\n\n", body)

@@ -10,6 +10,8 @@ file, or none.
 
 from __future__ import annotations
 
+import os
+import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,10 +23,10 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from monolock import uv
-from monolock.errors import ManifestError, UsageError
+from monolock.errors import BuildError, ManifestError, UsageError, UvError
 from monolock.journal import Change, commit
 from monolock.lockfile import parse_lock
-from monolock.model import Lock, Workspace
+from monolock.model import Lock, Package, Workspace
 from monolock.poetry.convert import convert
 from monolock.poetry.drift import declared_third_party, shared_python
 from monolock.poetry.fresh import poetry_packages, states
@@ -195,11 +197,8 @@ def _changes(
     return out
 
 
-def plan(
-    workspace: Workspace,
-    uv_args: Sequence[str] = (),
-    progress: Callable[[str], None] = lambda _: None,
-) -> Plan:
+def _migratable(workspace: Workspace) -> list[Package]:
+    """The Poetry packages to migrate; anything that stops a complete migration first."""
     if workspace.kind != "paths":
         raise UsageError(
             "this repository is already a uv workspace",
@@ -219,15 +218,19 @@ def plan(
             "no package here is managed by Poetry (no [tool.poetry] table, no poetry.lock)",
             hint="run it at the root of the Poetry monorepo, or pass -C ROOT",
         )
+    return packages
+
+
+def _converted(workspace: Workspace) -> tuple[dict[str, str], list[tuple[str, str]], list[str]]:
+    """(every manifest converted, path -> text; notes; the workspace's member globs)."""
     member_dirs = {(workspace.root / p.path).resolve(): p.name for p in workspace.packages}
     versions = {p.name: p.version for p in workspace.packages}
     writes: dict[str, str] = {}
     notes: list[tuple[str, str]] = []
     root_converted: str | None = None
     for package in workspace.packages:
-        source = (workspace.root / package.manifest).read_text()
         converted = convert(
-            source,
+            (workspace.root / package.manifest).read_text(),
             package,
             base=workspace.root / package.path,
             member_dirs=member_dirs,
@@ -238,36 +241,115 @@ def plan(
             root_converted = converted.text
         else:
             writes[package.manifest] = converted.text
-    member_paths = [p.path for p in workspace.packages if p.path != "."]
-    globs = _members(workspace, member_paths)
+    globs = _members(workspace, [p.path for p in workspace.packages if p.path != "."])
     writes["pyproject.toml"] = _root(workspace, globs, root_converted)
+    return writes, notes, globs
 
-    old: dict[str, Lock] = {}
-    for package in packages:
-        if present(workspace.root, package):
-            old[package.name] = read(workspace.root, package)
+
+# never part of what a build reads: left out of the scratch copy
+_JUNK = (
+    ".git",
+    ".venv",
+    "venv",
+    "__pycache__",
+    "*.pyc",
+    "node_modules",
+    ".tox",
+    ".monolock",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+)
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    try:
+        os.link(source, target)  # builds read sources; a hard link costs nothing
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def _scratch_copy(root: Path, scratch: Path, writes: dict[str, str], old_locks: list[str]) -> None:
+    """The repository as it will be: its sources, the converted manifests, no poetry.lock."""
+    shutil.copytree(
+        root,
+        scratch,
+        symlinks=True,
+        ignore=shutil.ignore_patterns(*_JUNK),
+        copy_function=_link_or_copy,
+    )
+    for path in old_locks:
+        (scratch / path).unlink(missing_ok=True)
+    for path, text in writes.items():
+        target = scratch / path
+        target.unlink(missing_ok=True)  # never write through a hard link into the repository
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+
+
+def _installs(scratch: Path, uv_args: Sequence[str]) -> str | None:
+    """Build every member's wheel and install the whole workspace from the new lock, in
+    the scratch copy; why not, when that fails."""
+    options = [a for a in uv_args if a != "--offline"] if uv_args else []
+    sync = ["sync", "--all-packages", "--frozen", "--no-editable", "--no-default-groups"]
+    result = uv.run(
+        [*sync, "--quiet", *options],
+        cwd=scratch,
+        check=False,
+        env={"UV_PROJECT_ENVIRONMENT": str(scratch / ".monolock-verify")},
+    )
+    return None if result.returncode == 0 else uv.tail(result.stderr or result.stdout)
+
+
+def plan(
+    workspace: Workspace,
+    uv_args: Sequence[str] = (),
+    progress: Callable[[str], None] = lambda _: None,
+    *,
+    dry_run: bool = False,
+) -> Plan:
+    """The whole migration, done in a scratch copy: converted manifests, one uv.lock
+    preferring the old locks' versions, every member built and the workspace installed.
+    A dry run reports what would stop it (uv's explanation) instead of failing."""
+    packages = _migratable(workspace)
+    writes, notes, globs = _converted(workspace)
+    old = {p.name: read(workspace.root, p) for p in packages if present(workspace.root, p)}
+    deletes = sorted(
+        f"{p.path}/{LOCK}" if p.path != "." else LOCK for p in packages if p.name in old
+    )
     progress(f"converted {len(workspace.packages)} manifests; locking with uv…")
+    changes: list[tuple[str, tuple[VersionChange, ...]]] = []
     with tempfile.TemporaryDirectory(prefix="monolock-migrate-") as tmp:
-        scratch = Path(tmp)
-        for path, text in writes.items():
-            target = scratch / path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text)
-        raw, note = _lock(scratch, workspace, _old_pins(old), uv_args)
+        scratch = Path(tmp) / "repo"
+        _scratch_copy(workspace.root, scratch, writes, deletes)
+        try:
+            raw, note = _lock(scratch, workspace, _old_pins(old), uv_args)
+        except UvError as exc:
+            if not dry_run:
+                raise
+            notes.append(("uv.lock", f"uv cannot lock the migrated workspace: {exc.message}"))
+            raw, note = None, None
+        if raw is not None:
+            progress("building every member's wheel and installing the workspace…")
+            problem = _installs(scratch, uv_args)
+            if problem and not dry_run:
+                raise BuildError(
+                    f"the migrated workspace does not install:\n{problem}",
+                    hint="nothing was changed; fix what uv names (see the plan's notes with "
+                    "--dry-run), then migrate again",
+                )
+            if problem:
+                notes.append(("uv.lock", f"the migrated workspace would not install: {problem}"))
     if note:
         notes.append(("uv.lock", note))
-    new = parse_lock(raw, workspace.root / "uv.lock")
-    writes["uv.lock"] = raw.decode()
-    deletes = [
-        f"{p.path}/{LOCK}" if p.path != "." else LOCK
-        for p in packages
-        if present(workspace.root, p)
-    ]
+    if raw is not None:
+        writes["uv.lock"] = raw.decode()
+        changes = _changes(workspace, old, parse_lock(raw, workspace.root / "uv.lock"))
     return Plan(
         tuple(sorted(writes.items())),
-        tuple(sorted(deletes)),
+        tuple(deletes),
         tuple(notes),
-        tuple(_changes(workspace, old, new)),
+        tuple(changes),
         tuple(globs),
     )
 
@@ -294,7 +376,7 @@ def migrate(
     progress: Callable[[str], None] = lambda _: None,
 ) -> Migration:
     """Plan the migration and, unless `dry_run`, apply it as one change."""
-    the_plan = plan(workspace, uv_args, progress)
+    the_plan = plan(workspace, uv_args, progress, dry_run=dry_run)
     before = {
         path: (workspace.root / path).read_text(encoding="utf-8", errors="replace")
         for path, _ in the_plan.writes
