@@ -4,6 +4,7 @@ as after, and the next monolock command completes what was interrupted."""
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import random
 import shutil
@@ -288,3 +289,51 @@ def test_a_second_writer_waits_for_the_first(make_repo: RepoFactory) -> None:
     _, err = second.communicate(timeout=300)
     assert second.returncode == 0, err
     assert (root / "uv.lock").is_file()
+
+
+# --- a journal is untrusted input -------------------------------------------------------------
+
+
+def _planted(root: Path, entries: list[dict[str, object]]) -> Path:
+    state = root / ".monolock"
+    state.mkdir()
+    journal = {"format": 1, "command": "init --from-poetry", "entries": entries}
+    (state / "journal.json").write_text(json.dumps(journal))
+    return state
+
+
+@pytest.mark.parametrize(
+    ("label", "entry"),
+    [
+        ("outside", {"path": "../outside.txt", "old": None, "mode": 420}),
+        ("absolute", {"path": "/tmp/pwned.txt", "old": None, "mode": 420}),
+        ("into-git", {"path": ".git/config", "old": None, "mode": 420}),
+        ("not-a-table", 5),
+        ("mode-is-text", {"path": "x.txt", "old": None, "mode": "rw"}),
+        ("old-not-base64", {"path": "x.txt", "old": "!!!", "mode": 420}),
+        # a file that no longer holds its old content is never overwritten
+        ("changed-since", {"path": "packages/core/pyproject.toml", "old": "", "mode": 420}),
+    ],
+)
+def test_a_foreign_or_damaged_journal_is_refused_and_nothing_changes(
+    tmp_path: Path, label: str, entry: object
+) -> None:
+    root = tmp_path / "repo"
+    shutil.copytree(BASE, root)
+    _planted(root, [entry])  # type: ignore[list-item]
+    outside = tmp_path / "outside.txt"
+    outside.write_text("mine")
+    before = snapshot(root)
+    result = monolock("-C", root, "list")
+    assert result.returncode == 2, result.stderr
+    assert "was not written by this monolock, or no longer matches" in result.stderr
+    assert snapshot(root) == before and outside.read_text() == "mine"
+
+
+def test_a_directory_of_the_same_name_is_not_monolocks_to_remove(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    shutil.copytree(BASE, root)
+    (root / ".monolock").mkdir()
+    (root / ".monolock/notes.txt").write_text("mine")
+    assert monolock("-C", root, "list").returncode == 0
+    assert (root / ".monolock/notes.txt").read_text() == "mine"

@@ -7,33 +7,48 @@ journal, which the next monolock command finds and finishes (or, if it cannot, r
 back) before it does anything else. Staging and journal live inside `.git` when the
 repository has one (git keeps its own merge state there), else in `.monolock/` at the
 root; either way they are gone once the change is complete.
+
+A journal is read as untrusted input: it names files inside the repository only, each
+of which must still hold its old or its new content, or nothing is done.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import contextlib
 import errno
 import hashlib
 import json
 import os
-import shutil
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from pathlib import Path, PurePosixPath
 
 from monolock.errors import MonolockError
 from monolock.fsutil import atomic_write
 
 JOURNAL = "journal.json"
+_PENDING = JOURNAL + ".tmp"
+_STAGED = "staged"
 _FORMAT = 1
+_HEX = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
 class Change:
     path: str  # POSIX, relative to the root
     new: bytes | None  # None: delete the file
+
+
+@dataclass(frozen=True)
+class _Entry:
+    path: str
+    old: bytes | None  # None: the file did not exist
+    mode: int
+    staged: str | None  # the staged file's name; None: the change deletes the file
+    sha256: str | None  # of the new content
 
 
 def state_dir(root: Path) -> Path:
@@ -88,16 +103,36 @@ def _place(staged: Path, target: Path) -> None:
         staged.unlink()
 
 
-def _encode(data: bytes | None) -> str | None:
-    return None if data is None else base64.b64encode(data).decode("ascii")
+def _digest(data: bytes | None) -> str | None:
+    return None if data is None else hashlib.sha256(data).hexdigest()
 
 
-def _decode(text: str | None) -> bytes | None:
-    return None if text is None else base64.b64decode(text)
+def _current(target: Path) -> bytes | None:
+    try:
+        return target.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def _safe(root: Path, path: str) -> Path:
+    """`root / path`, if `path` stays inside the repository (and out of `.git`)."""
+    parts = PurePosixPath(path).parts
+    if (
+        not parts
+        or PurePosixPath(path).is_absolute()
+        or ".." in parts
+        or ".git" in parts
+        or "\0" in path
+    ):
+        raise ValueError(f"{path!r} is not a path inside the repository")
+    target = root / path
+    if not target.parent.resolve().is_relative_to(root.resolve()):
+        raise ValueError(f"{path!r} leads out of the repository")
+    return target
 
 
 def _read_old(root: Path, path: str) -> tuple[bytes | None, int]:
-    target = root / path
+    target = _safe(root, path)
     if not os.path.lexists(target):
         return None, 0o644
     if target.is_symlink() or not target.is_file():
@@ -109,37 +144,45 @@ def _read_old(root: Path, path: str) -> tuple[bytes | None, int]:
     return target.read_bytes(), target.stat().st_mode & 0o777
 
 
+def _own(state: Path) -> None:
+    """The state directory holds nothing but monolock's own files (or does not exist)."""
+    if os.path.lexists(state) and not state.is_dir():
+        raise MonolockError(
+            "exists and is not a directory monolock keeps its journal in",
+            where=str(state),
+            hint="move it out of the way, then run the command again",
+        )
+
+
 def commit(root: Path, command: str, changes: Sequence[Change]) -> None:
     """Make every change, or (on an error) none; a kill leaves a journal the next
     command completes."""
     state = state_dir(root)
+    _own(state)
     if (state / JOURNAL).exists():
         raise MonolockError(
-            f"an interrupted `monolock {command}` has not been completed",
+            f"an interrupted change has not been completed (before `monolock {command}`)",
             where=str(state / JOURNAL),
             hint="run any monolock command (e.g. `monolock list`) to complete it first",
         )
     olds = [_read_old(root, change.path) for change in changes]  # refused before any write
-    staged = state / "staged"
-    shutil.rmtree(state, ignore_errors=True)
+    _clear(state)  # what an earlier interrupted run may have staged
+    staged = state / _STAGED
     try:
-        staged.mkdir(parents=True)
-        entries: list[dict[str, Any]] = []
+        staged.mkdir(parents=True, exist_ok=True)
+        entries: list[_Entry] = []
         for i, (change, (old, mode)) in enumerate(zip(changes, olds, strict=True)):
-            entry: dict[str, Any] = {"path": change.path, "old": _encode(old), "mode": mode}
+            name = None
             if change.new is not None:
-                _write(staged / str(i), change.new, mode)
-                entry["staged"] = str(i)
-                entry["sha256"] = hashlib.sha256(change.new).hexdigest()
-            entries.append(entry)
+                name = str(i)
+                _write(staged / name, change.new, mode)
+            entries.append(_Entry(change.path, old, mode, name, _digest(change.new)))
         _sync_dir(staged)
-        journal = {"format": _FORMAT, "command": command, "entries": entries}
-        pending = state / (JOURNAL + ".tmp")
-        _write(pending, json.dumps(journal).encode(), 0o644)
+        _write(state / _PENDING, _dump(command, entries), 0o644)
     except BaseException:
         _clear(state)  # nothing was committed: the repository never changed
         raise
-    os.replace(pending, state / JOURNAL)  # the commit point
+    os.replace(state / _PENDING, state / JOURNAL)  # the commit point
     _sync_dir(state)
     try:
         _apply(root, state, entries)
@@ -150,83 +193,139 @@ def commit(root: Path, command: str, changes: Sequence[Change]) -> None:
     _clear(state)
 
 
-def _apply(root: Path, state: Path, entries: list[dict[str, Any]]) -> None:
+def _dump(command: str, entries: list[_Entry]) -> bytes:
+    data = {
+        "format": _FORMAT,
+        "command": command,
+        "entries": [
+            {
+                "path": e.path,
+                "old": None if e.old is None else base64.b64encode(e.old).decode("ascii"),
+                "mode": e.mode,
+                "staged": e.staged,
+                "sha256": e.sha256,
+            }
+            for e in entries
+        ],
+    }
+    return json.dumps(data).encode()
+
+
+def _load(root: Path, raw: bytes) -> tuple[str, list[_Entry]]:
+    """A journal's command and entries, each checked: anything else is a ValueError."""
+    data = json.loads(raw)
+    if not isinstance(data, dict) or data.get("format") != _FORMAT:
+        raise ValueError("not a journal of this format")
+    command, raw_entries = data.get("command"), data.get("entries")
+    if not isinstance(command, str) or not isinstance(raw_entries, list):
+        raise ValueError("no command or no entries")
+    entries = []
+    for item in raw_entries:
+        if not isinstance(item, dict):
+            raise ValueError("an entry is not a table")
+        path, old, mode = item.get("path"), item.get("old"), item.get("mode")
+        staged, sha = item.get("staged"), item.get("sha256")
+        if not isinstance(path, str):
+            raise ValueError("an entry names no path")
+        _safe(root, path)
+        if isinstance(mode, bool) or not isinstance(mode, int) or not 0 <= mode <= 0o777:
+            raise ValueError(f"{path}: a mode that is not one")
+        if staged is not None and not (isinstance(staged, str) and staged.isdigit()):
+            raise ValueError(f"{path}: a staged name that is not one")
+        if (staged is None) != (sha is None) or (sha is not None and not _HEX.fullmatch(sha)):
+            raise ValueError(f"{path}: a digest that does not go with its content")
+        if old is not None and not isinstance(old, str):
+            raise ValueError(f"{path}: old content that is not text")
+        try:
+            content = None if old is None else base64.b64decode(old, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError(f"{path}: old content that is not base64") from None
+        entries.append(_Entry(path, content, mode, staged, sha))
+    return command, entries
+
+
+def _apply(root: Path, state: Path, entries: list[_Entry]) -> None:
     parents: set[Path] = set()
     for entry in entries:
-        target = root / entry["path"]
+        target = _safe(root, entry.path)
         parents.add(target.parent)
-        name = entry.get("staged")
-        if name is None:
+        if entry.staged is None:
             with contextlib.suppress(FileNotFoundError):
                 target.unlink()
             continue
-        staged = state / "staged" / name
-        if staged.exists():
+        staged = state / _STAGED / entry.staged
+        if staged.is_file() and _digest(staged.read_bytes()) == entry.sha256:
             _place(staged, target)
-        elif _digest(target) != entry["sha256"]:
-            raise MonolockError(f"the staged content of {entry['path']} is missing")
+        elif _digest(_current(target)) != entry.sha256:
+            raise MonolockError(f"the staged content of {entry.path} is missing")
     for parent in parents:
         _sync_dir(parent)
 
 
-def _digest(path: Path) -> str | None:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
-
-
-def _roll_back(root: Path, entries: list[dict[str, Any]]) -> None:
+def _roll_back(root: Path, entries: list[_Entry]) -> None:
     for entry in entries:
-        target = root / entry["path"]
-        old = _decode(entry["old"])
-        with contextlib.suppress(OSError):
-            if old is None:
+        with contextlib.suppress(OSError, ValueError):
+            target = _safe(root, entry.path)
+            if entry.old is None:
                 target.unlink(missing_ok=True)
-            elif _digest(target) != hashlib.sha256(old).hexdigest():
-                atomic_write(target, old)
-                os.chmod(target, entry.get("mode", 0o644))
+            elif _digest(_current(target)) != _digest(entry.old):
+                atomic_write(target, entry.old)
+                os.chmod(target, entry.mode)
 
 
 def _clear(state: Path) -> None:
-    """Remove the journal first (the change is complete), then what was staged."""
-    with contextlib.suppress(FileNotFoundError):
-        (state / JOURNAL).unlink()
+    """Remove what monolock keeps in `state`, journal first (the change is complete),
+    then what was staged; nothing else that may be there."""
+    if not state.is_dir():
+        return
+    for name in (JOURNAL, _PENDING):
+        with contextlib.suppress(FileNotFoundError):
+            (state / name).unlink()
     _sync_dir(state)
-    shutil.rmtree(state, ignore_errors=True)
-    if state.parent.name == "monolock":
-        with contextlib.suppress(OSError):
-            state.parent.rmdir()  # .git/monolock, once no root has a change in progress
+    staged = state / _STAGED
+    if staged.is_dir():
+        for item in staged.iterdir():
+            if item.name.isdigit() and item.is_file():
+                item.unlink()
+    for directory in (staged, state, state.parent if state.parent.name == "monolock" else None):
+        if directory is not None:
+            with contextlib.suppress(OSError):
+                directory.rmdir()  # only once empty: a directory of someone else's stays
 
 
 def pending(root: Path) -> bool:
     """Whether a change was interrupted here (or is being made by another process)."""
-    return state_dir(root).exists()
+    state = state_dir(root)
+    return any(os.path.lexists(state / name) for name in (JOURNAL, _PENDING, _STAGED))
 
 
 def recover(root: Path) -> str | None:
     """Complete (or roll back) an interrupted change; what was done, for the user, or None
     when there was nothing to do. The caller holds the repository's lock."""
     state = state_dir(root)
-    if not state.exists():
+    if not pending(root):
         return None
+    _own(state)
     path = state / JOURNAL
     if not path.exists():
         # interrupted before its commit point (the repository never changed), or after its
         # last step (it had changed completely): either way only the staging is left
         _clear(state)
         return f"removed what an interrupted monolock command left in {state}"
+    refused = MonolockError(
+        "this journal of an interrupted change was not written by this monolock, or no "
+        "longer matches the repository: nothing was done",
+        where=str(path),
+        hint=f"compare the repository with git (`git status`), then remove {path}",
+    )
     try:
-        journal = json.loads(path.read_text(encoding="utf-8"))
-        entries: list[dict[str, Any]] = journal["entries"]
-        command = str(journal["command"])
-    except (OSError, ValueError, KeyError, TypeError):
-        raise MonolockError(
-            "the journal of an interrupted change cannot be read",
-            where=str(path),
-            hint="compare the repository with git (`git status`), fix it by hand, then "
-            f"remove {state}",
-        ) from None
+        command, entries = _load(root, path.read_bytes())
+    except (OSError, ValueError):
+        raise refused from None
+    for entry in entries:
+        now = _digest(_current(root / entry.path))
+        if now not in (_digest(entry.old), entry.sha256):
+            raise refused  # a file was changed since: finishing would overwrite that
     try:
         _apply(root, state, entries)
     except (OSError, MonolockError):
