@@ -363,3 +363,17 @@ def test_an_environment_is_replaced_only_while_it_holds_nothing_but_its_own(
     assert refused.code == 2 and "monolock did not write (secrets.env)" in refused.err
     assert (venv / "secrets.env").read_text() == "TOKEN=1\n"
     assert (venv / "bin" / "python").exists()  # the environment itself was left alone too
+
+
+@pytest.mark.parametrize("epoch", ["\u00b2", "-5", "9" * 11, "soon"])
+def test_a_source_date_epoch_that_is_no_time_is_refused(
+    locked: Path,
+    cli: Callable[..., Run],
+    scratch: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    epoch: str,
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
+    result = cli("-C", locked, "build", "web", "--out", scratch / "ctx")
+    assert result.code == 2 and "SOURCE_DATE_EPOCH" in result.err
+    assert not (scratch / "ctx").exists()

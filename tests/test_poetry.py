@@ -8,6 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from monolock.uv import uv_binary
 from tests.conftest import Run, poetry_manifest, write_toml
 
@@ -625,3 +627,33 @@ def test_a_member_that_would_not_build_stops_the_migration(
     assert dry.code == 0, dry.err
     assert "the migrated workspace would not install" in dry.out
     assert every_file(root) == before
+
+
+def test_a_lock_poetry_wrote_wrong_is_put_back(
+    tmp_path: Path,
+    poetry_index: str,
+    poetry_env: str,
+    cli: Callable[..., Run],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    root = seed_repo(tmp_path / "repo", poetry_index)
+    assert cli("-C", root, "lock").code == 0
+    manifest = root / "packages/util/pyproject.toml"
+    manifest.write_text(
+        manifest.read_text().replace('gamma = "^1.0"', 'gamma = "^1.0"\nzeta = "*"')
+    )
+    before = every_file(root)
+    broken = tmp_path / "poetry"  # a Poetry that says it locked, and wrote garbage
+    broken.write_text(
+        "#!/bin/sh\n"
+        'case "$1" in\n'
+        '  --version) echo "Poetry (version 2.1.0)" ;;\n'
+        "  lock) echo 'not [[ a lock' > poetry.lock ;;\n"
+        "esac\n"
+    )
+    broken.chmod(0o755)
+    monkeypatch.setenv("MONOLOCK_POETRY", str(broken))
+    result = cli("-C", root, "lock")
+    assert result.code == 1, result.out + result.err
+    assert "FAILED util" in result.out and "cannot read" in result.out
+    assert every_file(root) == before  # every poetry.lock byte for byte as it was

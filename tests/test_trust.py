@@ -1051,6 +1051,12 @@ CASES = [
         (CORE, "project.version: expected a PEP 440 version"),
     ),
     Case("shard-empty", {}, ("run", "test", "--shard", ""), ("--shard ''",)),
+    Case(
+        "required-version-excludes-the-bundled-uv",
+        {"pyproject.toml": append('\n[tool.uv]\nrequired-version = ">=99"\n')},
+        ("lock", "--check"),
+        ("pyproject.toml", "tool.uv.required-version is '>=99'", "MONOLOCK_UV"),
+    ),
     *[
         Case(
             f"smoke-timeout-{label}",
@@ -1220,3 +1226,22 @@ def test_a_symlink_loop_that_is_excluded_is_no_member(
     result = cli("-C", root, "list", "--format", "names")
     assert result.code == 0, result.err
     assert result.out.split() == ["api", "core"]
+
+
+def test_a_member_path_that_looks_like_markup_is_shown_as_it_is(
+    tmp_path: Path, cli: Callable[..., Run]
+) -> None:
+    root = make(tmp_path, {"packages/[bold]x/pyproject.toml": '[project]\nname = "x"\n'})
+    result = cli("-C", root, "list")
+    assert result.code == 0, result.err
+    assert "packages/[bold]x" in result.out
+
+
+def test_a_relative_cache_home_is_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
+    from monolock.fsutil import cache_root
+
+    monkeypatch.delenv("MONOLOCK_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")
+    assert cache_root().is_absolute()
+    monkeypatch.delenv("HOME", raising=False)
+    assert cache_root().is_absolute()

@@ -162,6 +162,7 @@ def _lock_finding(
         except (ValueError, KeyError, OSError):
             fresh = None
     if fresh is None:
+        uv.check_required_version(workspace.root)  # a clear error, not a skipped check
         try:
             fresh, _ = uv.lock_is_fresh(workspace.root)
         except MonolockError as exc:

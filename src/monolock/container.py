@@ -310,6 +310,12 @@ def _copy_tree(source: Path, target: Path, root: Path, key: str) -> None:
             if child.name not in _SKIP and child.suffix != ".pyc":
                 _copy_tree(child, target / child.name, root, key)
         return
+    if not source.is_file():
+        raise ManifestError(
+            f"{key}: {source.relative_to(root)} is not a regular file (a pipe, a device?)",
+            where="pyproject.toml",
+            hint="ship regular files and directories only",
+        )
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target)
     shutil.copymode(source, target)

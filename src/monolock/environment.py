@@ -153,7 +153,7 @@ def _installed(paths: list[str]) -> dict[str, str]:
         for info in sorted(directory.glob("*.dist-info")):
             name = version = None
             metadata = info / "METADATA"
-            if not metadata.is_file():
+            if not metadata.is_file():  # absent, or a pipe that would never end
                 continue
             for line in metadata.read_text(errors="replace").splitlines():
                 if not line:

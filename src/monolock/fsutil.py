@@ -96,8 +96,10 @@ def cache_root() -> Path:
     given = os.environ.get("MONOLOCK_CACHE_DIR")
     if given:
         return Path(given)
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
     try:
-        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        # a relative XDG_CACHE_HOME is invalid (the XDG spec says to ignore it)
+        base = xdg if os.path.isabs(xdg) else str(Path.home() / ".cache")
     except RuntimeError:  # no home directory at all (a bare CI user): a private temp one
         base = str(Path(tempfile.gettempdir()) / f"monolock-cache-{os.getuid()}")
     return Path(base) / "monolock"

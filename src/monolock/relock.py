@@ -50,6 +50,7 @@ def require_uv_workspace(root: Path) -> None:
 
 def relock(root: Path, uv_args: Sequence[str] = ()) -> Outcome:
     require_uv_workspace(root)
+    uv.check_required_version(root)
     path = root / "uv.lock"
     before = path.read_bytes() if present(path) else None
     running = uv.start_lock(root, uv_args)
@@ -94,6 +95,7 @@ def relock(root: Path, uv_args: Sequence[str] = ()) -> Outcome:
 
 def check(root: Path, uv_args: Sequence[str] = ()) -> tuple[bool, str]:
     require_uv_workspace(root)
+    uv.check_required_version(root)
     if not present(root / "uv.lock"):
         return False, "uv.lock does not exist"
     return uv.lock_is_fresh(root, uv_args)

@@ -155,11 +155,18 @@ def stamp(directory: Path, kind: str, *, complete: bool = True) -> None:
     atomic_write(directory / STAMP, json.dumps(data, indent=1, sort_keys=True) + "\n")
 
 
+def _tracked(directory: Path) -> bool:
+    """Whether git tracks anything below `directory` (outside a repository: no)."""
+    listed = git.output(directory.parent, "ls-files", "-z", "--", directory.name)
+    return bool(listed)
+
+
 def remove(directory: Path, kind: str) -> None:
-    """Delete a directory monolock made; anything else is left where it is."""
+    """Delete a directory monolock made; anything else is left where it is, and so is
+    anything git tracks, whatever stamp it carries."""
     if directory.is_symlink() or not directory.is_dir():
         return
-    if foreign(directory, kind) == []:
+    if foreign(directory, kind) == [] and not _tracked(directory):
         shutil.rmtree(directory, ignore_errors=True)
 
 

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from monolock.errors import UvError
 
@@ -157,6 +158,49 @@ def version() -> str:
     # it becomes an image tag in a Dockerfile: only a plain version may pass
     found = len(words) > 1 and re.fullmatch(r"[0-9]+(\.[0-9]+){1,3}", words[1])
     return words[1] if found else "latest"
+
+
+def _required(root: Path) -> tuple[str, str, str] | None:
+    """The repository's `required-version` of uv: (specifier, file, key)."""
+    import tomllib
+
+    for name in ("uv.toml", "pyproject.toml"):
+        data: Any
+        try:
+            data = tomllib.loads((root / name).read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError):
+            continue  # absent or unreadable: discovery says what is wrong with it
+        if name == "pyproject.toml":
+            tool = data.get("tool")
+            data = tool.get("uv") if isinstance(tool, dict) else None
+        found = data.get("required-version") if isinstance(data, dict) else None
+        if isinstance(found, str):
+            key = "required-version" if name == "uv.toml" else "tool.uv.required-version"
+            return found, name, key
+    return None
+
+
+def check_required_version(root: Path) -> None:
+    """A repository that asks for another uv than the one monolock runs is told so before
+    uv is asked anything: uv's own advice (`uv self update`) does not apply."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    required = _required(root)
+    if required is None:
+        return
+    text, where, key = required
+    running = version()
+    try:
+        allowed = SpecifierSet(text).contains(running, prereleases=True)
+    except InvalidSpecifier:
+        return  # uv says what is wrong with the specifier
+    if not allowed:
+        raise UvError(
+            f"{key} is {text!r}, and monolock runs uv {running} ({uv_binary()})",
+            where=where,
+            hint=f"point {ENV_OVERRIDE} at a uv that {text!r} admits, or install the monolock "
+            "release that bundles one",
+        )
 
 
 def start_lock(root: Path, extra: Sequence[str] = ()) -> Running:

@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from monolock import git, uv
-from monolock.errors import BuildError, UvError
+from monolock.errors import BuildError, UsageError, UvError
 from monolock.fsutil import cache_root
 from monolock.model import normalize
 
 ZIP_EPOCH = 315532800  # 1980-01-01: the earliest time a zip file can hold
+_LAST_ZIP_TIME = 4102444800  # 2100-01-01: well inside what a zip file can hold
 # name-version(-build)?-python-abi-platform.whl, as the binary distribution format has it
 _WHEEL = re.compile(
     r"(?P<name>[A-Za-z0-9_.]+)-(?P<version>[A-Za-z0-9_.!+]+)(?:-[0-9][A-Za-z0-9_.]*)?"
@@ -54,8 +55,14 @@ class Wheel:
 
 def source_date_epoch(root: Path) -> int:
     """SOURCE_DATE_EPOCH if the caller set it, else the last commit's time, else 1980."""
-    given = os.environ.get("SOURCE_DATE_EPOCH", "")
-    if given.isdigit():
+    given = os.environ.get("SOURCE_DATE_EPOCH")
+    if given is not None:
+        if not re.fullmatch(r"[0-9]{1,10}", given) or int(given) > _LAST_ZIP_TIME:
+            raise UsageError(
+                f"SOURCE_DATE_EPOCH={given!r} is not a time a wheel can hold",
+                hint="give seconds since 1970 (before 2100), or unset it to use the last "
+                "commit's time",
+            )
         return max(int(given), ZIP_EPOCH)
     out = (git.output(root, "log", "-1", "--format=%ct") or "").strip()
     return max(int(out), ZIP_EPOCH) if out.isdigit() else ZIP_EPOCH

@@ -66,6 +66,7 @@ def list_cmd(ctx: click.Context, fmt: str) -> None:
             click.echo(row["name"])
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(
@@ -87,7 +88,7 @@ def list_cmd(ctx: click.Context, fmt: str) -> None:
         third_text = str(len(third))
         if row["dynamic"]:
             third_text = "dynamic (not readable statically)"
-        table.add_row(
+        cells = (
             str(row["name"]),
             str(row["version"] or "-"),
             str(row["path"]),
@@ -97,6 +98,7 @@ def list_cmd(ctx: click.Context, fmt: str) -> None:
             ", ".join(row["internal"]) or "-",
             third_text,
         )
+        table.add_row(*(escape(c) for c in cells))  # a path like `x/[bold]` is text, not markup
     console = Console()
     if not console.is_terminal:
         console = Console(width=1000)  # piped: one line per member, no wrapping

@@ -126,10 +126,14 @@ def provided(names: Iterable[str]) -> list[str]:
 
 def _local(artifact: Artifact, lock_dir: Path) -> Path | None:
     if artifact.path:
-        return (lock_dir / artifact.path).resolve()
-    if artifact.url and artifact.url.startswith("file://"):
-        return Path(unquote(urlparse(artifact.url).path))
-    return None
+        found = (lock_dir / artifact.path).resolve()
+    elif artifact.url and artifact.url.startswith("file://"):
+        found = Path(unquote(urlparse(artifact.url).path))
+    else:
+        return None
+    if not found.is_file():  # a device or a pipe would never end: no listing from it
+        raise OSError(f"{found} is not a regular file")
+    return found
 
 
 _LINK = re.compile(r"<a\s[^>]*?href=\"([^\"]+)\"[^>]*>([^<]*)</a>", re.IGNORECASE)
@@ -190,6 +194,8 @@ def installed_names(root: Path) -> dict[str, list[str]]:
         (root / ".venv").glob("Lib/site-packages")
     ):
         for record in site.glob("*.dist-info/RECORD"):
+            if not record.is_file():
+                continue  # a pipe would never end
             name = normalize(record.parent.name[: -len(".dist-info")].rsplit("-", 1)[0])
             try:
                 lines = record.read_text(encoding="utf-8").splitlines()

@@ -1,8 +1,8 @@
 """`monolock lock` in a Poetry repository: `poetry lock` for every stale package.
 
 Packages are locked in dependency order (a package after the path dependencies it
-locks), independent ones in parallel. Poetry writes a lock only when it succeeds, so a
-failure leaves that package's lock as it was.
+locks), independent ones in parallel. A package's lock is left byte for byte as it was
+unless Poetry succeeds and writes one monolock can read.
 """
 
 from __future__ import annotations
@@ -12,10 +12,13 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
+from monolock.errors import MonolockError
+from monolock.fsutil import atomic_write
 from monolock.graph import Graph
 from monolock.model import Workspace
 from monolock.poetry import tool
 from monolock.poetry.fresh import State
+from monolock.poetry.lock import lock_path, present, read
 from monolock.uv import tail
 
 
@@ -47,10 +50,24 @@ def relock(
     done: dict[str, Locked] = {}
 
     def one(name: str) -> Locked:
+        package = workspace.by_name[name]
+        path = lock_path(workspace.root, package)
+        before = path.read_bytes() if present(workspace.root, package) else None
         started = time.monotonic()
-        result = tool.run(args, cwd=workspace.root / workspace.by_name[name].path)
+        result = tool.run(args, cwd=workspace.root / package.path)
+        output = tail(result.output)
         ok = result.returncode == 0
-        return Locked(name, ok, time.monotonic() - started, "" if ok else tail(result.output))
+        if ok:
+            try:
+                read(workspace.root, package)  # what Poetry wrote must be a lock
+            except MonolockError as exc:
+                ok, output = False, f"Poetry wrote a lock monolock cannot read: {exc}"
+        if not ok and present(workspace.root, package) and path.read_bytes() != before:
+            if before is None:
+                path.unlink()
+            else:
+                atomic_write(path, before)
+        return Locked(name, ok, time.monotonic() - started, "" if ok else output)
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         running: dict[Future[Locked], str] = {}

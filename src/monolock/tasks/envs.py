@@ -20,6 +20,7 @@ from monolock.fsutil import cache_root
 
 
 def shared(root: Path) -> Path:
+    uv.check_required_version(root)
     uv.run(["sync", "--all-packages", "--all-groups", "--frozen", "--inexact", "--quiet"], cwd=root)
     given = os.environ.get("UV_PROJECT_ENVIRONMENT")
     return (root / given).resolve() if given else root / ".venv"
@@ -28,6 +29,7 @@ def shared(root: Path) -> Path:
 def isolated(root: Path, member: str) -> Path:
     repo = hashlib.sha256(os.fsencode(root.resolve())).hexdigest()[:16]
     venv = cache_root() / "tasks" / "envs" / repo / member
+    uv.check_required_version(root)
     uv.run(
         ["sync", "--package", member, "--all-groups", "--frozen", "--quiet"],
         cwd=root,
