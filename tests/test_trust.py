@@ -1245,3 +1245,13 @@ def test_a_relative_cache_home_is_ignored(monkeypatch: pytest.MonkeyPatch) -> No
     assert cache_root().is_absolute()
     monkeypatch.delenv("HOME", raising=False)
     assert cache_root().is_absolute()
+
+
+def test_a_lock_check_that_cannot_be_made_is_a_finding_not_a_pass(
+    tmp_path: Path, cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make(tmp_path, {})
+    monkeypatch.setenv("MONOLOCK_UV", "/bin/false")  # a uv that fails, saying nothing
+    result = cli("-C", root, "check", "--no-cache", "--format", "json")
+    assert result.code == 1, result.err
+    assert "could not check whether uv.lock is up to date" in result.out

@@ -1,3 +1,3 @@
-from monolock.cli.main import main
+from monolock.cli import run
 
-main()
+run()

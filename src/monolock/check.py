@@ -134,13 +134,13 @@ def _inputs(workspace: Workspace, lock: _LockFile | None) -> str:
 
 def _lock_finding(
     workspace: Workspace, lock: _LockFile | None, inputs: str, cache_dir: Path | None
-) -> tuple[list[Finding], str | None]:
+) -> list[Finding]:
     """ML201 from `uv lock --check`, remembered for the exact same inputs (in a Poetry
     repository: each package's poetry.lock, checked without Poetry)."""
     if workspace.kind != "uv":
         from monolock.poetry.fresh import findings
 
-        return findings(workspace), None
+        return findings(workspace)
     if lock is None:
         return [
             Finding(
@@ -151,7 +151,7 @@ def _lock_finding(
                 "run `monolock lock`",
                 Location("uv.lock"),
             )
-        ], None
+        ]
     from monolock import uv
 
     slot = cache_dir / f"lock-{inputs[:32]}.json" if cache_dir else None
@@ -166,11 +166,22 @@ def _lock_finding(
         try:
             fresh, _ = uv.lock_is_fresh(workspace.root)
         except MonolockError as exc:
-            return [], f"could not check whether uv.lock is up to date: {exc}"
+            # a check that could not be made is no clean answer: a finding, with uv's why
+            why = exc.message.splitlines()[-1].strip()
+            return [
+                Finding(
+                    "ML201",
+                    None,
+                    "uv.lock",
+                    f"could not check whether uv.lock is up to date ({why})",
+                    (exc.hint + "; " if exc.hint else "") + "or skip this with --no-lock-check",
+                    Location("uv.lock"),
+                )
+            ]
         if slot is not None:
             cache_write(slot, json.dumps({"fresh": fresh}))
     if fresh:
-        return [], None
+        return []
     return [
         Finding(
             "ML201",
@@ -180,7 +191,7 @@ def _lock_finding(
             "run `monolock lock` and commit uv.lock",
             Location("uv.lock"),
         )
-    ], None
+    ]
 
 
 _QUOTED = r"""["']{name}\s*(?:[\[<>=!~;@ ]|["'])"""
@@ -333,10 +344,7 @@ def _check(
     found += policy(workspace)
     warnings: list[str] = []
     if options.lock_check:
-        lock_findings, warning = _lock_finding(workspace, lock, inputs, cache_dir)
-        found += lock_findings
-        if warning:
-            warnings.append(warning)
+        found += _lock_finding(workspace, lock, inputs, cache_dir)
     if options.package is not None:
         one = selected[0]
         manifest = workspace.by_name[one].manifest

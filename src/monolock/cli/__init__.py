@@ -1,1 +1,21 @@
 """The command line: parse options, make one core call, render, exit. Nothing else."""
+
+from __future__ import annotations
+
+import signal
+import sys
+
+
+def run() -> None:
+    """The `monolock` program. An interrupt at any instant exits 130, quietly: while the
+    command loads (before its own handling is in place) as well as once it is done."""
+    try:
+        from monolock.cli.main import main
+
+        main()
+    except KeyboardInterrupt:
+        sys.exit(130)
+    finally:
+        # the work is over, whatever the outcome: a late ctrl-C must not turn it into a
+        # traceback while Python shuts down
+        signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -25,6 +25,11 @@ def _reasons(member: Affected, shown: int = 3) -> str:
     return "; ".join(parts)
 
 
+def _printable(text: str) -> str:
+    """A file name as text: a newline or an escape in it is shown, not obeyed."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def text(result: Result) -> str:
     n = len(result.members)
     lines = [
@@ -34,7 +39,7 @@ def text(result: Result) -> str:
     ]
     width = max((len(m.name) for m in result.members), default=0)
     for member in result.members:
-        lines.append(f"  {member.name:<{width}}  {_reasons(member)}")
+        lines.append(f"  {member.name:<{width}}  {_printable(_reasons(member))}")
     if result.apps:
         lines.append(f"apps: {', '.join(result.apps)}")
     return "\n".join(lines)
