@@ -1251,7 +1251,49 @@ def test_a_lock_check_that_cannot_be_made_is_a_finding_not_a_pass(
     tmp_path: Path, cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = make(tmp_path, {})
-    monkeypatch.setenv("MONOLOCK_UV", "/bin/false")  # a uv that fails, saying nothing
+    uv = tmp_path / "uv"  # a uv that cannot reach its index
+    uv.write_text(
+        '#!/bin/sh\n[ "$1" = --version ] && { echo "uv 0.13.9"; exit 0; }\n'
+        'echo "error: Failed to fetch: network unreachable" >&2; exit 2\n'
+    )
+    uv.chmod(0o755)
+    monkeypatch.setenv("MONOLOCK_UV", str(uv))
     result = cli("-C", root, "check", "--no-cache", "--format", "json")
     assert result.code == 1, result.err
     assert "could not check whether uv.lock is up to date" in result.out
+    assert "network unreachable" in result.out
+
+
+def test_a_program_that_is_not_uv_is_refused_as_uv(
+    tmp_path: Path, cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make(tmp_path, {})
+    for fake in ("/bin/false", "/bin/true", str(tmp_path)):
+        monkeypatch.setenv("MONOLOCK_UV", fake)
+        result = cli("-C", root, "lock", "--check")
+        assert result.code == 2 and "does not name a uv executable" in result.err
+
+
+def test_a_source_file_too_large_to_parse_is_a_finding_not_gigabytes(
+    tmp_path: Path, cli: Callable[..., Run]
+) -> None:
+    import json
+
+    from monolock.imports.cache import MAX_BYTES
+
+    data = "TABLE = [\n" + "    1,\n" * (MAX_BYTES // 6) + "]\n"
+    root = make(tmp_path, {"packages/core/src/core/generated.py": data})
+    result = cli("-C", root, "check", "--no-lock-check", "--format", "json")
+    found = {f["code"]: f["message"] for f in json.loads(result.out)["findings"]}
+    assert "ML100" in found and "too large to scan" in found["ML100"], result.out
+
+
+def test_a_deep_chain_of_members_is_drawn(tmp_path: Path, cli: Callable[..., Run]) -> None:
+    members = {"pyproject.toml": '[tool.uv.workspace]\nmembers = ["m/*"]\n'}
+    for i in range(1500):  # deeper than Python's recursion limit
+        dep = f', dependencies = ["c{i + 1:04d}"]' if i < 1499 else ""
+        members[f"m/c{i:04d}/pyproject.toml"] = f'project = {{ name = "c{i:04d}"{dep} }}\n'
+    root = make(tmp_path, {**members, CORE: None, API: None})
+    result = cli("-C", root, "graph")
+    assert result.code == 0, result.err
+    assert len(result.out.splitlines()) == 1500

@@ -27,7 +27,7 @@ from monolock.imports.cache import ScanCache, Scans
 from monolock.imports.mapping import ModuleMap, declared_dist_map, read_dist_map
 from monolock.imports.rules import check_imports
 from monolock.imports.sources import SourceFile, member_files
-from monolock.model import Lock, Workspace
+from monolock.model import Lock, Workspace, normalize
 from monolock.policy import policy
 
 _FORMAT = 1
@@ -194,30 +194,40 @@ def _lock_finding(
     ]
 
 
-_QUOTED = r"""["']{name}\s*(?:[\[<>=!~;@ ]|["'])"""
+# a name as a manifest declares it: quoted at the start of a requirement, or a table key
+_NAME = r"[A-Za-z0-9][A-Za-z0-9._-]*"
+_DECLARED = re.compile(rf"""["']({_NAME})\s*(?=[\[<>=!~;@ "'])|^\s*({_NAME})\s*=""")
+_PYTHON_KEY = re.compile(r"^\s*(requires-python|python)\s*=")
+
+
+def _declared_lines(text: str) -> dict[str, int]:
+    """Normalised name -> the first line declaring it; "(python)" for the Python range.
+    One pass over the file, however many findings point into it."""
+    lines: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if "(python)" not in lines and _PYTHON_KEY.search(line):
+            lines["(python)"] = number
+        for quoted, key in _DECLARED.findall(line):
+            lines.setdefault(normalize(quoted or key), number)
+    return lines
 
 
 def _with_lines(root: Path, findings: list[Finding]) -> list[Finding]:
     """Manifest findings point at the line that declares their subject, where one does."""
-    texts: dict[str, list[str]] = {}
+    index: dict[str, dict[str, int]] = {}
     out: list[Finding] = []
     for finding in findings:
         where = finding.location
         if where.line is not None or not where.path.endswith("pyproject.toml"):
             out.append(finding)
             continue
-        if where.path not in texts:
+        if where.path not in index:
             try:
-                texts[where.path] = (root / where.path).read_text(encoding="utf-8").splitlines()
-            except OSError:
-                texts[where.path] = []
-        name = re.escape(finding.subject).replace(r"\-", "[-_.]")
-        pattern = re.compile(_QUOTED.format(name=name) + rf"|^\s*{name}\s*=", re.I)
-        if finding.code == "ML202":
-            pattern = re.compile(r"^\s*(requires-python|python)\s*=")
-        line = next(
-            (i + 1 for i, text in enumerate(texts[where.path]) if pattern.search(text)), None
-        )
+                index[where.path] = _declared_lines((root / where.path).read_text("utf-8"))
+            except (OSError, ValueError):
+                index[where.path] = {}
+        subject = "(python)" if finding.code == "ML202" else normalize(finding.subject)
+        line = index[where.path].get(subject)
         out.append(replace(finding, location=Location(where.path, line)))
     return out
 

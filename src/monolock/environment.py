@@ -118,17 +118,20 @@ def materialise(plan: Plan, context: Path, venv: Path, kind: str) -> None:
     stamped `kind`), stamped as monolock's from the first step; on failure, leave no half
     environment."""
     steps = plan.steps(str(venv), plan.python)
-    venv_step = (*steps[0], "--clear", "--quiet")
-    try:
-        uv.run(venv_step, cwd=context)
-    except UvError as exc:
-        raise BuildError(
-            exc.message,
-            hint=f"install Python {plan.python}, or pass --python X.Y (or set `python` in "
-            f"[tool.monolock.apps.{plan.app.name}])",
-        ) from None
+    # the old environment (monolock's) goes, and the new one is stamped before uv writes
+    # into it: interrupted at any instant, what is left is monolock's to replace
+    targets.remove(venv, kind)
+    venv.mkdir(parents=True, exist_ok=True)
     targets.stamp(venv, kind, complete=False)
     try:
+        try:
+            uv.run((*steps[0], "--allow-existing", "--quiet"), cwd=context)
+        except UvError as exc:
+            raise BuildError(
+                exc.message,
+                hint=f"install Python {plan.python}, or pass --python X.Y (or set `python` in "
+                f"[tool.monolock.apps.{plan.app.name}])",
+            ) from None
         for step in steps[1:]:
             uv.run(step, cwd=context)
     except BaseException:

@@ -52,6 +52,12 @@ def relock(root: Path, uv_args: Sequence[str] = ()) -> Outcome:
     require_uv_workspace(root)
     uv.check_required_version(root)
     path = root / "uv.lock"
+    if path.is_symlink():
+        raise LockError(
+            "is a symlink: uv would write through it, wherever it leads",
+            where="uv.lock",
+            hint="replace the link with the file itself",
+        )
     before = path.read_bytes() if present(path) else None
     running = uv.start_lock(root, uv_args)
     try:
@@ -77,12 +83,13 @@ def relock(root: Path, uv_args: Sequence[str] = ()) -> Outcome:
     except BaseException:
         running.stop()
         # uv replaces its lockfile only on success; make sure of it, whatever happened
-        if before is not None and path.exists() and path.read_bytes() != before:
-            atomic_write(path, before)
-        elif before is None:
-            path.unlink(missing_ok=True)
+        _restore(path, before)
         raise
-    new = read_lock(path)
+    try:
+        new = read_lock(path)
+    except LockError:
+        _restore(path, before)  # what uv wrote is no lock: the old one stays
+        raise
     changes = {
         name: diff(old.get(name), project(new, member) if new.member(member) else None)
         for name, member in shown.items()
@@ -91,6 +98,14 @@ def relock(root: Path, uv_args: Sequence[str] = ()) -> Outcome:
     return Outcome(
         before is None, unchanged, changes, uv.tail(result.stderr, 3), workspace.warnings
     )
+
+
+def _restore(path: Path, before: bytes | None) -> None:
+    """uv.lock as it was before: its old bytes, or no file."""
+    if before is None:
+        path.unlink(missing_ok=True)
+    elif not path.is_file() or path.read_bytes() != before:
+        atomic_write(path, before)
 
 
 def check(root: Path, uv_args: Sequence[str] = ()) -> tuple[bool, str]:

@@ -50,9 +50,18 @@ def _protected(path: Path, workspace: Workspace, option: str) -> None:
         raise _refuse(option, path, "is or contains the repository root: refusing", hint)
     for package in workspace.packages:
         member = root / package.path
-        if package.path != "." and (path == member or member.is_relative_to(path)):
+        if package.path == ".":
+            continue
+        if path == member or member.is_relative_to(path):
             raise _refuse(
                 option, path, f"is or contains the member {package.name}: refusing", hint
+            )
+        if path.is_relative_to(member):
+            raise _refuse(
+                option,
+                path,
+                f"lies inside the member {package.name}, whose sources it would join",
+                hint,
             )
     if ".git" in path.parts:
         raise _refuse(option, path, "lies inside a .git directory: refusing", hint)
@@ -176,6 +185,10 @@ def check_file(path: Path, *, option: str, header: str) -> Path:
     path = path.absolute()
     if path.is_symlink():
         raise _refuse(option, path, "is a symlink", "name the file itself")
+    try:
+        path = path.parent.resolve() / path.name  # where it really lands, links followed
+    except (OSError, RuntimeError):
+        raise _refuse(option, path, "lies below a symlink loop", "name another file") from None
     if ".git" in path.parts:
         raise _refuse(option, path, "lies inside a .git directory: refusing", "name another file")
     _below_a_directory(path, option)

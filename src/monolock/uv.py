@@ -38,9 +38,9 @@ def uv_binary() -> str:
 def _binary(override: str | None) -> str:
     if override:
         found = shutil.which(override)
-        if found is None:
+        if found is None or not _is_uv(found):
             raise UvError(
-                f"{ENV_OVERRIDE}={override} does not name an executable",
+                f"{ENV_OVERRIDE}={override} does not name a uv executable",
                 hint=f"point {ENV_OVERRIDE} at a uv binary, or unset it to use the bundled one",
             )
         return found
@@ -56,6 +56,23 @@ def _binary(override: str | None) -> str:
                 hint=f"install monolock with its dependencies, or set {ENV_OVERRIDE}",
             ) from None
         return found
+
+
+def _is_uv(binary: str) -> bool:
+    """Whether `binary --version` answers as uv does ("uv 0.13.9 ..."): anything else in
+    its place (a script, `true`) would make every answer built on it a guess."""
+    try:
+        out = subprocess.run(
+            [binary, "--version"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return out.returncode == 0 and re.match(r"uv [0-9]+\.[0-9]+", out.stdout) is not None
 
 
 @dataclass(frozen=True)

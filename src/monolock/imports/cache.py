@@ -20,6 +20,7 @@ from monolock.imports.scan import FileScan, Import, scan_source
 from monolock.imports.sources import SourceFile
 
 _FORMAT = 1
+MAX_BYTES = 8_000_000  # a source file larger than this is reported, not parsed
 _PARALLEL_FROM = 400  # below this, starting workers costs more than it saves
 _Entry = tuple[int, int, bytes, Any]  # size, mtime_ns, digest, packed scan
 
@@ -51,6 +52,10 @@ def _scan_one(args: tuple[str, str | None, bool]) -> tuple[int, int, bytes, Any]
     try:
         with open(path, "rb") as handle:
             stat = os.fstat(handle.fileno())
+            if stat.st_size > MAX_BYTES:  # generated data, not code: parsing it costs gigabytes
+                why = f"too large to scan ({stat.st_size // 1_000_000} MB; monolock reads up to "
+                error = why + f"{MAX_BYTES // 1_000_000} MB)"
+                return stat.st_size, stat.st_mtime_ns, b"", _pack(FileScan((), (), error))
             data = handle.read()
     except OSError:
         return None

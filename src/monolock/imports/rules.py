@@ -160,12 +160,17 @@ def check_imports(
                 line = (
                     int(scan.error.split(":")[0].split()[-1]) if scan.error[:5] == "line " else None
                 )
+                too_large = scan.error.startswith("too large")
                 collected.add(
                     "ML100",
                     f.path,
                     Location(f.path, line),
-                    f"{f.path} is not valid Python ({scan.error})",
-                    "fix the syntax, or move the file out of the package",
+                    f"{f.path} is not "
+                    + ("scanned" if too_large else "valid Python")
+                    + f" ({scan.error})",
+                    "move generated data out of the package, or ignore ML100 for it"
+                    if too_large
+                    else "fix the syntax, or move the file out of the package",
                 )
                 continue
             for imp in scan.imports:

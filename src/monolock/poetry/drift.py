@@ -21,7 +21,7 @@ from packaging.specifiers import InvalidSpecifier, Specifier, SpecifierSet
 from packaging.version import Version
 
 from monolock import uv
-from monolock.lockfile import parse_lock
+from monolock.lockfile import read_lock
 from monolock.model import Dependency, Lock, Package, Workspace
 from monolock.poetry.fresh import poetry_packages
 from monolock.poetry.lock import present, read
@@ -191,7 +191,7 @@ def shared(workspace: Workspace, uv_args: Sequence[str] = ()) -> Shared:
             text = uv.tail(result.stderr or result.stdout, 40).splitlines()
             message = "\n".join(line for line in text if not line.startswith("Using "))
             return Shared(False, python, {}, message, _who(workspace, message), internal)
-        lock = parse_lock((directory / "uv.lock").read_bytes(), directory / "uv.lock")
+        lock = read_lock(directory / "uv.lock", display="the uv.lock uv resolved")
     versions = {p.name: p.version or "" for p in lock.packages if not p.source.is_local}
     return Shared(not internal, python, versions, internal=internal)
 

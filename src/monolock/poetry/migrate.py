@@ -152,6 +152,8 @@ def _lock(
         note = "the old versions could not be read as preferences; resolved afresh"
     manifest.write_text(pristine)
     uv.run(["lock", *uv_args], cwd=scratch)  # keeps what the constrained lock chose
+    if not (scratch / "uv.lock").is_file():
+        raise UvError("`uv lock` succeeded but wrote no uv.lock", hint="check the uv monolock runs")
     return (scratch / "uv.lock").read_bytes(), note
 
 

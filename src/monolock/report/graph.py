@@ -29,29 +29,52 @@ def text(graph: Graph, nodes: Iterable[str], apps: set[str], runtime_only: bool 
     lines: list[str] = []
     expanded: set[str] = set()
 
-    def walk(node: str, prefix: str, path: tuple[str, ...]) -> None:
-        # one line per target; a runtime edge needs no label, others are named
+    def targets(node: str) -> list[tuple[str, str]]:
+        """(target, label) once per target; a runtime edge needs no label, others are
+        named."""
         labels: dict[str, set[str]] = {}
         for edge in children[node]:
             labels.setdefault(edge.target, set()).add(edge.label)
-        for i, target in enumerate(sorted(labels)):
-            last = i == len(labels) - 1
-            kinds = labels[target]
-            label = "" if "runtime" in kinds else f" ({', '.join(sorted(kinds))})"
+        return [
+            (t, "" if "runtime" in k else f" ({', '.join(sorted(k))})")
+            for t, k in sorted(labels.items())
+        ]
+
+    def walk(root: str) -> None:
+        """Depth first, as a recursive walk prints it, with a stack of its own: a chain
+        of thousands of members is deeper than Python's recursion goes."""
+        frames = [(root, "", iter(targets(root)), len(targets(root)))]
+        on_path = {root}
+        counts = [0]
+        while frames:
+            node, prefix, pending, total = frames[-1]
+            step = next(pending, None)
+            if step is None:
+                frames.pop()
+                counts.pop()
+                on_path.discard(node)
+                continue
+            target, label = step
+            counts[-1] += 1
+            last = counts[-1] == total
             mark = ""
-            if target in path:
+            if target in on_path:
                 mark = " [cycle]"
             elif target in expanded and children[target]:
                 mark = " (*)"
             lines.append(f"{prefix}{'└── ' if last else '├── '}{target}{label}{mark}")
             if not mark:
                 expanded.add(target)
-                walk(target, prefix + ("    " if last else "│   "), (*path, target))
+                below = targets(target)
+                indent = prefix + ("    " if last else "│   ")
+                frames.append((target, indent, iter(below), len(below)))
+                counts.append(0)
+                on_path.add(target)
 
     for root in roots:
         lines.append(root + (" [app]" if root in apps else ""))
         expanded.add(root)
-        walk(root, "", (root,))
+        walk(root)
     if any("(*)" in line for line in lines):
         lines.append("(*) dependencies shown above")
     return "\n".join(lines)
