@@ -212,3 +212,44 @@ def test_a_removed_lock_touches_every_member(
     found = _affected(cli, root)
     assert set(found) == {"admin", "core", "tools", "web", "worker"}
     assert all("lock: uv.lock removed" in reasons for reasons in found.values())
+
+
+def test_a_repository_without_a_commit_has_every_member_new(
+    make_repo: RepoFactory, cli: Callable[..., Run]
+) -> None:
+    root = make_repo(
+        {"libs/core": project("core"), "apps/web": project("web", ["core"])}, apps=["web"]
+    )
+    git(root, "init", "-q")
+    found = _affected(cli, root)
+    assert found == {
+        "core": ["new: the repository has no commit yet"],
+        "web": ["new: the repository has no commit yet"],
+    }
+
+
+def test_a_member_in_a_submodule_is_affected_by_its_commits(
+    make_repo: RepoFactory, cli: Callable[..., Run], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    upstream = tmp_path_factory.mktemp("upstream")
+    (upstream / "pyproject.toml").write_text('[project]\nname = "vendored"\nversion = "1"\n')
+    git(upstream, "init", "-q")
+    commit(upstream, "first")
+    root = make_repo({"libs/core": project("core")}, globs=["libs/*"])
+    git(root, "init", "-q")
+    git(
+        root,
+        "-c",
+        "protocol.file.allow=always",
+        "submodule",
+        "-q",
+        "add",
+        str(upstream),
+        "libs/vendored",
+    )
+    commit(root, "with a submodule")
+    (upstream / "README").write_text("new\n")
+    commit(upstream, "second")
+    git(root / "libs/vendored", "pull", "-q", "origin", "HEAD")
+    found = _affected(cli, root)
+    assert list(found) == ["vendored"]

@@ -289,7 +289,8 @@ def _lock_at(root: Path, ref: str | None) -> Lock | None:
 def owner(paths: Mapping[str, str], file: str) -> str | None:
     """The member whose directory is the deepest one holding `file` (paths: dir -> name)."""
     parts = file.split("/")
-    for depth in range(len(parts) - 1, 0, -1):
+    # the path itself may be a member (a submodule holding one changes as one entry)
+    for depth in range(len(parts), 0, -1):
         found = paths.get("/".join(parts[:depth]))
         if found is not None:
             return found
@@ -311,11 +312,22 @@ def _dependents(graph: Graph, direct: Iterable[str]) -> dict[str, list[Reason]]:
     return out
 
 
+def _everything_new(ws: Workspace) -> Result:
+    """A repository without a commit: nothing to compare with, so every member is new."""
+    reason = Reason("changed", "new: the repository has no commit yet")
+    members = tuple(Affected(p.name, p.path, (reason,)) for p in ws.packages)
+    return Result(
+        "(none)", None, (), members, tuple(a.name for a in ws.apps), len(ws.packages)
+    )
+
+
 def affected(ws: Workspace, base_ref: str, head_ref: str | None) -> Result:
     root = ws.root
     git.require_repository(root)
     if ws.kind == "uv":
         present(ws.lock_path)  # something other than a file there is an error, not "no lock"
+    if head_ref is None and base_ref == "HEAD" and not git.output(root, "rev-parse", "HEAD"):
+        return _everything_new(ws)
     head = git.commit(root, head_ref) if head_ref is not None else None
     base = git.merge_base(root, git.commit(root, base_ref), head or git.commit(root, "HEAD"))
     files = git.changed(root, base, head)

@@ -175,8 +175,20 @@ def remove(directory: Path, kind: str) -> None:
     anything git tracks, whatever stamp it carries."""
     if directory.is_symlink() or not directory.is_dir():
         return
-    if foreign(directory, kind) == [] and not _tracked(directory):
-        shutil.rmtree(directory, ignore_errors=True)
+    if foreign(directory, kind) != [] or _tracked(directory):
+        return
+    # the stamp goes last: interrupted, what is left is still stamped, still monolock's
+    for entry in os.scandir(directory):
+        if entry.name == STAMP:
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
+    with contextlib.suppress(OSError):
+        (directory / STAMP).unlink()
+        directory.rmdir()
 
 
 def check_file(path: Path, *, option: str, header: str) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -29,13 +30,31 @@ def binary() -> str:
 @functools.cache
 def _binary(override: str | None) -> str:
     found = shutil.which(override or "poetry")
-    if found is None:
-        where = f"{ENV_OVERRIDE}={override} does not name an executable" if override else ""
+    if found is None or (override and _version(found) is None):
+        where = f"{ENV_OVERRIDE}={override} does not name a Poetry executable" if override else ""
         raise UsageError(
             where or "Poetry is not installed (no `poetry` on PATH)",
             hint=f"install it (`pipx install poetry`), or set {ENV_OVERRIDE} to its path",
         )
     return found
+
+
+def _version(binary: str) -> str | None:
+    """What `binary --version` says if it answers as Poetry does ("Poetry (version 2.1.3)")."""
+    try:
+        out = subprocess.run(
+            [binary, "--version"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env(),
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    found = re.search(r"Poetry \(version ([0-9][^)\s]*)\)", out.stdout)
+    return found[1] if out.returncode == 0 and found else None
 
 
 def env() -> dict[str, str]:
@@ -73,7 +92,6 @@ def run(args: Sequence[str], *, cwd: Path) -> Result:
 @functools.cache
 def major() -> int:
     """Poetry's major version: 1.x needs `lock --no-update` to keep locked versions."""
-    words = run(["--version"], cwd=Path.cwd()).output.replace(")", " ").split()
-    version = next((w for w in words if w[:1].isdigit()), "2")
+    version = _version(binary()) or "2"
     head = version.split(".", 1)[0]
     return int(head) if head.isdigit() else 2
