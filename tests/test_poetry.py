@@ -422,7 +422,8 @@ def test_failed_migration_leaves_the_repository_as_it_was(
 
 
 def poetry_plan(poetry: str, directory: Path) -> dict[str, str]:
-    """What Poetry itself installs from a package's lock on this interpreter."""
+    """The third-party distributions Poetry itself installs from a package's lock on this
+    interpreter (path packages are left out, as an export's pins leave them out)."""
     out = subprocess.run(
         [poetry, "install", "--dry-run", "--only", "main", "--no-root", "--no-interaction"],
         cwd=directory,
@@ -433,8 +434,11 @@ def poetry_plan(poetry: str, directory: Path) -> dict[str, str]:
     plan = {}
     for line in out.splitlines():
         words = line.strip().split()
-        if len(words) >= 3 and words[:2] == ["-", "Installing"]:
-            plan[words[2]] = words[3].strip("()")
+        if len(words) < 4 or words[:2] != ["-", "Installing"] or "Skipped" in line:
+            continue
+        if not words[3].endswith(")"):
+            continue  # `(0.1.0 /path/to/core)`: an internal package, not in the export's pins
+        plan[words[2]] = words[3].strip("()")
     return plan
 
 
@@ -657,3 +661,80 @@ def test_a_lock_poetry_wrote_wrong_is_put_back(
     assert result.code == 1, result.out + result.err
     assert "FAILED util" in result.out and "cannot read" in result.out
     assert every_file(root) == before  # every poetry.lock byte for byte as it was
+
+
+def shapes_repo(root: Path, index: str) -> Path:
+    """A Poetry monorepo with every shape seen in the wild at once: a distribution locked
+    at two versions split by markers, `v`-prefixed constraints, an extra whose dependency
+    is a path package nested in its dependent's directory, Poetry's default packaging over
+    a namespace directory, and a project Poetry manages but never builds."""
+
+    def package(path: str, name: str, deps: dict[str, Any], **poetry: Any) -> None:
+        # every package allows 3.9, where urlish 1.26 is the one Poetry installs
+        manifest = poetry_manifest(name, deps, index=index, python="^3.9", **poetry)
+        write_toml(root / path / "pyproject.toml", manifest)
+
+    def module(path: str) -> None:
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text("")
+
+    package(
+        "packages/core",
+        "core",
+        {
+            "alpha": "^v1.0",
+            "plugin": {"path": "plugin", "develop": True, "optional": True},
+        },
+        extras={"plugins": ["plugin"]},
+    )
+    module("packages/core/core/__init__.py")
+    package("packages/core/plugin", "plugin", {"gamma": "~v1.0"})
+    module("packages/core/plugin/plugin/__init__.py")
+    package("packages/acme-tools", "acme-tools", {})
+    module("packages/acme-tools/acme_tools/exporters/__init__.py")
+    package(
+        "packages/web",
+        "web",
+        {
+            "core": {"path": "../core", "develop": True, "extras": ["plugins"]},
+            "acme-tools": {"path": "../acme-tools", "develop": True},
+            "reqish": "^2.0",
+            "botish": "^1.0",
+        },
+    )
+    module("packages/web/web/__init__.py")
+    ops = poetry_manifest(
+        "ops", {"core": {"path": "../core", "develop": True}}, index=index, python="^3.9"
+    )
+    ops["tool"]["poetry"]["package-mode"] = False
+    write_toml(root / "packages/ops/pyproject.toml", ops)
+    return root
+
+
+def test_every_command_on_every_shape_poetry_repositories_take(
+    tmp_path: Path, poetry_index: str, poetry_env: str, cli: Callable[..., Run]
+) -> None:
+    root = shapes_repo(tmp_path / "repo", poetry_index)
+    names = {"acme-tools", "core", "ops", "plugin", "web"}
+    listed = cli("-C", root, "list", "--format", "names")
+    assert listed.code == 0 and set(listed.out.split()) == names, listed.err
+    assert cli("-C", root, "graph").code == 0
+    assert cli("-C", root, "lock").code == 0
+    check = cli("-C", root, "lock", "--check")
+    assert check.code == 0, check.out  # converged at once
+    for name in sorted(names):
+        path = root / ("packages/core/plugin" if name == "plugin" else f"packages/{name}")
+        assert exported_here(cli, root, name) == poetry_plan(poetry_env, path), name
+    assert cli("-C", root, "why", "urlish").code == 0
+    import json
+
+    report = cli("-C", root, "check", "--no-lock-check", "--format", "json")
+    assert report.code in (0, 1) and json.loads(report.out)["guessed"] == [], report.err
+    assert cli("-C", root, "drift", "--no-resolve").code == 0
+    dry = cli("-C", root, "init", "--from-poetry", "--dry-run")
+    assert dry.code == 0 and "would not" not in dry.out and "cannot lock" not in dry.out, dry.out
+    done = cli("-C", root, "init", "--from-poetry")
+    assert done.code == 0, done.err
+    assert cli("-C", root, "lock", "--check").code == 0
+    web = exported_here(cli, root, "web")  # one shared lock now: the same versions here
+    assert web["urlish"] == "2.4.0" and web["alpha"].startswith("1.") and "gamma" in web
