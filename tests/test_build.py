@@ -377,3 +377,20 @@ def test_a_source_date_epoch_that_is_no_time_is_refused(
     result = cli("-C", locked, "build", "web", "--out", scratch / "ctx")
     assert result.code == 2 and "SOURCE_DATE_EPOCH" in result.err
     assert not (scratch / "ctx").exists()
+
+
+def test_an_environment_whose_removal_was_interrupted_is_still_monolocks(
+    locked: Path, cli: Callable[..., Run], scratch: Path
+) -> None:
+    import shutil
+
+    venv = scratch / "env"
+    assert cli("-C", locked, "build", "worker", "--venv", venv, "--no-compare").code == 0
+    for entry in venv.iterdir():  # a kill mid-removal: emptied directories, the stamp kept
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+            entry.mkdir()
+        elif entry.name != ".monolock-made":
+            entry.unlink()
+    again = cli("-C", locked, "build", "worker", "--venv", venv, "--no-compare")
+    assert again.code == 0, again.err

@@ -1066,6 +1066,12 @@ CASES = [
         )
         for label, value in (("nan", "nan"), ("inf", "inf"), ("negative", "-1"), ("zero", "0"))
     ],
+    Case(
+        "venv-path-with-the-path-separator",
+        {},
+        ("build", "api", "--venv", "x:y"),
+        ("x:y", "which PATH cannot hold"),
+    ),
     Case("jobs-zero", {}, ("check", "-j", "0"), ("--jobs",)),
     Case("jobs-huge", {}, ("run", "test", "-j", "99999"), ("--jobs",)),
     Case(

@@ -14,7 +14,7 @@ from pathlib import Path
 from monolock import container, environment, mutex, relock, targets, uv
 from monolock.config import is_python_version
 from monolock.errors import LockError, UsageError
-from monolock.fsutil import NEW, OLD, replace_dir, staging_dir
+from monolock.fsutil import NEW, OLD, on_path, replace_dir, staging_dir
 from monolock.lockfile import read_lock
 from monolock.model import Workspace
 from monolock.wheels import Wheel, build_wheels, source_date_epoch, wheel_cache
@@ -64,6 +64,7 @@ def check_request(request: Request, workspace: Workspace) -> Request:
         out = targets.check_directory(out, workspace, option="--out", kind=CONTEXT)
     if venv is not None:
         venv = targets.check_directory(venv, workspace, option="--venv", kind=ENVIRONMENT)
+        on_path(venv)  # its bin/ goes first on PATH for the proof
     if (
         out is not None
         and venv is not None

@@ -21,6 +21,7 @@ from packaging.utils import canonicalize_version
 from monolock import targets, uv
 from monolock.container import FILES, Plan
 from monolock.errors import BuildError, UvError
+from monolock.fsutil import on_path
 from monolock.model import normalize
 from monolock.wheels import Wheel
 
@@ -204,7 +205,7 @@ def size_of(path: Path) -> int:
 def _scrubbed_env(venv: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
     env["VIRTUAL_ENV"] = str(venv)
-    env["PATH"] = str(interpreter(venv).parent) + os.pathsep + env.get("PATH", "")
+    env["PATH"] = on_path(interpreter(venv).parent) + os.pathsep + env.get("PATH", "")
     env["PYTHONSAFEPATH"] = "1"  # the working directory must not shadow what is installed
     return env
 

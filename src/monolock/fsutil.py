@@ -91,6 +91,19 @@ def present(path: Path, *, where: str, hint: str) -> bool:
     )
 
 
+def on_path(directory: Path) -> str:
+    """`directory` as an entry of PATH, which cannot hold the separator itself: a program
+    found there would otherwise be some other one, silently."""
+    text = str(directory)
+    if os.pathsep in text:
+        raise MonolockError(
+            f"{text} holds {os.pathsep!r}, which PATH cannot hold: its programs would not be "
+            "found, others would run in their place",
+            hint=f"move it to a path without {os.pathsep!r}",
+        )
+    return text
+
+
 def cache_root() -> Path:
     """MONOLOCK_CACHE_DIR, else the XDG cache directory: safe to delete at any time."""
     given = os.environ.get("MONOLOCK_CACHE_DIR")

@@ -65,7 +65,8 @@ def require_repository(root: Path) -> None:
 
 def commit(root: Path, ref: str) -> str:
     """The commit `ref` names, as a full hash."""
-    out = output(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    named = (output(root, "rev-parse", "--verify", "--quiet", ref) or "").strip()
+    out = named and output(root, "rev-parse", "--verify", "--quiet", f"{named}^{{commit}}")
     if not out:
         raise GitError(
             f"'{ref}' does not name a commit in this clone",

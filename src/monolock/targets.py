@@ -115,7 +115,12 @@ def foreign(directory: Path, kind: str) -> list[str] | None:
     if listed is None:
         return []  # an interrupted build of monolock's own: all it holds is monolock's
     known = set(listed) if isinstance(listed, list) else set()
-    return [f for f in _files(directory) if f != STAMP and f not in known and not _derived(f)]
+    # an empty directory holds nothing of anyone's (an interrupted removal leaves some)
+    return [
+        f
+        for f in _files(directory)
+        if f != STAMP and f not in known and not _derived(f) and not f.endswith("/")
+    ]
 
 
 def check_directory(path: Path, workspace: Workspace, *, option: str, kind: str) -> Path:

@@ -106,7 +106,7 @@ def failure(result: Result) -> UvError:
             f"runs ({result.argv[0]}): point {ENV_OVERRIDE} at a uv it admits, or install the "
             "monolock release that bundles one"
         )
-    elif "no interpreter found" in lowered or "no python" in lowered:
+    elif "no interpreter found" in lowered or "no python installation" in lowered:
         hint = (
             "no installed Python satisfies requires-python; install one, or pass "
             "`--python PATH` (monolock never lets uv download interpreters)"

@@ -146,7 +146,7 @@ else:
 
 
 class Seconds(_FloatParam):
-    """A duration: a finite number of seconds above zero, at most a day."""
+    """A duration: a finite number of seconds, a tenth of one at least, a day at most."""
 
     name = "seconds"
 
@@ -159,8 +159,8 @@ class Seconds(_FloatParam):
             seconds = float(value)
         except (TypeError, ValueError):
             self.fail(f"{value!r} is not a number of seconds", param, ctx)
-        if not math.isfinite(seconds) or not 0 < seconds <= 86400:
-            self.fail(f"{value!r}: give a number of seconds above 0, at most 86400", param, ctx)
+        if not math.isfinite(seconds) or not 0.1 <= seconds <= 86400:
+            self.fail(f"{value!r}: give a number of seconds from 0.1 to 86400", param, ctx)
         return seconds
 
 

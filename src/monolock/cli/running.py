@@ -175,7 +175,8 @@ def run_cmd(
                 raise UsageError(
                     f"--package {name}: no member is called that", hint=known(name, ws.by_name)
                 )
-            selected.append(member.name)
+            if member.name not in selected:
+                selected.append(member.name)
     if affected_base is not None:
         from monolock.affected import affected
 

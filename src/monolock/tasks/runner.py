@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Literal
 
 from monolock.errors import MonolockError
+from monolock.fsutil import on_path
 from monolock.tasks import envs
 from monolock.tasks.plan import Job, Plan, runs_pytest, tool
 from monolock.tasks.results import Results, Stored
@@ -54,7 +55,7 @@ def child_env(venv: Path, root: Path, member: str, task: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONHOME", "PYTHONPATH")}
     env.update(
         VIRTUAL_ENV=str(venv),
-        PATH=os.pathsep.join([str(_bin(venv)), *path]),
+        PATH=os.pathsep.join([on_path(_bin(venv)), *path]),
         MONOLOCK_MEMBER=member,
         MONOLOCK_TASK=task,
     )
