@@ -253,3 +253,50 @@ def test_a_member_in_a_submodule_is_affected_by_its_commits(
     git(root / "libs/vendored", "pull", "-q", "origin", "HEAD")
     found = _affected(cli, root)
     assert list(found) == ["vendored"]
+
+
+def test_an_extra_reaches_only_the_members_that_activate_it(
+    make_repo: RepoFactory, cli: Callable[..., Run]
+) -> None:
+    """core's `all` extra fans in every integration; an integration's change reaches
+    core's own tests, the members that ask for core[all], and no one else."""
+    ws = {"workspace": True}
+    root = make_repo(
+        {
+            "libs/core": project(
+                "core",
+                [],
+                optional={"all": ["integ-a", "integ-b"]},
+                sources={"integ-a": ws, "integ-b": ws},
+            ),
+            "integrations/a": project("integ-a", ["core"], sources={"core": ws}),
+            "integrations/b": project("integ-b", ["core"], sources={"core": ws}),
+            "apps/lean": project("lean", ["core"], sources={"core": ws}),
+            "apps/full": project("full", ["core[all]"], sources={"core": ws}),
+            "apps/checks": project(
+                "checks", [], groups={"test": ["core[all]"]}, sources={"core": ws}
+            ),
+        },
+        apps=["lean", "full"],
+    )
+    (root / ".gitignore").write_text(".venv/\n")
+    git(root, "init", "-q", "-b", "main")
+    assert cli("-C", root, "lock").code == 0
+    commit(root, "initial")
+
+    (root / "integrations/a/src/integ_a/__init__.py").write_text("X = 1\n")
+    assert _affected(cli, root) == {
+        "integ-a": ["changed: integrations/a/src/integ_a/__init__.py"],
+        "core": ["depends on integ-a (extra all)"],
+        "full": ["depends on integ-a (through core[all])"],
+        "checks": ["depends on integ-a (dev group test, through core[all])"],
+    }
+    result = cli("-C", root, "affected", "--format", "json")
+    data = json.loads(result.out)
+    assert data["apps"] == ["full"], "lean ships core without its extras"
+    runtime = {m["name"]: [r["runtime"] for r in m["reasons"]] for m in data["members"]}
+    assert runtime["full"] == [True] and runtime["checks"] == [False]
+
+    (root / "integrations/a/src/integ_a/__init__.py").write_text("")
+    (root / "libs/core/src/core/__init__.py").write_text("X = 1\n")
+    assert sorted(_affected(cli, root)) == ["checks", "core", "full", "integ-a", "integ-b", "lean"]

@@ -289,3 +289,70 @@ def test_path_linked_projects_are_refused(cli: Callable[..., Run], tmp_path: Pat
     result = cli("-C", tmp_path, "run", "test")
     assert result.code == 2
     assert "monolock run needs a uv workspace" in result.err and "[tool.uv.workspace]" in result.err
+
+
+def test_a_root_task_sees_nested_members_and_a_task_narrows_its_inputs(
+    make_repo: RepoFactory, cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ruff check .` at the root reads every member below it: a change there is a change
+    to the root's task. `inputs` narrows what a key covers, `env` widens it."""
+    tasks = {
+        "lint": "python task.py",
+        "test": {"command": "python task.py", "inputs": ["src/**", "!*.md"], "env": ["LEVEL"]},
+    }
+    root = make_repo(
+        {"libs/core": member("core", ["alpha<2"])},
+        root={
+            "project": {"name": "shop", "version": "1", "requires-python": ">=3.11"},
+            "tool": {"monolock": {"tasks": tasks}},
+        },
+    )
+    (root / "shop.py").write_text("")
+    (root / "task.py").write_text(TASK.format(module="shop", member="shop"))
+    (root / "libs/core/task.py").write_text(TASK.format(module="core", member="core"))
+    (root / ".gitignore").write_text(".venv/\nrun.log\n")
+    git(root, "init", "-q", "-b", "main")
+    assert cli("-C", root, "lock").code == 0
+    commit(root, "initial")
+    for task in ("lint", "test"):
+        assert _status(_run(cli, root, task)[1]) == {
+            "shop": ("passed", False),
+            "core": ("passed", False),
+        }
+
+    (root / "libs/core/src/core/__init__.py").write_text("import os\n")
+    assert _status(_run(cli, root, "lint")[1]) == {
+        "shop": ("passed", False),  # the root's task reads libs/core too
+        "core": ("passed", False),
+    }
+    (root / "libs/core/README.md").write_text("notes\n")
+    (root / "libs/core/task.py").write_text(TASK.format(module="core", member="core") + "\n")
+    status = _status(_run(cli, root, "test")[1])
+    assert status["core"] == ("passed", False), "src/ changed since the last test run"
+    assert _status(_run(cli, root, "test")[1])["core"] == ("passed", True)
+    (root / "libs/core/src/core/README.md").write_text("notes\n")
+    assert _status(_run(cli, root, "test")[1])["core"] == ("passed", True), "!*.md"
+    monkeypatch.setenv("LEVEL", "strict")
+    assert _status(_run(cli, root, "test")[1])["core"] == ("passed", False), "LEVEL is an input"
+    assert _status(_run(cli, root, "test")[1])["core"] == ("passed", True)
+    assert _status(_run(cli, root, "lint")[1])["core"] == ("passed", False), "lint reads all"
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"command": "pytest", "inputs": "src/**"}, "tool.monolock.tasks.test.inputs: expected"),
+        ({"command": "pytest", "inputs": ["\\"]}, "tool.monolock.tasks.test.inputs:"),
+        ({"command": "pytest", "env": ["A-B"]}, "'A-B' is not an environment variable's name"),
+        ({"command": "pytest", "env": [""]}, "tool.monolock.tasks.test.env: expected"),
+    ],
+)
+def test_bad_inputs_and_env_are_refused(
+    make_repo: RepoFactory, cli: Callable[..., Run], spec: dict[str, Any], message: str
+) -> None:
+    root = make_repo(
+        {"libs/core": member("core", [])}, root={"tool": {"monolock": {"tasks": {"test": spec}}}}
+    )
+    result = cli("-C", root, "run", "test")
+    assert result.code == 2, result.err
+    assert message in result.err and "Traceback" not in result.err

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from monolock import git
 from monolock.errors import LockError
-from monolock.graph import ALL_KINDS, RUNTIME, Graph
+from monolock.graph import Graph
 from monolock.lockfile import parse_lock, present
 from monolock.model import Lock, LockedPackage, Workspace
 from monolock.projection import Projection, project
@@ -298,17 +298,14 @@ def owner(paths: Mapping[str, str], file: str) -> str | None:
 
 
 def _dependents(graph: Graph, direct: Iterable[str]) -> dict[str, list[Reason]]:
-    """Members that depend on a directly changed one, through any edge: their tests see
-    it. It is a runtime reason when a chain of runtime edges leads there."""
+    """Members whose tests install a directly changed one: through runtime edges and
+    the extras those activate, their own extras, or their dev groups. An extra no one on
+    the way activates leads nowhere. A runtime reason when the member ships it."""
     out: dict[str, list[Reason]] = {}
-    direct = sorted(set(direct))
-    for changed in direct:
-        runtime = set(graph.dependents([changed], RUNTIME))
-        for name in graph.dependents([changed], ALL_KINDS):
-            if name != changed:
-                out.setdefault(name, []).append(
-                    Reason("depends", f"depends on {changed}", runtime=name in runtime)
-                )
+    for changed in sorted(set(direct)):
+        for name, (runtime, how) in sorted(graph.reaching(changed).items()):
+            text = f"depends on {changed}" + (f" ({how})" if how else "")
+            out.setdefault(name, []).append(Reason("depends", text, runtime=runtime))
     return out
 
 
@@ -316,9 +313,7 @@ def _everything_new(ws: Workspace) -> Result:
     """A repository without a commit: nothing to compare with, so every member is new."""
     reason = Reason("changed", "new: the repository has no commit yet")
     members = tuple(Affected(p.name, p.path, (reason,)) for p in ws.packages)
-    return Result(
-        "(none)", None, (), members, tuple(a.name for a in ws.apps), len(ws.packages)
-    )
+    return Result("(none)", None, (), members, tuple(a.name for a in ws.apps), len(ws.packages))
 
 
 def affected(ws: Workspace, base_ref: str, head_ref: str | None) -> Result:

@@ -91,7 +91,7 @@ def _app(name: str, spec: Any, where: str) -> App:
     python = _string(spec, "python", key, where)
     if python is not None and not is_python_version(python):
         raise ManifestError(
-            f"{key}.python: {python!r} is not a Python version like \"3.12\"", where=where
+            f'{key}.python: {python!r} is not a Python version like "3.12"', where=where
         )
     image = _string(spec, "base-image", key, where)
     if image is not None and (len(image) > 255 or _IMAGE.fullmatch(image) is None):
@@ -164,7 +164,8 @@ def read_import_names(data: dict[str, Any], *, where: str) -> dict[str, tuple[st
             isinstance(n, str) and all(p.isidentifier() for p in n.split(".")) for n in names
         ):
             raise ManifestError(
-                f"{key}: expected a list of dotted module names", where=where,
+                f"{key}: expected a list of dotted module names",
+                where=where,
                 hint='for example "scikit-learn" = ["sklearn"]',
             )
         out[normalize(dist)] = tuple(names)

@@ -37,8 +37,7 @@ def requirements(
     """`indexes`: where the pins are fetched from, the first as --index-url."""
     internal = ", ".join(p.name for p in projection.local) or "none"
     lines = [
-        f"{HEADER}{projection.root}: the third-party projection of "
-        f"{projection.lock.path.name}",
+        f"{HEADER}{projection.root}: the third-party projection of {projection.lock.path.name}",
         f"# lock sha256:{projection.lock.digest}",
     ]
     lines += [f"--{'extra-' if i else ''}index-url {url}" for i, url in enumerate(indexes)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from monolock.model import DepKind, Package, Workspace
+from monolock.model import Dependency, DepKind, Package, Workspace, normalize
 
 RUNTIME: frozenset[DepKind] = frozenset({"runtime"})
 ALL_KINDS: frozenset[DepKind] = frozenset({"runtime", "extra", "group"})
@@ -38,10 +38,12 @@ class Cycle:
         return " -> ".join(self.path)
 
 
-def _edges(workspace: Workspace) -> list[Edge]:
+def _links(workspace: Workspace) -> list[tuple[Package, Dependency, str, bool]]:
+    """(package, dependency, the member it names, declared as a source) for every
+    dependency of a member on a member."""
     names = workspace.by_name
+    out: list[tuple[Package, Dependency, str, bool]] = []
     by_dir = {(workspace.root / p.path).resolve(): p.name for p in workspace.packages}
-    edges: set[Edge] = set()
     for package in workspace.packages:
         base = workspace.root / package.path
         # Poetry unions a package's groups: a name linked by path in one group (often
@@ -63,15 +65,126 @@ def _edges(workspace: Workspace) -> list[Edge]:
                 target = dep.name
                 declared = source is not None and source.kind == "workspace"
             if target is not None and target in names:
-                edges.add(Edge(package.name, target, dep.kind, dep.context, declared))
+                out.append((package, dep, target, declared))
+    return out
+
+
+def _edges(links: list[tuple[Package, Dependency, str, bool]]) -> list[Edge]:
+    edges = {
+        Edge(package.name, target, dep.kind, dep.context, declared)
+        for package, dep, target, declared in links
+        # an extra naming its own package's other extras is no edge to itself
+        if not (target == package.name and dep.kind == "extra")
+    }
     return sorted(edges, key=lambda e: (e.source, e.target, e.kind, e.context or ""))
+
+
+Node = tuple[str, str]  # (member, extra): "" is what the member needs at runtime
+
+
+def _activation(links: list[tuple[Package, Dependency, str, bool]]) -> dict[Node, set[Node]]:
+    """What each member and each of its extras brings in: its runtime dependencies on
+    members with the extras they ask for; an extra also its member's runtime and its
+    own dependencies (`all = ["core[a,b]"]` included). Groups are not transitive: a
+    dependency's dev group never reaches its dependents."""
+    adj: dict[Node, set[Node]] = {}
+    for package, dep, target, _ in links:
+        if dep.kind == "group":
+            continue
+        source = (package.name, normalize(dep.context or "") if dep.kind == "extra" else "")
+        into = adj.setdefault(source, set())
+        into.add((target, ""))
+        into.update((target, normalize(e)) for e in dep.requirement.extras)
+    for (name, extra), into in list(adj.items()):
+        if extra:
+            into.add((name, ""))
+    for _, dep, target, _ in links:
+        for extra in dep.requirement.extras:
+            adj.setdefault((target, normalize(extra)), set()).add((target, ""))
+    adj.pop(("", ""), None)
+    return adj
 
 
 class Graph:
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
         self.nodes: tuple[str, ...] = tuple(p.name for p in workspace.packages)
-        self.edges: tuple[Edge, ...] = tuple(_edges(workspace))
+        links = _links(workspace)
+        self.edges: tuple[Edge, ...] = tuple(_edges(links))
+        self._active = _activation(links)
+        self._seeds: dict[str, list[tuple[Node, str | None]]] = {}
+        for package, dep, target, _ in links:
+            if dep.kind == "group":
+                via = f"dev group {dep.context}"
+                seeds = self._seeds.setdefault(package.name, [])
+                seeds.append(((target, ""), via))
+                seeds += [((target, normalize(e)), via) for e in dep.requirement.extras]
+
+    def seeds(self, name: str) -> list[tuple[Node, str | None]]:
+        """Where a member's tests start: the member, each of its own extras, and what its
+        dev groups name (each with how: None at runtime, else the extra or group)."""
+        package = self.workspace.by_name[name]
+        own: list[tuple[Node, str | None]] = [((name, ""), None)]
+        own += [((name, e), f"extra {e}") for e in package.extras]
+        return own + self._seeds.get(name, [])
+
+    def shipped(self, name: str) -> set[str]:
+        """Members `name` installs at runtime, itself included: its runtime dependencies
+        and the extras they activate, transitively; extras nobody asks for are left out."""
+        return {n for n, _ in self._walk([(name, "")])}
+
+    def tested(self, name: str) -> set[str]:
+        """Members a member's tests install: what it ships, its own extras, its dev
+        groups, and everything those activate."""
+        return {n for n, _ in self._walk([s for s, _ in self.seeds(name)])}
+
+    def _walk(self, start: Iterable[Node]) -> set[Node]:
+        seen = set(start)
+        stack = list(seen)
+        while stack:
+            for nxt in self._active.get(stack.pop(), ()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    stack.append(nxt)
+        return seen
+
+    def reaching(self, target: str) -> dict[str, tuple[bool, str | None]]:
+        """Every member whose tests reach `target` (itself excluded): whether it ships it,
+        and how when not through runtime alone (`core[all]`, a dev group). One reverse
+        walk over (member, extra) pairs: linear in the graph, however many members."""
+        reverse: dict[Node, list[Node]] = {}
+        for source, targets in self._active.items():
+            for node in targets:
+                reverse.setdefault(node, []).append(source)
+        next_hop: dict[Node, Node | None] = {(target, ""): None}
+        stack = [(target, "")]
+        while stack:
+            node = stack.pop()
+            for prev in reverse.get(node, ()):
+                if prev not in next_hop:
+                    next_hop[prev] = node
+                    stack.append(prev)
+        out: dict[str, tuple[bool, str | None]] = {}
+        for package in self.workspace.packages:
+            name = package.name
+            if name == target:
+                continue
+            for seed, via in self.seeds(name):
+                if seed not in next_hop:
+                    continue
+                extras = []
+                hop: Node | None = seed
+                while hop is not None:
+                    if hop[1] and hop[0] != name:
+                        extras.append(f"{hop[0]}[{hop[1]}]")
+                    hop = next_hop[hop]
+                how = ", ".join(([via] if via else []) + [f"through {e}" for e in extras]) or None
+                runtime = seed == (name, "")
+                if name not in out or (runtime and not out[name][0]):
+                    out[name] = (runtime, how)
+                if runtime:
+                    break
+        return out
 
     def package(self, name: str) -> Package:
         return self.workspace.by_name[name]

@@ -250,4 +250,3 @@ def shipped(directory: Path, data: dict[str, Any]) -> tuple[tuple[str, Path], ..
             elif root.with_suffix(".py").is_file():
                 found.append((name, root.with_suffix(".py")))
     return tuple(sorted(set(found)))
-

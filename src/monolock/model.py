@@ -112,6 +112,9 @@ class Task:
     command: str
     after_dependencies: bool = False  # wait for the members this one depends on
     timeout: float | None = None  # seconds
+    # gitignore-style patterns, relative to the member, narrowing the files its key covers
+    inputs: tuple[str, ...] = ()
+    env: tuple[str, ...] = ()  # environment variables whose values are part of the key
 
 
 @dataclass(frozen=True)

@@ -123,8 +123,7 @@ def check_selection(package: Package, extras: Iterable[str], groups: Iterable[st
         for name in wanted:
             if normalize(name) not in names:
                 raise UsageError(
-                    f"{option} {name}: {package.name} declares no such "
-                    f"{option.lstrip('-')}",
+                    f"{option} {name}: {package.name} declares no such {option.lstrip('-')}",
                     where=package.manifest,
                     hint=suggest(name, names),
                 )

@@ -53,9 +53,7 @@ def _protected(path: Path, workspace: Workspace, option: str) -> None:
         if package.path == ".":
             continue
         if path == member or member.is_relative_to(path):
-            raise _refuse(
-                option, path, f"is or contains the member {package.name}: refusing", hint
-            )
+            raise _refuse(option, path, f"is or contains the member {package.name}: refusing", hint)
         if path.is_relative_to(member):
             raise _refuse(
                 option,
@@ -151,8 +149,7 @@ def check_directory(path: Path, workspace: Workspace, *, option: str, kind: str)
         raise _refuse(
             option,
             path,
-            f"holds {len(found)} file(s) monolock did not write ({shown}): refusing to "
-            "replace it",
+            f"holds {len(found)} file(s) monolock did not write ({shown}): refusing to replace it",
             "move those files elsewhere, or name another directory",
         )
     return path

@@ -59,7 +59,7 @@ def _expand(
             raise WorkspaceError(
                 f"{key}: {pattern!r} must be a relative path inside the repository",
                 where="pyproject.toml",
-                hint="write member paths or globs relative to the root, e.g. \"packages/*\"",
+                hint='write member paths or globs relative to the root, e.g. "packages/*"',
             )
         if not set(pattern) & _GLOB_CHARS:
             found.append(root / pattern)

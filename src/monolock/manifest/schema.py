@@ -180,5 +180,6 @@ PYPROJECT = Table(
     }
 )
 
+
 def check(data: dict[str, Any], *, where: str) -> None:
     validate(data, PYPROJECT, where=where, error=ManifestError)

@@ -204,11 +204,7 @@ def states(workspace: Workspace) -> list[State]:
 
 def poetry_packages(workspace: Workspace) -> list[Package]:
     """The packages Poetry manages: those with a poetry.lock or a [tool.poetry] table."""
-    return [
-        p
-        for p in workspace.packages
-        if p.dialect == "poetry" or present(workspace.root, p)
-    ]
+    return [p for p in workspace.packages if p.dialect == "poetry" or present(workspace.root, p)]
 
 
 def findings(workspace: Workspace) -> list[Finding]:

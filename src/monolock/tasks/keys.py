@@ -1,10 +1,14 @@
 """What a task's result depends on, hashed into its cache key.
 
-A member's key covers: its files as git sees them (tracked content from the index,
-edits and untracked files from their bytes; ignored files never), the files of every
-member it depends on through any edge, the root files that configure uv and the tools,
-its projection of the lock (with its dev groups), the command, the environment kind and
-the Python the environment is asked for. Equal keys mean a rerun would see the same inputs.
+A member's key covers: every file below its directory as git sees it (tracked content
+from the index, edits and untracked files from their bytes; ignored files never), nested
+members' files included, since `ruff check .` at the root reads them; the same for every
+member it depends on (through runtime edges, the extras those activate, and its dev
+groups); the root files that configure uv and the tools; its projection of the lock (with
+its dev groups); the command, the environment kind, the Python the environment is asked
+for, and the values of the environment variables the task names. A task's `inputs`
+patterns narrow the files, in each member relative to its directory. Equal keys mean a
+rerun would see the same inputs.
 """
 
 from __future__ import annotations
@@ -16,12 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from monolock import git
-from monolock.affected import GLOBAL_FILES, ROOT_MANIFEST, owner
-from monolock.graph import ALL_KINDS, Graph
-from monolock.model import Lock, Workspace
+from monolock.affected import GLOBAL_FILES, ROOT_MANIFEST
+from monolock.graph import Graph
+from monolock.model import Lock, Task, Workspace
 from monolock.projection import project
 
-VERSION = "monolock-task-1"  # bump when the meaning of a key changes
+VERSION = "monolock-task-2"  # bump when the meaning of a key changes
 _SKIP = {"__pycache__", "node_modules", "build", "dist", "venv", "site-packages"}
 
 
@@ -51,9 +55,20 @@ def snapshot(root: Path) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Snapshot:
-    members: Mapping[str, str]  # member -> digest of its own files
-    files: Mapping[str, tuple[str, ...]]  # member -> its files
+    contents: Mapping[str, str]  # path -> content id
+    files: Mapping[str, tuple[str, ...]]  # member -> every file below its directory
+    paths: Mapping[str, str]  # member -> its directory
     shared: str  # digest of the root files every task reads
+
+    def digest(self, member: str, inputs: tuple[str, ...] = ()) -> str:
+        files = self.files[member]
+        if inputs:
+            import pathspec
+
+            spec = pathspec.GitIgnoreSpec.from_lines(inputs)
+            at = len(self.paths[member]) + 1 if self.paths[member] != "." else 0
+            files = tuple(f for f in files if spec.match_file(f[at:]))
+        return _digest(f"{f}\0{self.contents[f]}" for f in files)
 
 
 def _digest(lines: Iterable[str]) -> str:
@@ -65,19 +80,26 @@ def _digest(lines: Iterable[str]) -> str:
 
 
 def group(ws: Workspace, contents: Mapping[str, str]) -> Snapshot:
+    """Every file under each member's directory, files of members nested in it too."""
     paths = {p.path: p.name for p in ws.packages}
     owned: dict[str, list[str]] = {p.name: [] for p in ws.packages}
     shared: list[str] = []
+    root = paths.get(".")
     for path in sorted(contents):
         if path == ROOT_MANIFEST or path in GLOBAL_FILES:
             shared.append(f"{path}\0{contents[path]}")
             continue
-        holder = owner(paths, path)
-        if holder is not None:
-            owned[holder].append(path)
+        parts = path.split("/")
+        for depth in range(1, len(parts)):
+            holder = paths.get("/".join(parts[:depth]))
+            if holder is not None:
+                owned[holder].append(path)
+        if root is not None:
+            owned[root].append(path)
     return Snapshot(
-        members={m: _digest(f"{f}\0{contents[f]}" for f in files) for m, files in owned.items()},
+        contents=contents,
         files={m: tuple(files) for m, files in owned.items()},
+        paths={p.name: p.path for p in ws.packages},
         shared=_digest(shared),
     )
 
@@ -109,6 +131,19 @@ def python_request(ws: Workspace, member: str) -> str:
     return "\0".join(parts)
 
 
+def _variables(names: tuple[str, ...]) -> list[str]:
+    """NAME=value of each variable named (or matching a `PREFIX*`), unset ones included:
+    setting one is a change too."""
+    out: list[str] = []
+    for name in names:
+        if name.endswith("*"):
+            out += sorted(f"{k}={v}" for k, v in os.environ.items() if k.startswith(name[:-1]))
+        else:
+            value = os.environ.get(name)
+            out.append(f"{name}={value}" if value is not None else f"{name} unset")
+    return out
+
+
 def keys(
     ws: Workspace,
     graph: Graph,
@@ -116,23 +151,28 @@ def keys(
     snap: Snapshot,
     commands: Mapping[str, str],
     *,
-    task: str,
+    task: Task,
     env: str,
 ) -> dict[str, str]:
     """member -> key, for the members `commands` names (member -> its command)."""
-    needs = graph.requirements(ALL_KINDS)
     out: dict[str, str] = {}
+    digests: dict[str, str] = {}
     for member, command in commands.items():
+        needed = sorted(graph.tested(member))
+        for m in needed:
+            if m not in digests:
+                digests[m] = snap.digest(m, task.inputs)
         out[member] = _digest(
             [
                 VERSION,
-                task,
+                task.name,
                 command,
                 env,
                 python_request(ws, member),
                 snap.shared,
                 _projection(ws, lock, member),
-                *(f"{m}\0{snap.members[m]}" for m in sorted({member} | needs[member])),
+                *_variables(task.env),
+                *(f"{m}\0{digests[m]}" for m in needed),
             ]
         )
     return out

@@ -128,7 +128,7 @@ def plan(
             skips[member] = "no tests"
         else:
             commands[member] = command
-    found = keying.keys(ws, graph, lock, snap, commands, task=name, env=env)
+    found = keying.keys(ws, graph, lock, snap, commands, task=task or Task(name, ""), env=env)
 
     order = graph.order(_ORDER_KINDS)
     position = {n: i for i, n in enumerate(order)}

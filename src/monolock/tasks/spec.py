@@ -4,6 +4,7 @@ command or switch it off.
     [tool.monolock.tasks]                      # root pyproject.toml
     test = "pytest -q"
     typecheck = { command = "mypy src", after-dependencies = true, timeout = 600 }
+    lint = { command = "ruff check .", inputs = ["**/*.py", "!docs/**"], env = ["RUFF_*"] }
 
     [tool.monolock.tasks]                      # a member's pyproject.toml
     test = "pytest -q tests/unit"              # its own command
@@ -21,7 +22,8 @@ from monolock.manifest.toml import known_keys, table
 from monolock.model import Task
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
-_FIELDS = ("command", "after-dependencies", "timeout")
+_FIELDS = ("command", "after-dependencies", "timeout", "inputs", "env")
+_ENV = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _EXAMPLE = 'for example test = "pytest -q", or lint = { command = "ruff check .", timeout = 300 }'
 
 
@@ -33,6 +35,39 @@ def _command(value: Any, key: str, where: str) -> str:
     except ValueError as exc:
         raise ManifestError(f"{key}: cannot be split into arguments ({exc})", where=where) from None
     return value
+
+
+def _strings(value: Any, key: str, where: str, example: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ManifestError(f"{key}: expected an array of strings", where=where, hint=example)
+    return value
+
+
+def _inputs(value: Any, key: str, where: str) -> tuple[str, ...]:
+    """Patterns as a .gitignore writes them, relative to the member's directory: the
+    files that match (and no `!` pattern takes back) are the ones the key covers."""
+    import pathspec
+
+    patterns = _strings(value, key, where, 'for example inputs = ["src/**", "tests/**", "!*.md"]')
+    try:
+        pathspec.GitIgnoreSpec.from_lines(patterns)
+    except (ValueError, TypeError) as exc:
+        raise ManifestError(f"{key}: {exc}", where=where) from None
+    return tuple(patterns)
+
+
+def _env(value: Any, key: str, where: str) -> tuple[str, ...]:
+    """Names of environment variables, or prefixes ending in `*`, whose values the key
+    covers."""
+    names = _strings(value, key, where, 'for example env = ["DJANGO_SETTINGS_MODULE", "CI_*"]')
+    for name in names:
+        if _ENV.fullmatch(name.removesuffix("*")) is None:
+            raise ManifestError(
+                f"{key}: {name!r} is not an environment variable's name",
+                where=where,
+                hint="letters, digits and '_', optionally ending in '*' for a prefix",
+            )
+    return tuple(sorted(set(names)))
 
 
 def _raw(data: dict[str, Any], where: str) -> dict[str, Any]:
@@ -74,6 +109,8 @@ def root_tasks(data: dict[str, Any], *, where: str) -> tuple[Task, ...]:
                 _command(spec.get("command"), f"{key}.command", where),
                 after,
                 float(timeout) if timeout is not None else None,
+                _inputs(spec.get("inputs", []), f"{key}.inputs", where),
+                _env(spec.get("env", []), f"{key}.env", where),
             )
         )
     return tuple(sorted(tasks, key=lambda t: t.name))
