@@ -291,3 +291,45 @@ def test_bad_config_is_a_usage_error(locked: Callable[..., Path], cli: Callable[
     result = cli("-C", root, "check")
     assert result.code == 2
     assert "web/pyproject.toml" in result.err and "tool.monolock.check.ignore" in result.err
+
+
+def test_optional_imports_and_members_in_extras_are_treated_like_distributions(
+    locked: Callable[..., Path], cli: Callable[..., Run]
+) -> None:
+    """`with suppress(ImportError):` and a function defined inside `try/except ImportError`
+    are optional imports; a member declared in an extra is what a distribution declared in
+    an extra is: fine behind a call, ML104 at import time, ML105 only when undeclared."""
+    ws = {"workspace": True}
+    root = locked(
+        {
+            "plugins": project("plugins", []),
+            "extras": project("extras", []),
+            "web": project(
+                "web",
+                [],
+                optional={"plugins": ["plugins", "alpha"], "more": ["extras"]},
+                sources={"plugins": ws, "extras": ws},
+            ),
+        },
+        {
+            "plugins/src/plugins/__init__.py": "",
+            "extras/src/extras/__init__.py": "",
+            "web/src/web/__init__.py": (
+                "import contextlib\nfrom contextlib import suppress\n"
+                "with contextlib.suppress(ImportError):\n    import gamma\n"
+                "with suppress(ModuleNotFoundError, AttributeError):\n    import delta\n"
+                "try:\n    def load():\n        import beta\n        return beta\n"
+                "except ImportError:\n    pass\n"
+                "import extras\n"
+            ),
+            "web/src/web/hooks.py": (
+                "def load():\n    import plugins\n    import alpha\n    return plugins, alpha\n"
+                "with open(__file__):\n    import pillow_missing\n"
+            ),
+        },
+    )
+    _, findings = _findings(cli, root)
+    assert _codes(findings) == [("ML102", "pillow_missing"), ("ML104", "extras")]
+    ml104 = next(f for f in findings if f["code"] == "ML104")
+    assert "member 'extras', declared only as extra:more" in ml104["message"]
+    assert "as soon as it is imported" in ml104["message"]

@@ -250,7 +250,12 @@ def _shipped(
                 f"reaches into '{private}', private to member '{target}'",
                 f"use what '{target}' exports publicly, or make the module public there",
             )
-        if target not in runtime and not tolerant and not _suppressed(scan, imp, "ML105"):
+        if target in runtime or tolerant:
+            return
+        if target in labels:  # in an extra or a group: as for a distribution declared there
+            _declared_elsewhere(package, imp, owner, scan, f, target, labels, out)
+            return
+        if not _suppressed(scan, imp, "ML105"):
             out.add(
                 "ML105",
                 target,
@@ -287,19 +292,7 @@ def _shipped(
     if tolerant:
         return
     if declared:
-        dist = declared[0]
-        kinds = sorted(labels[dist])
-        groups_only = all(k.startswith("group") for k in kinds)
-        at_import = not imp.function and f.is_init and f.module in package.import_names
-        if (groups_only or at_import) and not _suppressed(scan, imp, "ML104"):
-            out.add(
-                "ML104",
-                dist,
-                where,
-                f"imports '{owner.key}' from '{dist}', declared only as {', '.join(kinds)}"
-                + ("" if groups_only else ", but the package needs it as soon as it is imported"),
-                f"move '{dist}' to {_runtime_table(package)} of {package.manifest}",
-            )
+        _declared_elsewhere(package, imp, owner, scan, f, declared[0], labels, out)
         return
     if _suppressed(scan, imp, "ML101"):
         return
@@ -316,6 +309,33 @@ def _shipped(
         f"imports '{owner.key}' from '{dist}', which {package.name} does not declare: {how}",
         f"add '{dist}' to {_runtime_table(package)} of {package.manifest}",
     )
+
+
+def _declared_elsewhere(
+    package: Package,
+    imp: Import,
+    owner: Owner,
+    scan: FileScan,
+    f: SourceFile,
+    name: str,
+    labels: dict[str, set[str]],
+    out: _Collected,
+) -> None:
+    """An import of a distribution or member declared, but not at runtime: an extra is
+    fine where the import waits for a call; a group never ships (ML104)."""
+    kinds = sorted(labels[name])
+    groups_only = all(k.startswith("group") for k in kinds)
+    at_import = not imp.function and f.is_init and f.module in package.import_names
+    if (groups_only or at_import) and not _suppressed(scan, imp, "ML104"):
+        what = "member" if owner.kind == "member" else "distribution"
+        out.add(
+            "ML104",
+            name,
+            Location(f.path, imp.line),
+            f"imports '{owner.key}' from {what} '{name}', declared only as {', '.join(kinds)}"
+            + ("" if groups_only else ", but the package needs it as soon as it is imported"),
+            f"move '{name}' to {_runtime_table(package)} of {package.manifest}",
+        )
 
 
 def _dev(

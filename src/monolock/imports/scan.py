@@ -1,7 +1,8 @@
 """What a Python file imports, and in which circumstances.
 
 Each import is classified: at module level or inside a function, under
-`if TYPE_CHECKING:` (typing only), inside a `try` that handles ImportError (optional), or
+`if TYPE_CHECKING:` (typing only), inside a `try` that handles ImportError or a
+`with contextlib.suppress(ImportError):` (optional, a function defined there too), or
 through `importlib.import_module("literal")` (dynamic). Relative imports are resolved
 against the file's own module name.
 
@@ -37,7 +38,7 @@ class Import:
     names: tuple[str, ...] = ()
     function: bool = False  # inside a function body: runs only when called
     typing: bool = False  # under `if TYPE_CHECKING:`
-    optional: bool = False  # inside `try: ... except ImportError`
+    optional: bool = False  # inside `try: ... except ImportError` or `suppress(ImportError)`
     dynamic: bool = False  # importlib.import_module("...") / __import__("...")
 
     def candidates(self) -> tuple[str, ...]:
@@ -80,6 +81,23 @@ def _handles_import_error(handlers: list[ast.ExceptHandler]) -> bool:
         return []
 
     return any(n in _OPTIONAL_ERRORS for h in handlers for n in names(h.type))
+
+
+def _suppresses_import_error(items: list[ast.withitem]) -> bool:
+    """`with suppress(ImportError):` / `with contextlib.suppress(ModuleNotFoundError, ...)`."""
+    for item in items:
+        call = item.context_expr
+        if not isinstance(call, ast.Call):
+            continue
+        func = call.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if name == "suppress" and any(
+            (isinstance(a, ast.Name) and a.id in _OPTIONAL_ERRORS)
+            or (isinstance(a, ast.Attribute) and a.attr in _OPTIONAL_ERRORS)
+            for a in call.args
+        ):
+            return True
+    return False
 
 
 def _package_of(module: str | None, is_init: bool) -> list[str] | None:
@@ -157,6 +175,9 @@ class _Collector:
                 typing = _is_type_checking(node.test)
                 self.body(node.body, _Context(ctx.function, ctx.typing or typing, ctx.optional))
                 self.body(node.orelse, ctx)
+                continue
+            if isinstance(node, ast.With | ast.AsyncWith) and _suppresses_import_error(node.items):
+                self.body(node.body, _Context(ctx.function, ctx.typing, True))
                 continue
             if isinstance(node, ast.Try | ast.TryStar):
                 optional = _handles_import_error(node.handlers)
