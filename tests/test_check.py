@@ -4,6 +4,8 @@ package that triggers it and one that must not."""
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -333,3 +335,48 @@ def test_optional_imports_and_members_in_extras_are_treated_like_distributions(
     ml104 = next(f for f in findings if f["code"] == "ML104")
     assert "member 'extras', declared only as extra:more" in ml104["message"]
     assert "as soon as it is imported" in ml104["message"]
+
+
+def test_github_and_sarif_paths_are_relative_to_the_git_repository(
+    locked: Callable[..., Path], cli: Callable[..., Run], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A workspace in a subdirectory of its repository: annotations and code-scanning
+    results name files as the code host sees them."""
+    from sarif_pydantic import Sarif
+
+    made = locked(
+        {"web": project("web", ["alpha"])},
+        {
+            "web/src/web/__init__.py": "import beta\nimport gamma\n",
+            "web/src/web/b.py": "import beta\n",
+        },
+    )
+    repo = tmp_path_factory.mktemp("repo")
+    root = repo / "platform"
+    shutil.copytree(made, root)
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+
+    github = cli("-C", root, "check", "--format", "github")
+    assert github.code == 1
+    assert "::error file=platform/web/src/web/__init__.py,line=1,title=ML101" in github.out
+    assert "file=platform/web/pyproject.toml" in github.out  # ML103 alpha, on its manifest
+
+    result = cli("-C", root, "check", "--format", "sarif")
+    assert result.code == 1, result.err
+    data = json.loads(result.out)
+    log = Sarif.model_validate(data)
+    assert log.version == "2.1.0"
+    run = data["runs"][0]
+    rules = [r["id"] for r in run["tool"]["driver"]["rules"]]
+    by_rule = {r["ruleId"]: r for r in run["results"]}
+    assert set(by_rule) == {"ML101", "ML103"}  # beta and gamma (both in the lock), alpha
+    beta = next(r for r in run["results"] if "'beta'" in r["message"]["text"])
+    assert rules[beta["ruleIndex"]] == "ML101"
+    place = beta["locations"][0]["physicalLocation"]
+    assert place["artifactLocation"]["uri"] == "platform/web/src/web/__init__.py"
+    assert place["region"] == {"startLine": 1}
+    assert [r["physicalLocation"]["artifactLocation"]["uri"] for r in beta["relatedLocations"]] == [
+        "platform/web/src/web/b.py"
+    ]
+    fingerprints = {r["partialFingerprints"]["monolock/v1"] for r in run["results"]}
+    assert len(fingerprints) == len(run["results"]), "each alert tracked on its own"

@@ -42,6 +42,7 @@ class Report:
     guessed: tuple[str, ...]  # distributions whose import names are guesses
     ignored: int  # findings switched off in [tool.monolock.check] (inline ones are not counted)
     warnings: tuple[str, ...] = ()
+    prefix: str = ""  # the workspace's directory in its git repository ("" at the top)
 
     @property
     def ok(self) -> bool:
@@ -267,13 +268,16 @@ def check(
         + scan_cache.fingerprint(every)
     ).hexdigest()
     slot = cache_dir / "report.marshal" if cache_dir is not None else None
+    from monolock import git
+
+    where = git.prefix(workspace.root)
     previous = _load_report(slot, key)
     if previous is not None:
-        return replace(previous, files=len(every), parsed=parsed)
+        return replace(previous, files=len(every), parsed=parsed, prefix=where)
     report = _check(workspace, options, selected, files, scans, lock, inputs, cache_dir)
     if slot is not None and not report.guessed and not report.warnings:
         cache_write(slot, marshal.dumps({"key": key, "report": _pack(report)}))
-    return report
+    return replace(report, prefix=where)
 
 
 def _pack(report: Report) -> Any:

@@ -55,6 +55,12 @@ def is_repository(root: Path) -> bool:
     return (output(root, "rev-parse", "--is-inside-work-tree") or "").strip() == "true"
 
 
+def prefix(root: Path) -> str:
+    """`root` relative to the top of its repository ("" at the top or outside git), with a
+    trailing slash: what turns a workspace path into one a code host knows."""
+    return (output(root, "rev-parse", "--show-prefix") or "").strip()
+
+
 def require_repository(root: Path) -> None:
     if not is_repository(root):
         raise GitError(

@@ -18,10 +18,11 @@ from monolock.cli.common import JOBS, workspace
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "github"]),
+    type=click.Choice(["text", "json", "github", "sarif"]),
     default="text",
     show_default=True,
-    help="github: workflow commands that annotate the files of a pull request.",
+    help="github: workflow commands that annotate the files of a pull request; "
+    "sarif: SARIF 2.1.0 for code scanning (paths relative to the git repository's top).",
 )
 @click.option(
     "--no-cache",
@@ -60,11 +61,12 @@ def check_cmd(
       ML100 syntax-error            a scanned file is not valid Python
     Policy:
       ML201 stale-lock   ML202 python-range   ML203 dev-pins
-      ML204 workspace-source   ML205 runtime-cycle
+      ML204 workspace-source   ML205 runtime-cycle   ML206 same-sources
 
-    Imports under `if TYPE_CHECKING:` or in `try/except ImportError` are never
-    missing. Switch a finding off on its line with `# monolock: ignore[ML101]`, or in
-    [tool.monolock.check] of a member or the root: `ignore = ["ML103:uvicorn"]`.
+    Imports under `if TYPE_CHECKING:`, in `try/except ImportError` or in
+    `with suppress(ImportError):` are never missing. Switch a finding off on its
+    line with `# monolock: ignore[ML101]`, or in [tool.monolock.check] of a member
+    or the root: `ignore = ["ML103:uvicorn"]`.
     Map a distribution whose wheel cannot be read with [tool.monolock.import-names].
 
     Exit code: 0 clean, 1 findings, 2 bad input.
@@ -88,8 +90,8 @@ def check_cmd(
 
     if fmt == "json":
         click.echo(render.as_json(report))
-    elif fmt == "github":
-        out = render.github(report)
+    elif fmt in ("github", "sarif"):
+        out = render.github(report) if fmt == "github" else render.sarif(report)
         if out:
             click.echo(out)
         click.echo(render.summary(report), err=True)

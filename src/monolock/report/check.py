@@ -1,4 +1,6 @@
-"""`monolock check` findings as text (grouped by member), JSON or GitHub annotations."""
+"""`monolock check` findings as text (grouped by member), JSON, GitHub annotations or
+SARIF for code scanning. Paths a code host reads are relative to the git repository's top,
+so annotations attach where the workspace is a subdirectory."""
 
 from __future__ import annotations
 
@@ -8,8 +10,9 @@ from itertools import groupby
 from rich.console import Console
 from rich.markup import escape
 
+from monolock import __version__
 from monolock.check import Report
-from monolock.findings import Finding
+from monolock.findings import RULES, Finding
 
 _WORKSPACE = "(workspace)"
 
@@ -84,9 +87,71 @@ def github(report: Report) -> str:
     """One workflow command per finding: an error annotation on its file and line."""
     lines = []
     for f in report.findings:
-        props = [f"file={_escape_property(f.location.path)}"]
+        props = [f"file={_escape_property(report.prefix + f.location.path)}"]
         if f.location.line is not None:
             props.append(f"line={f.location.line}")
         props.append(f"title={_escape_property(f'{f.code} {f.rule}')}")
         lines.append(f"::error {','.join(props)}::{_escape_data(f'{f.message}. Fix: {f.hint}')}")
     return "\n".join(lines)
+
+
+_SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+
+def sarif(report: Report) -> str:
+    """SARIF 2.1.0, one run: every rule described, each finding a result at its file and
+    line, further places as related locations."""
+    codes = sorted(RULES)
+    index = {code: i for i, code in enumerate(codes)}
+
+    def where(path: str, line: int | None) -> dict[str, object]:
+        physical: dict[str, object] = {
+            "artifactLocation": {"uri": report.prefix + path, "uriBaseId": "%SRCROOT%"}
+        }
+        if line is not None:
+            physical["region"] = {"startLine": line}
+        return {"physicalLocation": physical}
+
+    results = []
+    for f in report.findings:
+        result: dict[str, object] = {
+            "ruleId": f.code,
+            "ruleIndex": index[f.code],
+            "level": "error",
+            "message": {"text": f"{f.message}. Fix: {f.hint}"},
+            "locations": [where(f.location.path, f.location.line)],
+            # stable across runs and line moves: what code scanning tracks an alert by
+            "partialFingerprints": {"monolock/v1": f"{f.code}:{f.package or ''}:{f.subject}"},
+        }
+        if f.also:
+            result["relatedLocations"] = [
+                {"id": i, **where(a.path, a.line)} for i, a in enumerate(f.also, start=1)
+            ]
+        results.append(result)
+    rules = [
+        {
+            "id": code,
+            "name": RULES[code],
+            "shortDescription": {"text": RULES[code].replace("-", " ")},
+            "defaultConfiguration": {"level": "error"},
+        }
+        for code in codes
+    ]
+    data = {
+        "$schema": _SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "monolock",
+                        "version": __version__,
+                        "rules": rules,
+                    }
+                },
+                "results": results,
+                "columnKind": "unicodeCodePoints",
+            }
+        ],
+    }
+    return json.dumps(data, indent=2, sort_keys=True)
