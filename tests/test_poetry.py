@@ -572,7 +572,7 @@ def test_check_reads_import_names_from_the_wheels_each_poetry_lock_names(
     (root / "packages/core/core/__init__.py").write_text("import alpha\nimport beta\n")
     result = cli("-C", root, "check", "--no-lock-check", "--format", "json")
     report = json.loads(result.out)
-    assert report["guessed"] == []
+    assert report["guessed"] == {}
     found = {(f["package"], f["code"], f["subject"]) for f in report["findings"]}
     assert ("api-gateway", "ML102", "yaml") not in found
     assert ("core", "ML101", "beta") in found
@@ -729,7 +729,7 @@ def test_every_command_on_every_shape_poetry_repositories_take(
     import json
 
     report = cli("-C", root, "check", "--no-lock-check", "--format", "json")
-    assert report.code in (0, 1) and json.loads(report.out)["guessed"] == [], report.err
+    assert report.code in (0, 1) and json.loads(report.out)["guessed"] == {}, report.err
     assert cli("-C", root, "drift", "--no-resolve").code == 0
     dry = cli("-C", root, "init", "--from-poetry", "--dry-run")
     assert dry.code == 0 and "would not" not in dry.out and "cannot lock" not in dry.out, dry.out

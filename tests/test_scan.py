@@ -7,7 +7,8 @@ import ast
 from pathlib import Path
 
 from monolock.imports import scan
-from monolock.imports.mapping import ModuleMap, provided
+from monolock.imports.listing import provided
+from monolock.imports.mapping import ModuleMap
 from monolock.imports.scan import Import, scan_source
 
 SOURCE = b'''"""Docs that mention import os in prose."""

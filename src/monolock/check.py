@@ -14,7 +14,7 @@ import marshal
 import os
 import re
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,7 @@ class Report:
     packages: tuple[str, ...]  # the members checked
     files: int  # files scanned
     parsed: int  # of which parsed in this run (the rest came from the cache)
-    guessed: tuple[str, ...]  # distributions whose import names are guesses
+    guessed: Mapping[str, str]  # distribution -> why its import names are a guess
     ignored: int  # findings switched off in [tool.monolock.check] (inline ones are not counted)
     warnings: tuple[str, ...] = ()
     prefix: str = ""  # the workspace's directory in its git repository ("" at the top)
@@ -321,11 +321,26 @@ def _load_report(slot: Path | None, key: str) -> Report | None:
             packages=tuple(packages),
             files=0,
             parsed=0,
-            guessed=(),
+            guessed={},
             ignored=dropped,
         )
     except (ValueError, EOFError, TypeError, KeyError, AttributeError):
         return None
+
+
+def _guesses(guessed: Mapping[str, str]) -> str:
+    """One line per reason: the count, then a few of the names."""
+    by_reason: dict[str, list[str]] = {}
+    for name, why in guessed.items():
+        by_reason.setdefault(why, []).append(name)
+    lines = [
+        f"import names of {len(guessed)} distribution(s) are guessed from their names "
+        "(map them under [tool.monolock.import-names] if a guess is wrong):"
+    ]
+    for why, names in sorted(by_reason.items(), key=lambda item: (-len(item[1]), item[0])):
+        shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+        lines.append(f"  {len(names)}: {why}: {shown}")
+    return "\n".join(lines)
 
 
 def _check(
@@ -381,11 +396,7 @@ def _check(
             kept.append(finding)
     kept = _with_lines(workspace.root, kept)
     if dist_map.guessed:
-        warnings.append(
-            f"import names of {len(dist_map.guessed)} distribution(s) are guessed from their "
-            f"names (no readable wheel): {', '.join(dist_map.guessed[:10])}"
-            + (" ..." if len(dist_map.guessed) > 10 else "")
-        )
+        warnings.append(_guesses(dist_map.guessed))
     return Report(
         findings=tuple(sorted(kept, key=Finding.sort_key)),
         packages=tuple(selected),

@@ -55,7 +55,7 @@ def as_json(report: Report) -> str:
         "files": report.files,
         "parsed": report.parsed,
         "ignored": report.ignored,
-        "guessed": list(report.guessed),
+        "guessed": dict(report.guessed),  # distribution -> why its names are a guess
         "warnings": list(report.warnings),
         "findings": [
             {
