@@ -17,7 +17,7 @@ import pytest
 from uv import find_uv_bin
 
 from monolock.imports.listing import Unlisted, UvCache, names, sdist_provided
-from monolock.model import Artifact, LockedPackage, Source
+from monolock.model import Artifact, LockedPackage, LockSource
 from tests.conftest import RepoFactory, Run, project
 
 
@@ -32,7 +32,7 @@ def _sdist(path: Path, files: dict[str, str]) -> Artifact:
 
 
 def _package(name: str, sdist: Artifact) -> LockedPackage:
-    return LockedPackage(name, "1.0", Source("registry", "https://pypi.org/simple"), sdist=sdist)
+    return LockedPackage(name, "1.0", LockSource("registry", "https://pypi.org/simple"), sdist=sdist)
 
 
 @pytest.mark.parametrize(
@@ -83,7 +83,7 @@ def test_a_namespace_sdist_maps_below_the_namespace() -> None:
 
 
 def test_nothing_to_read_says_why(tmp_path: Path) -> None:
-    bare = LockedPackage("bare", "1.0", Source("registry", "https://pypi.org/simple"))
+    bare = LockedPackage("bare", "1.0", LockSource("registry", "https://pypi.org/simple"))
     with pytest.raises(Unlisted, match="names no wheel and no sdist"):
         names(bare, tmp_path, UvCache(None), {})
     broken = tmp_path / "broken-1.0.tar.gz"

@@ -275,3 +275,24 @@ def test_what_flit_setuptools_and_uv_pack_is_what_ships(tmp_path: Path) -> None:
     assert _shipped(tmp_path, uv_build) == ("app_cli",)
     uv_build["tool"] = {"uv": {"build-backend": {"module-name": "acme.tools", "module-root": ""}}}
     assert _shipped(tmp_path, uv_build) == ("acme.tools",)
+
+
+def test_what_maturin_and_pdm_pack_is_what_ships(tmp_path: Path) -> None:
+    _files(tmp_path, "python/fastthing/__init__.py", "python/fastthing/_core.pyi")
+    _files(tmp_path, "bench/run.py", "samples/demo.py", "lib/pdmpkg/__init__.py", "tools.py")
+    maturin: dict[str, Any] = {
+        "project": {"name": "fastthing", "version": "1"},
+        "build-system": {"build-backend": "maturin"},
+        "tool": {"maturin": {"python-source": "python", "module-name": "fastthing._core"}},
+    }
+    assert _shipped(tmp_path, maturin) == ("fastthing",)
+    del maturin["tool"]["maturin"]["python-source"]
+    assert _shipped(tmp_path, maturin) == (), "a pure Rust module: no Python ships"
+    pdm: dict[str, Any] = {
+        "project": {"name": "pdmpkg", "version": "1"},
+        "build-system": {"build-backend": "pdm.backend"},
+        "tool": {"pdm": {"build": {"package-dir": "lib"}}},
+    }
+    assert _shipped(tmp_path, pdm) == ("pdmpkg",)
+    pdm["tool"]["pdm"]["build"] = {"includes": ["lib/pdmpkg/", "tools.py"]}
+    assert _shipped(tmp_path, pdm) == ("pdmpkg", "tools")

@@ -206,6 +206,38 @@ def _setuptools_roots(data: dict[str, Any], directory: Path) -> list[Root] | Non
     return roots
 
 
+def _maturin_roots(data: dict[str, Any], directory: Path) -> list[Root]:
+    """maturin: the Python packages under `python-source` beside the compiled module;
+    without it, a package named after the module next to Cargo.toml, if there is one (a
+    pure Rust extension has no Python to scan)."""
+    maturin = table(data, "tool.maturin")
+    module = str(maturin.get("module-name") or table(data, "project").get("name") or "")
+    top = _module_name(module.split(".")[0])
+    source = maturin.get("python-source")
+    if source:
+        return [] if not (directory / str(source)).is_dir() else _names_in(directory / str(source))
+    own = directory / top
+    return [(top, own)] if (own / "__init__.py").is_file() else []
+
+
+def _pdm_roots(data: dict[str, Any], directory: Path) -> list[Root] | None:
+    """pdm-backend: `includes` (paths and globs from the project's directory) under
+    `package-dir`; None when it is left to find the packages itself."""
+    build = table(data, "tool.pdm.build")
+    includes = build.get("includes")
+    if isinstance(includes, list) and includes:
+        roots: list[Root] = []
+        for pattern in includes:
+            try:
+                found = sorted(directory.glob(str(pattern).rstrip("/")))
+            except (ValueError, OSError):
+                continue
+            roots += [_named(p) for p in found if p.suffix == ".py" or p.is_dir()]
+        return roots
+    package_dir = build.get("package-dir")
+    return _names_in(directory / str(package_dir)) if package_dir else None
+
+
 def _configured_roots(data: dict[str, Any], directory: Path) -> list[Root] | None:
     """Package directories (or module files) the build backend is configured to pack;
     None when it is left to find them itself."""
@@ -220,6 +252,10 @@ def _configured_roots(data: dict[str, Any], directory: Path) -> list[Root] | Non
         return _flit_roots(data, directory)
     if backend == "uv_build":
         return _uv_roots(data, directory)
+    if backend.startswith("maturin"):
+        return _maturin_roots(data, directory)
+    if backend.startswith("pdm"):
+        return _pdm_roots(data, directory)
     if backend.startswith("setuptools"):
         return _setuptools_roots(data, directory)
     return None
