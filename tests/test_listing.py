@@ -32,7 +32,9 @@ def _sdist(path: Path, files: dict[str, str]) -> Artifact:
 
 
 def _package(name: str, sdist: Artifact) -> LockedPackage:
-    return LockedPackage(name, "1.0", LockSource("registry", "https://pypi.org/simple"), sdist=sdist)
+    return LockedPackage(
+        name, "1.0", LockSource("registry", "https://pypi.org/simple"), sdist=sdist
+    )
 
 
 @pytest.mark.parametrize(

@@ -223,3 +223,42 @@ def test_export_o_replaces_an_earlier_export_only(
     refused = cli("-C", root, "export", "web", "-o", out)
     assert refused.code == 2 and "not written by monolock" in refused.err
     assert out.read_text() == "flask==3.0\n"
+
+
+def test_a_git_dependency_in_a_subdirectory_is_exported_as_uv_exports_it(
+    make_repo: RepoFactory, cli: Callable[..., Run], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A project inside a git repository (`#subdirectory=`): without it, an install
+    would build the repository's root instead."""
+    upstream = tmp_path_factory.mktemp("upstream")
+    write_toml(
+        upstream / "libs/gitdep/pyproject.toml",
+        {
+            **manifest("gitdep", []),
+            "build-system": {"requires": ["uv_build>=0.8"], "build-backend": "uv_build"},
+        },
+    )
+    (upstream / "libs/gitdep/src/gitdep").mkdir(parents=True)
+    (upstream / "libs/gitdep/src/gitdep/__init__.py").write_text("")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q", "-b", "main"], cwd=upstream, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=upstream, check=True)
+    subprocess.run([*git, "commit", "-qm", "one"], cwd=upstream, check=True)
+    url = f"git+{upstream.as_uri()}@main#subdirectory=libs/gitdep"
+    root = make_repo({"web": manifest("web", [f"gitdep @ {url}"])})
+    locked = cli("-C", root, "lock")
+    assert locked.code == 0, locked.err
+    theirs = subprocess.run(
+        [uv_binary(), "export", "--package", "web", "--frozen", "--no-hashes", "--no-header"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    expected = next(line for line in theirs.splitlines() if line.startswith("gitdep"))
+    assert expected.endswith("#subdirectory=libs/gitdep")
+    mine = cli("-C", root, "export", "web", "--no-hashes").out.splitlines()
+    assert expected.split(" ;")[0] in [line.split(" ;")[0] for line in mine]
+    pylock = tomllib.loads(cli("-C", root, "export", "web", "--format", "pylock").out)
+    vcs = next(p["vcs"] for p in pylock["packages"] if p["name"] == "gitdep")
+    assert vcs["subdirectory"] == "libs/gitdep" and vcs["url"] == upstream.as_uri()

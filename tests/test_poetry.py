@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -738,3 +739,34 @@ def test_every_command_on_every_shape_poetry_repositories_take(
     assert cli("-C", root, "lock", "--check").code == 0
     web = exported_here(cli, root, "web")  # one shared lock now: the same versions here
     assert web["urlish"] == "2.4.0" and web["alpha"].startswith("1.") and "gamma" in web
+
+
+def test_per_group_markers_and_an_optional_dependency_no_extra_names(
+    tmp_path: Path, poetry_index: str, poetry_env: str, cli: Callable[..., Run]
+) -> None:
+    """Poetry 2 writes `markers = {main = ..., dev = ...}` where a package's marker
+    differs between groups, and installs an optional dependency that no extra names by
+    its marker alone: the export follows both, as Poetry's own plan does."""
+    here = "sys_platform == 'linux'" if sys.platform == "linux" else "sys_platform != 'linux'"
+    manifest = poetry_manifest(
+        "p",
+        {
+            "alpha": {"version": "^1.0", "markers": here},
+            "delta": {"version": "^1.0", "optional": True, "python": ">=3.9"},
+        },
+        index=poetry_index,
+        python="^3.9",
+        dev={"alpha": {"version": "^1.0", "markers": "sys_platform == 'win32'"}},
+    )
+    write_toml(tmp_path / "packages/p/pyproject.toml", manifest)
+    (tmp_path / "packages/p/p").mkdir(parents=True)
+    (tmp_path / "packages/p/p/__init__.py").write_text("")
+    locked = cli("-C", tmp_path, "lock")
+    assert locked.code == 0, locked.err
+    lock = tomllib.loads((tmp_path / "packages/p/poetry.lock").read_text())
+    alpha = next(p for p in lock["package"] if p["name"] == "alpha")
+    assert isinstance(alpha["markers"], dict) and set(alpha["markers"]) == {"main", "dev"}
+    assert cli("-C", tmp_path, "lock", "--check").code == 0
+    plan = poetry_plan(poetry_env, tmp_path / "packages/p")
+    assert exported_here(cli, tmp_path, "p") == plan
+    assert cli("-C", tmp_path, "why", "alpha").code == 0

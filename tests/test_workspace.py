@@ -225,6 +225,11 @@ POETRY = {"build-system": {"build-backend": "poetry.core.masonry.api"}}
             {"packages": [{"include": "acme", "from": "lib"}]},
             ("acme.a", "acme.b"),
         ),
+        (  # a path below `from` is a dotted name, below a namespace
+            ["src/acme/log/__init__.py", "src/acme/log/_ast.py", "src/acme/tasks/__init__.py"],
+            {"packages": [{"include": "acme/log", "from": "src"}]},
+            ("acme.log",),
+        ),
         (
             ["plugin_a/__init__.py", "plugin_b/__init__.py", "tools/__init__.py"],
             {"packages": [{"include": "plugin_*"}]},

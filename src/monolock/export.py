@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from monolock.model import LockedPackage
 from monolock.projection import Projected, Projection
@@ -18,14 +18,22 @@ from monolock.projection import Projected, Projection
 HEADER = "# monolock export "  # the first line of every export: `-o` may replace such a file
 
 
+def _git(value: str) -> tuple[str, str, str | None]:
+    """A locked git source (`URL?subdirectory=DIR&rev=REF#COMMIT`, as uv.lock writes it)
+    -> (repository URL, commit, subdirectory)."""
+    parts = urlsplit(value)
+    subdirectory = parse_qs(parts.query).get("subdirectory", [None])[0]
+    return parts._replace(query="", fragment="").geturl(), parts.fragment, subdirectory
+
+
 def _direct_url(package: LockedPackage) -> str | None:
     """A PEP 508 direct reference for a git or URL source, as uv writes it."""
     source = package.source
     if source.kind == "git":
-        parts = urlsplit(source.value)
-        commit = parts.fragment
-        base = parts._replace(query="", fragment="").geturl()
-        return f"git+{base}@{commit}" if commit else f"git+{base}"
+        base, commit, subdirectory = _git(source.value)
+        url = f"git+{base}@{commit}" if commit else f"git+{base}"
+        # the project inside the repository: without it pip installs the repository's root
+        return url + (f"#subdirectory={subdirectory}" if subdirectory else "")
     if source.kind == "url":
         return source.value
     return None
@@ -82,9 +90,9 @@ def _pylock_package(item: Projected) -> list[str]:
     if source.kind == "registry":
         out.append(f"index = {_q(source.value)}")
     elif source.kind == "git":
-        parts = urlsplit(source.value)
-        base = parts._replace(query="", fragment="").geturl()
-        out.append(f'vcs = {{ type = "git", url = {_q(base)}, commit-id = {_q(parts.fragment)} }}')
+        base, commit, subdirectory = _git(source.value)
+        where = f", subdirectory = {_q(subdirectory)}" if subdirectory else ""
+        out.append(f'vcs = {{ type = "git", url = {_q(base)}, commit-id = {_q(commit)}{where} }}')
     if package.sdist and source.kind in ("registry", "url"):
         s = package.sdist
         where = f"url = {_q(s.url)}" if s.url else f"path = {_q(s.path or '')}"

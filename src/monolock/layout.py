@@ -112,6 +112,14 @@ def _named(path: Path) -> Root:
     return (path.stem if path.suffix == ".py" else path.name, path)
 
 
+def _dotted(path: Path, base: Path) -> Root:
+    """`include = "acme/log"` ships `acme.log`: the import name is the path below `from`."""
+    relative = path.relative_to(base)
+    if path.suffix == ".py":
+        relative = relative.with_suffix("")
+    return (".".join(relative.parts), path)
+
+
 def _poetry_roots(data: dict[str, Any], directory: Path) -> list[Root]:
     """What poetry-core packs: each `packages` entry whose formats include the wheel
     (`from` a directory, `include` a name or a glob); without any, the directory or
@@ -134,7 +142,7 @@ def _poetry_roots(data: dict[str, Any], directory: Path) -> list[Root]:
             continue
         base = directory / str(entry.get("from", "."))
         try:
-            roots += [_named(p) for p in sorted(base.glob(str(entry["include"])))]
+            roots += [_dotted(p, base) for p in sorted(base.glob(str(entry["include"])))]
         except (ValueError, OSError):
             continue  # a glob the file system cannot answer: Poetry would fail the build
     return roots

@@ -94,9 +94,15 @@ def _table_deps(
         for i, one in enumerate(specs):
             k = f"{key}[{i}]" if isinstance(spec, list) else key
             dep = _one(name, one, kind, context, where=where, key=k)
-            if optional_to_extras is not None and isinstance(one, dict) and one.get("optional"):
-                # an optional dependency exists only through the extras that name it
-                for extra in optional_to_extras.get(name, []):
+            if (
+                optional_to_extras is not None
+                and isinstance(one, dict)
+                and one.get("optional")
+                and name in optional_to_extras
+            ):
+                # an optional dependency exists only through the extras that name it; one
+                # that no extra names Poetry installs by its marker alone, as if required
+                for extra in optional_to_extras[name]:
                     out.append(Dependency(dep.requirement, "extra", extra, dep.source))
                 continue
             out.append(dep)

@@ -45,6 +45,7 @@ from monolock.shape import (
     VERSION,
     ListOf,
     MapOf,
+    OneOf,
     Table,
     validate,
 )
@@ -159,8 +160,12 @@ class _Pointer:
         for entry in packages:
             name, version = normalize(entry["name"]), entry["version"]
             self.versions.setdefault(name, []).append(version)
-            if entry.get("markers"):
-                self.markers[(name, version)] = entry["markers"]
+            marker = entry.get("markers")
+            if isinstance(marker, dict):
+                # per group where they differ (Poetry 2): what `--only main` installs by
+                marker = marker.get("main")
+            if marker:
+                self.markers[(name, version)] = marker
         derived: dict[tuple[str, str], list[str]] = {}
         for name, spec, marker in rows:
             chosen = [v for v in self.versions.get(name, ()) if _allows(spec, v)]
@@ -272,7 +277,11 @@ SHAPE = Table(
                     "dependencies": MapOf(POETRY_DEPENDENCY, hint=_HINT),
                     "extras": MapOf(STRS, hint=_HINT),
                     "files": _FILES,
-                    "markers": MARKER,  # where this version is installed (lock 2.1)
+                    # where this version is installed (lock 2.1): one marker, or one per
+                    # group where the groups differ
+                    "markers": OneOf(
+                        (MARKER, MapOf(MARKER, hint=_HINT)), "a marker or a table of them", _HINT
+                    ),
                     "source": Table(
                         {
                             "type": STR,
