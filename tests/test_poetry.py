@@ -382,7 +382,9 @@ def test_init_from_poetry_dry_run_then_migration_keeps_locked_versions(
     assert "# house style\nline-length = 100  # wide screens" in api.read_text()
     worker = tomllib.loads((root / "packages/background-worker/pyproject.toml").read_text())
     assert worker["project"]["scripts"] == {"worker": "background_worker:main"}
-    assert worker["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"] == ["background_worker"]
+    assert worker["tool"]["hatch"]["build"]["targets"]["wheel"] == {
+        "only-include": ["background_worker"]
+    }
     workspace_root = tomllib.loads((root / "pyproject.toml").read_text())
     assert workspace_root["tool"]["uv"]["workspace"]["members"] == ["packages/*"]
     assert workspace_root["tool"]["uv"]["index"][0]["default"] is True
@@ -416,8 +418,9 @@ def test_failed_migration_leaves_the_repository_as_it_was(
     assert every_file(root) == before
     # a dry run still shows the whole plan, with uv's explanation of what stops it
     dry = cli("-C", root, "init", "--from-poetry", "--dry-run")
-    assert dry.code == 0, dry.err
+    assert dry.code == 1, dry.err  # a CI gate: this plan would fail
     assert "uv cannot lock the migrated workspace" in dry.out and "alpha" in dry.out
+    assert "this plan would fail" in dry.out
     assert "update packages/api-gateway/pyproject.toml" in dry.out
     assert every_file(root) == before
 
@@ -601,7 +604,7 @@ def test_migration_carries_packaging_over_and_proves_the_workspace_installs(
     assert done.code == 0, done.err
     assert "building every member's wheel and installing the workspace" in done.err
     tools = tomllib.loads((plugins / "pyproject.toml").read_text())
-    assert tools["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"] == ["acme_tools"]
+    assert tools["tool"]["hatch"]["build"]["targets"]["wheel"]["only-include"] == ["acme_tools"]
     ops = tomllib.loads((root / "packages/ops/pyproject.toml").read_text())
     assert ops["tool"]["uv"]["package"] is False and "build-system" not in ops
     # uv itself agrees: every member builds, the workspace installs
@@ -629,7 +632,7 @@ def test_a_member_that_would_not_build_stops_the_migration(
     assert "ghost" in failed.err
     assert every_file(root) == before
     dry = cli("-C", root, "init", "--from-poetry", "--dry-run")
-    assert dry.code == 0, dry.err
+    assert dry.code == 1, dry.err
     assert "the migrated workspace would not install" in dry.out
     assert every_file(root) == before
 
@@ -709,6 +712,29 @@ def shapes_repo(root: Path, index: str) -> Path:
     )
     ops["tool"]["poetry"]["package-mode"] = False
     write_toml(root / "packages/ops/pyproject.toml", ops)
+    # a project inside the package it uses (uv finds the package before the workspace)
+    examples = poetry_manifest(
+        "examples", {"core": {"path": "..", "develop": True}}, index=index, python="^3.9"
+    )
+    examples["tool"]["poetry"]["package-mode"] = False
+    write_toml(root / "packages/core/examples/pyproject.toml", examples)
+    # a namespace path below `from`, and entry points for pytest
+    package(
+        "packages/log",
+        "acme-log",
+        {"delta": {"version": "^1.0", "optional": True}},  # no extra names it
+        packages=[{"include": "acme/log", "from": "src"}],
+        plugins={"pytest11": {"acme_log": "acme.log.plugin"}},
+    )
+    module("packages/log/src/acme/log/__init__.py")
+    module("packages/log/src/acme/log/plugin.py")
+    (root / "packages/frontend").mkdir(parents=True)  # not Python: no project there
+    (root / "packages/frontend/package.json").write_text("{}\n")
+    # a test's fixture project: not Poetry's, used by no package
+    write_toml(
+        root / "packages/web/tests/fixtures/wheelproj/pyproject.toml",
+        {"project": {"name": "my-wheel", "version": "1"}, "build-system": {"requires": []}},
+    )
     return root
 
 
@@ -716,16 +742,24 @@ def test_every_command_on_every_shape_poetry_repositories_take(
     tmp_path: Path, poetry_index: str, poetry_env: str, cli: Callable[..., Run]
 ) -> None:
     root = shapes_repo(tmp_path / "repo", poetry_index)
-    names = {"acme-tools", "core", "ops", "plugin", "web"}
+    paths = {
+        "acme-log": "packages/log",
+        "acme-tools": "packages/acme-tools",
+        "core": "packages/core",
+        "examples": "packages/core/examples",
+        "ops": "packages/ops",
+        "plugin": "packages/core/plugin",
+        "web": "packages/web",
+    }
     listed = cli("-C", root, "list", "--format", "names")
-    assert listed.code == 0 and set(listed.out.split()) == names, listed.err
+    assert listed.code == 0 and set(listed.out.split()) == {*paths, "my-wheel"}, listed.err
     assert cli("-C", root, "graph").code == 0
     assert cli("-C", root, "lock").code == 0
     check = cli("-C", root, "lock", "--check")
     assert check.code == 0, check.out  # converged at once
-    for name in sorted(names):
-        path = root / ("packages/core/plugin" if name == "plugin" else f"packages/{name}")
-        assert exported_here(cli, root, name) == poetry_plan(poetry_env, path), name
+    for name, path in sorted(paths.items()):
+        assert exported_here(cli, root, name) == poetry_plan(poetry_env, root / path), name
+    assert "delta" in exported_here(cli, root, "acme-log")
     assert cli("-C", root, "why", "urlish").code == 0
     import json
 
@@ -735,10 +769,24 @@ def test_every_command_on_every_shape_poetry_repositories_take(
     dry = cli("-C", root, "init", "--from-poetry", "--dry-run")
     assert dry.code == 0 and "would not" not in dry.out and "cannot lock" not in dry.out, dry.out
     done = cli("-C", root, "init", "--from-poetry")
-    assert done.code == 0, done.err
+    assert done.code == 0, done.err  # every member built, the workspace installed
     assert cli("-C", root, "lock", "--check").code == 0
     web = exported_here(cli, root, "web")  # one shared lock now: the same versions here
     assert web["urlish"] == "2.4.0" and web["alpha"].startswith("1.") and "gamma" in web
+    workspace_root = tomllib.loads((root / "pyproject.toml").read_text())
+    members = str(workspace_root["tool"]["uv"]["workspace"])
+    assert "packages/frontend" not in members and "wheelproj" not in members
+    assert "wheelproj/pyproject.toml: left out of the workspace" in done.out
+    nested = tomllib.loads((root / "packages/core/examples/pyproject.toml").read_text())
+    assert nested["tool"]["uv"]["sources"]["core"] == {"path": "..", "editable": True}
+    log = tomllib.loads((root / "packages/log/pyproject.toml").read_text())
+    assert log["project"]["entry-points"] == {"pytest11": {"acme_log": "acme.log.plugin"}}
+    assert log["project"]["dependencies"] == ["delta>=1.0,<2.0"]
+    assert log["tool"]["hatch"]["build"]["targets"]["wheel"] == {
+        "only-include": ["src/acme/log"],
+        "sources": ["src"],
+    }
+    assert "not carried over" not in done.out, done.out
 
 
 def test_per_group_markers_and_an_optional_dependency_no_extra_names(

@@ -120,7 +120,7 @@ def _dotted(path: Path, base: Path) -> Root:
     return (".".join(relative.parts), path)
 
 
-def _poetry_roots(data: dict[str, Any], directory: Path) -> list[Root]:
+def poetry_roots(data: dict[str, Any], directory: Path) -> list[Root]:
     """What poetry-core packs: each `packages` entry whose formats include the wheel
     (`from` a directory, `include` a name or a glob); without any, the directory or
     module named after the project, at the top or under src/, as poetry-core looks."""
@@ -255,7 +255,7 @@ def _configured_roots(data: dict[str, Any], directory: Path) -> list[Root] | Non
         # hatchling ships a configured path under its last component (`src/acme` -> `acme`)
         return [_named(directory / str(p)) for p in hatch]
     if table(data, "tool.poetry") and (backend.startswith("poetry") or "project" not in data):
-        return _poetry_roots(data, directory)
+        return poetry_roots(data, directory)
     if backend.startswith("flit"):
         return _flit_roots(data, directory)
     if backend == "uv_build":

@@ -23,7 +23,7 @@ from monolock.cli.common import resolver_options, workspace, writing
 @click.pass_context
 def init_cmd(
     ctx: click.Context, from_poetry: bool, dry_run: bool, fmt: str, uv_options: list[str]
-) -> None:
+) -> int:
     """Make this repository a uv workspace under one lock.
 
     \b
@@ -44,6 +44,9 @@ def init_cmd(
     the old poetry.lock files removed (they are in git), as one change: interrupted at
     any instant (even by kill -9), the next monolock command completes it. --dry-run
     writes nothing.
+
+    Exit code: 0 done (or, with --dry-run, a plan that would succeed), 1 a dry run
+    whose plan would fail (uv's explanation is in the notes), 2 bad input or a failure.
     """
     from monolock.errors import UsageError
     from monolock.poetry.migrate import migrate
@@ -65,3 +68,4 @@ def init_cmd(
         click.echo(render.as_json(migration.plan, dry_run=dry_run))
     else:
         click.echo(render.text(migration.plan, migration.before.get, dry_run=dry_run))
+    return 1 if migration.plan.blocked else 0

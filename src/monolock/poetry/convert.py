@@ -11,6 +11,7 @@ equivalent is named in the notes, never silently dropped.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 import tomlkit
 from packaging.specifiers import SpecifierSet
 
+from monolock.layout import poetry_roots
 from monolock.manifest.poetry import path_sources, read_dependencies, requires_python
 from monolock.manifest.toml import table
 from monolock.model import Dependency, Package, Requirement, normalize
@@ -46,6 +48,8 @@ _CONVERTED = {
     "extras",
     "scripts",
     "packages",
+    "package-mode",
+    "plugins",
     "source",
 }
 
@@ -82,14 +86,29 @@ def _workspace() -> Any:
     return linked
 
 
-def _source_table(dep: Dependency, member_dirs: dict[Path, str], base: Path) -> Any:
+def _member_source(ctx: _Context, target: Path) -> Any:
+    """How a member names another: `{ workspace = true }`, except from a member nested in
+    another member's directory, where uv finds the enclosing project before the
+    workspace and refuses workspace sources: there, the member's path."""
+    base = ctx.base.resolve()
+    nested = any(d != base and base.is_relative_to(d) for d in ctx.member_dirs)
+    if not nested:
+        return _workspace()
+    linked = tomlkit.inline_table()
+    linked["path"] = Path(os.path.relpath(target, base)).as_posix()
+    linked["editable"] = True
+    return linked
+
+
+def _source_table(dep: Dependency, ctx: _Context) -> Any:
     source = dep.source
     if source is None:
         return None
     out = tomlkit.inline_table()
     if source.kind == "path" and source.path is not None:
-        if (base / source.path).resolve() in member_dirs:
-            return _workspace()
+        target = (ctx.base / source.path).resolve()
+        if target in ctx.member_dirs:
+            return _member_source(ctx, target)
         out["path"] = source.path
         if source.editable:
             out["editable"] = True
@@ -188,7 +207,7 @@ def _dependencies(
     ]
     out = _Deps({}, [], {}, {}, group_names, optional)
     for dep in deps:
-        found = _source_table(dep, ctx.member_dirs, ctx.base)
+        found = _source_table(dep, ctx)
         if found is not None:
             out.sources.setdefault(dep.name, found)
         if project_existing and dep.kind == "runtime":
@@ -200,15 +219,17 @@ def _dependencies(
             out.extras.setdefault(dep.context, []).append(text_req)
         elif dep.context:
             out.groups.setdefault(dep.context, []).append(text_req)
-    members = set(ctx.member_dirs.values())
+    dirs = {name: d for d, name in ctx.member_dirs.items()}
     for dep in package.dependencies:
-        if dep.name in members and dep.name not in out.sources:
-            out.sources[dep.name] = _workspace()  # one version policy: a member is the member
+        if dep.name in dirs and dep.name not in out.sources:
+            # one version policy: a member is the member
+            out.sources[dep.name] = _member_source(ctx, dirs[dep.name])
     for name, spec in table(data, "tool.uv.sources").items():
         # a uv source by path to a member: in the workspace, a workspace source
         path = spec.get("path") if isinstance(spec, dict) else None
-        if path is not None and (ctx.base / str(path)).resolve() in ctx.member_dirs:
-            out.sources[normalize(name)] = _workspace()
+        target = (ctx.base / str(path)).resolve() if path is not None else None
+        if target is not None and target in ctx.member_dirs:
+            out.sources[normalize(name)] = _member_source(ctx, target)
     return out
 
 
@@ -223,6 +244,13 @@ def _scripts(project: Any, poetry: dict[str, Any], notes: list[str]) -> None:
             notes.append(f"script '{name}' ({target}) has no [project.scripts] equivalent")
     if scripts and "scripts" not in project:
         project["scripts"] = scripts
+    plugins = {
+        str(group): {str(k): str(v) for k, v in entries.items()}
+        for group, entries in poetry.get("plugins", {}).items()
+        if isinstance(entries, dict)
+    }
+    if plugins and "entry-points" not in project:
+        project["entry-points"] = plugins  # [tool.poetry.plugins] are entry points
 
 
 def _uv_table(tool: Any, deps: _Deps, *, package_mode: bool) -> None:
@@ -246,25 +274,34 @@ def _uv_table(tool: Any, deps: _Deps, *, package_mode: bool) -> None:
     tool["uv"] = uv_table
 
 
-def _packaging(tool: Any, package: Package, base: Path, notes: list[str]) -> None:
-    """What poetry-core packed, said to hatchling: every package directory and module
-    explicitly, so that namespace directories and `from` layouts build the same wheel."""
-    dirs: list[str] = []
-    modules: list[str] = []
-    for name, relative in package.shipped:
-        path = base / relative
-        top = relative if "." not in name else relative.rsplit("/", name.count("."))[0]
-        (dirs if path.is_dir() or top != relative else modules).append(top)
-    if not dirs and not modules:
+def _packaging(tool: Any, data: dict[str, Any], base: Path, notes: list[str]) -> None:
+    """What poetry-core packs, said to hatchling: each `packages` entry (or the default
+    directory) by its path (`only-include`), the directories above its import path
+    stripped (`sources`), so that `from` layouts and namespace directories build the same
+    wheel and nothing beside them (a sibling below the same namespace) comes along."""
+    paths: list[str] = []
+    prefixes: set[str] = set()
+    for name, path in poetry_roots(data, base):
+        relative = Path(os.path.relpath(path, base)).as_posix()
+        if relative.startswith("../"):
+            notes.append(
+                f"package '{name}' is packed from {relative}, outside the project: hatchling "
+                "packs only what is below it; move the code, or make it a member of its own"
+            )
+            continue
+        module = name.replace(".", "/") + (".py" if relative.endswith(".py") else "")
+        if not relative.endswith(module):
+            notes.append(f"package '{name}' at {relative}: add it to [tool.hatch.build] by hand")
+            continue
+        paths.append(relative)
+        prefix = relative[: -len(module)].rstrip("/")
+        if prefix:
+            prefixes.add(prefix)
+    if not paths:
         return
-    wheel: dict[str, Any] = {}
-    if dirs:
-        wheel["packages"] = sorted(set(dirs))
-    if modules:
-        wheel["only-include"] = sorted(set(modules) | set(dirs))
-        wheel["sources"] = sorted({m.rsplit("/", 1)[0] for m in modules if "/" in m}) or None
-        if wheel["sources"] is None:
-            del wheel["sources"]
+    wheel: dict[str, Any] = {"only-include": sorted(set(paths))}
+    if prefixes:
+        wheel["sources"] = sorted(prefixes)
     hatch: Any = tomlkit.table(is_super_table=True)
     hatch["build"] = {"targets": {"wheel": wheel}}
     tool["hatch"] = hatch
@@ -328,7 +365,7 @@ def convert(
     backend = table(data, "build-system").get("build-backend", "")
     poetry_built = not backend or backend.startswith("poetry")
     if package_mode and poetry_built:
-        _packaging(tool, package, base, notes)
+        _packaging(tool, data, base, notes)
     _leftovers(poetry, notes)
     if "poetry" in tool:
         del tool["poetry"]

@@ -24,6 +24,7 @@ from packaging.version import InvalidVersion, Version
 
 from monolock import uv
 from monolock.errors import BuildError, ManifestError, UsageError, UvError
+from monolock.graph import ALL_KINDS, Graph
 from monolock.journal import Change, commit
 from monolock.lockfile import parse_lock
 from monolock.model import Lock, Package, Workspace
@@ -50,18 +51,16 @@ class Plan:
     notes: tuple[tuple[str, str], ...]  # (manifest, what needs a person)
     changes: tuple[tuple[str, tuple[VersionChange, ...]], ...]  # package -> its changes
     members: tuple[str, ...]  # the workspace's member globs or paths
+    blocked: str | None = None  # a dry run's plan that would fail: why
 
 
 def _members(workspace: Workspace, paths: list[str]) -> list[str]:
-    """`parent/*` when every project directly under `parent` is a member, else the paths."""
+    """`parent/*` when every directory directly under `parent` is a member (uv refuses a
+    directory its glob matches that holds no project), else the paths."""
     parents = {str(Path(p).parent) for p in paths}
     if len(parents) == 1 and "." not in parents:
         parent = workspace.root / parents.pop()
-        below = {
-            d.relative_to(workspace.root).as_posix()
-            for d in parent.iterdir()
-            if (d / "pyproject.toml").is_file()
-        }
+        below = {d.relative_to(workspace.root).as_posix() for d in parent.iterdir() if d.is_dir()}
         if below == set(paths):
             return [f"{parent.relative_to(workspace.root).as_posix()}/*"]
     return sorted(paths)
@@ -223,14 +222,30 @@ def _migratable(workspace: Workspace) -> list[Package]:
     return packages
 
 
+def _adopted(workspace: Workspace) -> tuple[list[Package], list[tuple[str, str]]]:
+    """The projects that become members: Poetry's packages and every project they use by
+    path. Any other project (a test fixture's setup, a sample) is left as it is."""
+    needs = Graph(workspace).requirements(ALL_KINDS)
+    keep = {p.name for p in poetry_packages(workspace)}
+    for name in list(keep):
+        keep |= needs[name]
+    members = [p for p in workspace.packages if p.name in keep or p.path == "."]
+    notes = [
+        (p.manifest, "left out of the workspace: not managed by Poetry, and no package uses it")
+        for p in workspace.packages
+        if p not in members
+    ]
+    return members, notes
+
+
 def _converted(workspace: Workspace) -> tuple[dict[str, str], list[tuple[str, str]], list[str]]:
     """(every manifest converted, path -> text; notes; the workspace's member globs)."""
-    member_dirs = {(workspace.root / p.path).resolve(): p.name for p in workspace.packages}
-    versions = {p.name: p.version for p in workspace.packages}
+    packages, notes = _adopted(workspace)
+    member_dirs = {(workspace.root / p.path).resolve(): p.name for p in packages}
+    versions = {p.name: p.version for p in packages}
     writes: dict[str, str] = {}
-    notes: list[tuple[str, str]] = []
     root_converted: str | None = None
-    for package in workspace.packages:
+    for package in packages:
         converted = convert(
             (workspace.root / package.manifest).read_text(),
             package,
@@ -243,7 +258,7 @@ def _converted(workspace: Workspace) -> tuple[dict[str, str], list[tuple[str, st
             root_converted = converted.text
         else:
             writes[package.manifest] = converted.text
-    globs = _members(workspace, [p.path for p in workspace.packages if p.path != "."])
+    globs = _members(workspace, [p.path for p in packages if p.path != "."])
     writes["pyproject.toml"] = _root(workspace, globs, root_converted)
     return writes, notes, globs
 
@@ -321,6 +336,7 @@ def plan(
     )
     progress(f"converted {len(workspace.packages)} manifests; locking with uv…")
     changes: list[tuple[str, tuple[VersionChange, ...]]] = []
+    blocked: str | None = None
     with tempfile.TemporaryDirectory(prefix="monolock-migrate-") as tmp:
         scratch = Path(tmp) / "repo"
         _scratch_copy(workspace.root, scratch, writes, deletes)
@@ -329,7 +345,8 @@ def plan(
         except UvError as exc:
             if not dry_run:
                 raise
-            notes.append(("uv.lock", f"uv cannot lock the migrated workspace: {exc.message}"))
+            blocked = f"uv cannot lock the migrated workspace: {exc.message}"
+            notes.append(("uv.lock", blocked))
             raw, note = None, None
         if raw is not None:
             progress("building every member's wheel and installing the workspace…")
@@ -341,7 +358,8 @@ def plan(
                     "--dry-run), then migrate again",
                 )
             if problem:
-                notes.append(("uv.lock", f"the migrated workspace would not install: {problem}"))
+                blocked = f"the migrated workspace would not install: {problem}"
+                notes.append(("uv.lock", blocked))
     if note:
         notes.append(("uv.lock", note))
     if raw is not None:
@@ -353,6 +371,7 @@ def plan(
         tuple(notes),
         tuple(changes),
         tuple(globs),
+        blocked,
     )
 
 

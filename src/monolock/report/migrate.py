@@ -12,6 +12,7 @@ from monolock.poetry.migrate import Plan
 def as_json(plan: Plan, *, dry_run: bool) -> str:
     data = {
         "dry_run": dry_run,
+        "blocked": plan.blocked,  # why the plan would fail, or null
         "members": list(plan.members),
         "writes": [path for path, _ in plan.writes],
         "deletes": list(plan.deletes),
@@ -52,9 +53,12 @@ def text(plan: Plan, before: Callable[[str], str | None], *, dry_run: bool) -> s
             continue
         lines.append(f"  {name}: {len(changes)} changed")
         lines += [f"    {c.name} {c.before or '-'} → {c.after or '-'}: {c.why}" for c in changes]
-    lines.append(
-        "dry run: nothing written"
-        if dry_run
-        else "migrated: next, `monolock check` and `monolock run test`"
-    )
+    if plan.blocked:
+        lines.append("dry run: nothing written; this plan would fail (see uv.lock above)")
+    else:
+        lines.append(
+            "dry run: nothing written"
+            if dry_run
+            else "migrated: next, `monolock check` and `monolock run test`"
+        )
     return "\n".join(lines)
