@@ -818,3 +818,8 @@ def test_per_group_markers_and_an_optional_dependency_no_extra_names(
     plan = poetry_plan(poetry_env, tmp_path / "packages/p")
     assert exported_here(cli, tmp_path, "p") == plan
     assert cli("-C", tmp_path, "why", "alpha").code == 0
+    # a manifest that moved on: Poetry would refuse the lock, and so does the export
+    path = tmp_path / "packages/p/pyproject.toml"
+    path.write_text(path.read_text().replace('python = "^3.9"', 'python = "^3.9"\nbeta = "^1.0"'))
+    stale = cli("-C", tmp_path, "export", "p")
+    assert stale.code == 2 and "content-hash" in stale.err and "monolock lock" in stale.err

@@ -78,15 +78,21 @@ def workspace(ctx: click.Context, root: Path | None = None) -> Workspace:
     return found
 
 
-def lock(ws: Workspace, member: str | None = None) -> Lock:
-    """The shared uv.lock; in a Poetry repository, `member`'s own poetry.lock."""
+def lock(ws: Workspace, member: str | None = None, *, current: bool = False) -> Lock:
+    """The shared uv.lock; in a Poetry repository, `member`'s own poetry.lock (with
+    `current`, refused where its pyproject.toml moved on, as Poetry refuses it)."""
     if ws.kind == "paths" and member is not None:
         from monolock.lockfile import present as has_uv_lock
         from monolock.poetry.lock import present, read
 
         package = ws.by_name[member]
         if present(ws.root, package) or not has_uv_lock(ws.lock_path):
-            return read(ws.root, package)
+            found = read(ws.root, package)
+            if current:
+                from monolock.poetry.fresh import require_current
+
+                require_current(ws.root, package)
+            return found
     from monolock.lockfile import read_lock
 
     return read_lock(ws.lock_path)

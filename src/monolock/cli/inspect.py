@@ -154,6 +154,16 @@ def graph_cmd(ctx: click.Context, fmt: str, app: str | None, runtime_only: bool)
         ctx.exit(1)
 
 
+def _version_order(text: str) -> tuple[int, Any]:
+    """PEP 440 order (2.8.2 before 2.10.6); what is no version after, as text."""
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return (0, Version(text))
+    except InvalidVersion:
+        return (1, text)
+
+
 @click.command("why")
 @click.argument("dist")
 @click.option(
@@ -186,7 +196,10 @@ def why_cmd(ctx: click.Context, dist: str, fmt: str, dev: bool) -> None:
         starts = [m for m in starts if m in locks]
     else:
         locks = dict.fromkeys(starts, lock(ws))
-    versions = sorted({p.version or "?" for lk in locks.values() for p in lk.by_name.get(name, ())})
+    versions = sorted(
+        {p.version or "?" for lk in locks.values() for p in lk.by_name.get(name, ())},
+        key=_version_order,
+    )
     if not versions:
         where = "any poetry.lock" if per_member else "uv.lock"
         raise UsageError(

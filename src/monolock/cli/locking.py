@@ -163,7 +163,7 @@ def export_cmd(
     ws = workspace(ctx)
     member = member_of(ws, app)
     check_selection(ws.by_name[member], extras, groups)
-    projection = project(lock(ws, member), member, extras=extras, groups=groups)
+    projection = project(lock(ws, member, current=True), member, extras=extras, groups=groups)
     text = (
         export.pylock(projection)
         if fmt == "pylock"

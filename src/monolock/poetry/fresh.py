@@ -18,6 +18,7 @@ from typing import Any, Literal
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from monolock import markers as mk
+from monolock.errors import LockError
 from monolock.findings import Finding, Location
 from monolock.manifest.toml import load_toml
 from monolock.model import Package, Workspace, normalize
@@ -194,6 +195,22 @@ def state(root: Path, package: Package, by_dir: dict[Path, Package]) -> State:
             )
             reasons.append(f"{member.manifest} changed since it was locked: {'; '.join(shown)}")
     return State(package.name, where, "stale" if reasons else "fresh", tuple(reasons))
+
+
+def require_current(root: Path, package: Package) -> None:
+    """Poetry refuses to install from a lock its pyproject.toml has moved away from
+    (content-hash): so does a projection that claims to be what Poetry installs."""
+    where = display(package)
+    data = load(lock_path(root, package).read_bytes(), where)
+    manifest = load_toml(root / package.manifest, display=package.manifest)
+    recorded = data.get("metadata", {}).get("content-hash")
+    if recorded not in (content_hash(manifest), content_hash(manifest, with_groups=False)):
+        raise LockError(
+            f"{package.manifest} changed since {LOCK} was written (content-hash): Poetry "
+            "would not install from it",
+            where=where,
+            hint="run `monolock lock` (it relocks with Poetry), then export again",
+        )
 
 
 def states(workspace: Workspace) -> list[State]:
