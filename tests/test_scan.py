@@ -135,3 +135,30 @@ def test_a_file_nested_beyond_the_parser_is_reported_not_a_crash() -> None:
         deep = b"x = " + opening * 200_000 + b"1" + closing * 200_000 + b"\nimport os\n"
         result = scan_source(deep, "m")
         assert result.imports == () and result.error, opening
+
+
+def test_find_spec_guards_make_imports_optional() -> None:
+    source = b"""\
+import importlib.util
+from importlib.util import find_spec
+
+def _has_numpy() -> bool:
+    return importlib.util.find_spec("numpy") is not None
+
+if find_spec("yaml") is not None:
+    import yaml
+if _has_numpy():
+    import numpy
+if True:
+    import requests
+
+def vectors():
+    if _has_numpy() and len([]) == 0:
+        import numpy as np
+        return np
+"""
+    found = {(i.module, i.line): i for i in scan_source(source).imports}
+    assert found[("yaml", 8)].optional
+    assert found[("numpy", 10)].optional
+    assert found[("numpy", 16)].optional and found[("numpy", 16)].function
+    assert not found[("requests", 12)].optional

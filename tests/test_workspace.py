@@ -301,3 +301,16 @@ def test_what_maturin_and_pdm_pack_is_what_ships(tmp_path: Path) -> None:
     assert _shipped(tmp_path, pdm) == ("pdmpkg",)
     pdm["tool"]["pdm"]["build"] = {"includes": ["lib/pdmpkg/", "tools.py"]}
     assert _shipped(tmp_path, pdm) == ("pdmpkg", "tools")
+
+
+def test_code_packed_from_another_projects_directory_is_that_projects(tmp_path: Path) -> None:
+    _files(tmp_path, "log/src/acme/log/__init__.py", "suite/src/suite/__init__.py")
+    packages = [
+        {"include": "suite", "from": "src"},
+        {"include": "acme/log", "from": "../log/src"},  # built for tests, checked in log
+    ]
+    manifest = {
+        "tool": {"poetry": {"name": "suite", "version": "1", "packages": packages}},
+        **POETRY,
+    }
+    assert _shipped(tmp_path / "suite", manifest) == ("suite",)

@@ -30,7 +30,7 @@ from monolock.imports.sources import SourceFile, member_files
 from monolock.model import Lock, Workspace, normalize
 from monolock.policy import policy
 
-_FORMAT = 2  # bump when findings for the same inputs may change
+_FORMAT = 3  # bump when findings for the same inputs may change
 
 
 @dataclass(frozen=True)

@@ -287,6 +287,8 @@ def shipped(directory: Path, data: dict[str, Any]) -> tuple[tuple[str, Path], ..
             found = _names_in(directory)
     else:
         for name, root in roots:
+            if not Path(os.path.normpath(root)).is_relative_to(os.path.normpath(directory)):
+                continue  # packed from another project's directory: that project's code
             if (root.suffix == ".py" and root.is_file()) or (root / "__init__.py").is_file():
                 found.append((name, root))
             elif root.is_dir():

@@ -63,8 +63,9 @@ def check_cmd(
       ML201 stale-lock   ML202 python-range   ML203 dev-pins
       ML204 workspace-source   ML205 runtime-cycle   ML206 same-sources
 
-    Imports under `if TYPE_CHECKING:`, in `try/except ImportError` or in
-    `with suppress(ImportError):` are never missing. Switch a finding off on its
+    Imports under `if TYPE_CHECKING:`, in `try/except ImportError`, in
+    `with suppress(ImportError):` or under an `if` that asks `find_spec` are never
+    missing. Switch a finding off on its
     line with `# monolock: ignore[ML101]`, or in [tool.monolock.check] of a member
     or the root: `ignore = ["ML103:uvicorn"]`.
     Map a distribution whose wheel cannot be read with [tool.monolock.import-names].

@@ -1,9 +1,10 @@
 """What a Python file imports, and in which circumstances.
 
 Each import is classified: at module level or inside a function, under
-`if TYPE_CHECKING:` (typing only), inside a `try` that handles ImportError or a
-`with contextlib.suppress(ImportError):` (optional, a function defined there too), or
-through `importlib.import_module("literal")` (dynamic). Relative imports are resolved
+`if TYPE_CHECKING:` (typing only); inside a `try` that handles ImportError, a
+`with contextlib.suppress(ImportError):`, or an `if` that asks `find_spec` itself or
+through a function of the module that does (optional); or through
+`importlib.import_module("literal")` (dynamic). Relative imports are resolved
 against the file's own module name.
 
 Parsing is the expensive part, so a file is parsed only up to the last place the word
@@ -107,11 +108,40 @@ def _package_of(module: str | None, is_init: bool) -> list[str] | None:
     return parts if is_init else parts[:-1]
 
 
+def _probes(tree: ast.Module) -> frozenset[str]:
+    """Functions of the module that ask whether a module is there (`find_spec`): a test
+    that calls one guards what it imports (`if _has_numpy(): import numpy`)."""
+    found = {"find_spec"}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and any(
+            _called(sub) == "find_spec" for sub in ast.walk(node)
+        ):
+            found.add(node.name)
+    return frozenset(found)
+
+
+def _called(node: ast.AST) -> str | None:
+    if not isinstance(node, ast.Call):
+        return None
+    func = node.func
+    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+
+
 class _Collector:
-    def __init__(self, module: str | None, is_init: bool, dynamic: bool) -> None:
+    def __init__(
+        self,
+        module: str | None,
+        is_init: bool,
+        dynamic: bool,
+        probes: frozenset[str] = frozenset(),
+    ) -> None:
         self.package = _package_of(module, is_init)
         self.dynamic = dynamic
+        self.probes = probes
         self.found: list[Import] = []
+
+    def _probed(self, test: ast.expr) -> bool:
+        return bool(self.probes) and any(_called(n) in self.probes for n in ast.walk(test))
 
     def _absolute(self, node: ast.ImportFrom) -> str | None:
         if not node.level:
@@ -173,7 +203,8 @@ class _Collector:
                 if self.dynamic:
                     self._calls(node.test, ctx)
                 typing = _is_type_checking(node.test)
-                self.body(node.body, _Context(ctx.function, ctx.typing or typing, ctx.optional))
+                optional = ctx.optional or self._probed(node.test)
+                self.body(node.body, _Context(ctx.function, ctx.typing or typing, optional))
                 self.body(node.orelse, ctx)
                 continue
             if isinstance(node, ast.With | ast.AsyncWith) and _suppresses_import_error(node.items):
@@ -263,7 +294,8 @@ def scan_source(source: bytes, module: str | None = None, is_init: bool = False)
             return FileScan((), ignores, f"line {line}: {getattr(exc, 'msg', str(exc))}")
         except (RecursionError, MemoryError):
             return FileScan((), ignores, _TOO_DEEP)
-    collector = _Collector(module, is_init, bool(_DYNAMIC.search(source)))
+    probes = _probes(tree) if b"find_spec" in source else frozenset()
+    collector = _Collector(module, is_init, bool(_DYNAMIC.search(source)), probes)
     try:
         collector.body(tree.body, _Context())
     except RecursionError:
