@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import tarfile
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -137,3 +138,25 @@ def test_uv_cache_answers_before_an_unreachable_index(
         ("ML103", "pyyaml"),
         ("ML103", "pillow"),
     }
+
+
+def test_directories_a_pth_file_adds_are_top_level(tmp_path: Path) -> None:
+    """pywin32: `win32api` lives in `win32/`, which `pywin32.pth` puts on sys.path."""
+    wheel = tmp_path / "pywin32-306-cp311-cp311-win_amd64.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr(
+            "pywin32.pth", "# .pth file\nwin32\nwin32/lib\nPythonwin\nimport pywin32_bootstrap\n"
+        )
+        archive.writestr("win32/win32api.pyd", "")
+        archive.writestr("win32/lib/win32con.py", "")
+        archive.writestr("pythonwin/pywin/__init__.py", "")
+        archive.writestr("pywin32_bootstrap.py", "")
+        archive.writestr("pywin32-306.dist-info/RECORD", "")
+    package = LockedPackage(
+        "pywin32",
+        "306",
+        LockSource("registry", "https://pypi.org/simple"),
+        wheels=(Artifact(url=None, path=wheel.name, hash=None),),
+    )
+    found = names(package, tmp_path, UvCache(None), {})
+    assert {"win32api", "win32con", "pywin32_bootstrap"} <= set(found)

@@ -14,7 +14,7 @@ import json
 import re
 import tarfile
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlparse
@@ -32,10 +32,32 @@ class Unlisted(Exception):
     """No file list could be read; the message says why (it becomes the guess's reason)."""
 
 
-def provided(names: Iterable[str]) -> list[str]:
+def _pth_roots(names: list[str], read: Callable[[str], bytes] | None) -> list[str]:
+    """Directories a wheel's top-level `.pth` files put on sys.path (pywin32's `win32`,
+    `win32/lib`): what is in them is imported as top-level."""
+    roots: list[str] = []
+    for name in names:
+        if read is None or "/" in name or not name.endswith(".pth"):
+            continue
+        try:
+            text = read(name).decode("utf-8", "replace")
+        except (OSError, KeyError, ValueError):
+            continue
+        for line in text.splitlines():
+            line = line.strip().rstrip("/")
+            if line and not line.startswith(("#", "import ", "import\t")) and ".." not in line:
+                roots.append(line)
+    return roots
+
+
+def provided(names: Iterable[str], read: Callable[[str], bytes] | None = None) -> list[str]:
     """Importable names in a wheel's file list, as dotted names: the outermost regular
     packages, and modules that are not inside one (top-level modules, and modules in a
-    namespace directory shared with other distributions)."""
+    namespace directory shared with other distributions). `read` gives a listed file's
+    bytes, for the `.pth` files that add directories to sys.path."""
+    names = list(names)
+    roots = _pth_roots(names, read)
+    names += [n[len(r) + 1 :] for r in roots for n in names if n.startswith(r + "/")]
     regular: set[str] = set()
     modules: set[str] = set()
     for name in names:
@@ -91,6 +113,11 @@ def _version_dirs(version: str) -> set[str]:
         return {version}
 
 
+def _reader(directory: Path) -> Callable[[str], bytes]:
+    """Bytes of a file below an unpacked wheel's (or an environment's) directory."""
+    return lambda name: (directory / name).read_bytes()
+
+
 @dataclass(frozen=True)
 class UvCache:
     """uv's cache directory, read as uv lays it out: wheels unpacked under
@@ -100,7 +127,8 @@ class UvCache:
 
     root: Path | None
 
-    def listing(self, name: str, version: str) -> list[str] | None:
+    def names(self, name: str, version: str) -> list[str] | None:
+        """The import names of `name` at `version`, if uv holds one of its wheels."""
         if self.root is None:
             return None
         for v in _version_dirs(version):
@@ -109,12 +137,13 @@ class UvCache:
                     record = next(iter(sorted(entry.glob("*.dist-info/RECORD"))), None)
                     if record is not None and record.is_file():
                         lines = record.read_text("utf-8", "replace").splitlines()
-                        return [line.split(",", 1)[0] for line in lines]
+                        listed = [line.split(",", 1)[0] for line in lines]
+                        return provided(listed, _reader(entry))
             for pattern in (f"sdists-v*/*/{name}/{v}/*/*.whl", f"sdists-v*/*/*/{name}/{v}/*/*.whl"):
                 for wheel in sorted(self.root.glob(pattern)):
                     if wheel.is_file():
                         with zipfile.ZipFile(wheel) as archive:
-                            return archive.namelist()
+                            return provided(archive.namelist(), archive.read)
         return None
 
 
@@ -132,7 +161,9 @@ def installed(root: Path) -> dict[str, tuple[str, list[str]]]:
                 lines = record.read_text(encoding="utf-8").splitlines()
             except OSError:
                 continue
-            out[normalize(name)] = (version, provided(line.split(",", 1)[0] for line in lines))
+            listed = [line.split(",", 1)[0] for line in lines]
+            found = provided(listed, _reader(site))
+            out[normalize(name)] = (version, found)
     return out
 
 
@@ -221,18 +252,18 @@ def names(
         local = _local(artifact, lock_dir) if artifact is not None else None
         if local is not None:
             with zipfile.ZipFile(local) as archive:
-                return provided(archive.namelist())
+                return provided(archive.namelist(), archive.read)
         if package.version is not None:
-            listed = cache.listing(package.name, package.version)
-            if listed is not None:
-                return provided(listed)
+            cached = cache.names(package.name, package.version)
+            if cached is not None:
+                return cached
             have = venv.get(package.name)
             if have is not None and have[0] in _version_dirs(package.version):
                 return have[1]
         if artifact is not None:
             url = artifact.url or _locate(package, artifact)
             with zipfile.ZipFile(RemoteFile(url)) as archive:
-                return provided(archive.namelist())
+                return provided(archive.namelist(), archive.read)
         if package.sdist is not None:
             return _sdist_names(package, package.sdist, lock_dir)
     except FetchError as exc:
