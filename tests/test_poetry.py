@@ -823,3 +823,18 @@ def test_per_group_markers_and_an_optional_dependency_no_extra_names(
     path.write_text(path.read_text().replace('python = "^3.9"', 'python = "^3.9"\nbeta = "^1.0"'))
     stale = cli("-C", tmp_path, "export", "p")
     assert stale.code == 2 and "content-hash" in stale.err and "monolock lock" in stale.err
+
+
+def test_migration_says_who_brings_each_added_or_removed_version(
+    tmp_path: Path, poetry_index: str, poetry_env: str, cli: Callable[..., Run]
+) -> None:
+    """A dependency core declared after api-gateway's lock was written arrives through
+    core; an internal package api-gateway had pinned from the index is now the member."""
+    root = seed_repo(tmp_path, poetry_index)
+    assert cli("-C", root, "lock").code == 0
+    core = root / "packages/core/pyproject.toml"
+    core.write_text(core.read_text().replace('alpha = "^1.0"', 'alpha = "^1.0"\npillow = "*"'))
+    dry = cli("-C", root, "init", "--from-poetry", "--dry-run")
+    assert dry.code == 0, dry.err
+    gateway = dry.out.split("  api-gateway:", 1)[1].split("\n  background-worker:", 1)[0]
+    assert "pillow - → 10.0.0: core declares it" in gateway, dry.out

@@ -33,7 +33,7 @@ from monolock.poetry.drift import declared_third_party, shared_python
 from monolock.poetry.fresh import poetry_packages, states
 from monolock.poetry.lock import LOCK, present, read
 from monolock.poetry.sources import indexes, uv_indexes
-from monolock.projection import diff, project
+from monolock.projection import Projection, diff, project
 
 
 @dataclass(frozen=True)
@@ -156,6 +156,38 @@ def _lock(
     return (scratch / "uv.lock").read_bytes(), note
 
 
+def _via(projection: Projection, name: str) -> tuple[str, ...]:
+    return next((p.via for p in projection.all if p.name == name), ())
+
+
+def _moved(name: str, before: Projection, after: Projection) -> str:
+    """`name 1.0 → 2.0`, `name` when its version stayed."""
+    old = before.versions().get(name, ())
+    new = after.versions().get(name, ())
+    return f"{name} {', '.join(old)} → {', '.join(new)}" if old and old != new else name
+
+
+def _arrived(workspace: Workspace, name: str, before: Projection, after: Projection) -> str:
+    """Why the shared lock installs what the old lock did not: who asks for it now."""
+    who = _via(after, name)
+    members = [w for w in who if w in workspace.by_name]
+    if members:
+        return f"{', '.join(members)} declare{'s' if len(members) == 1 else ''} it"
+    if who:
+        return "required by " + ", ".join(_moved(w, before, after) for w in who)
+    return "required in the shared lock"
+
+
+def _left(workspace: Workspace, name: str, before: Projection, after: Projection) -> str:
+    """Why the shared lock no longer installs something the old lock did."""
+    if name in workspace.by_name:
+        return "now the workspace member itself, installed from the repository"
+    who = [w for w in _via(before, name) if w not in workspace.by_name]
+    if who:
+        return "no longer required by " + ", ".join(_moved(w, before, after) for w in who)
+    return "no package of this closure asks for it any more"
+
+
 def _changes(
     workspace: Workspace, old: dict[str, Lock], new: Lock
 ) -> list[tuple[str, tuple[VersionChange, ...]]]:
@@ -178,9 +210,9 @@ def _changes(
                 if set(who) - {name}
             }
             if change.kind == "added":
-                why = "needed now (a member's manifest names it; the old lock predates that)"
+                why = _arrived(workspace, change.name, before, after)
             elif change.kind == "removed":
-                why = "no longer needed by this package's closure"
+                why = _left(workspace, change.name, before, after)
             elif set(change.before) < set(change.after):
                 extra = ", ".join(v for v in change.after if v not in change.before)
                 why = f"kept; the shared lock adds {extra} under another Python or platform"
