@@ -300,3 +300,21 @@ def test_an_extra_reaches_only_the_members_that_activate_it(
     (root / "integrations/a/src/integ_a/__init__.py").write_text("")
     (root / "libs/core/src/core/__init__.py").write_text("X = 1\n")
     assert sorted(_affected(cli, root)) == ["checks", "core", "full", "integ-a", "integ-b", "lean"]
+
+
+def test_a_member_that_drops_a_dependency_others_keep_loses_it_from_its_projection(
+    repo: Callable[..., Path], cli: Callable[..., Run]
+) -> None:
+    """delta stays in the lock for tools, untouched; web's projection loses it, and the
+    reason says so (its entry in the lock did not change: web's edges did)."""
+    web = project("web", ["core", "pyyaml", "delta"], sources={"core": {"workspace": True}})
+    root = repo(**{"apps/web": web})
+    manifest = root / "apps/web/pyproject.toml"
+    manifest.write_text(manifest.read_text().replace(', "delta"', ""))
+    assert cli("-C", root, "lock").code == 0
+    found = _affected(cli, root)
+    assert [r for r in found["web"] if r.startswith("lock:")] == [
+        next(r for r in found["web"] if r.startswith("lock: delta") and r.endswith("removed"))
+    ]
+    assert "tools" not in found and "worker" not in found
+    assert "admin" in found  # through web, which it depends on

@@ -12,7 +12,7 @@ import pytest
 from monolock.lockfile import read_lock
 from monolock.projection import project
 from monolock.uv import uv_binary
-from tests.conftest import RepoFactory, Run, uv_export, write_toml
+from tests.conftest import SHOP, RepoFactory, Run, uv_export, write_toml
 from tests.conftest import project as manifest
 
 WS = {"lib": {"workspace": True}, "tools": {"workspace": True}}
@@ -262,3 +262,44 @@ def test_a_git_dependency_in_a_subdirectory_is_exported_as_uv_exports_it(
     pylock = tomllib.loads(cli("-C", root, "export", "web", "--format", "pylock").out)
     vcs = next(p["vcs"] for p in pylock["packages"] if p["name"] == "gitdep")
     assert vcs["subdirectory"] == "libs/gitdep" and vcs["url"] == upstream.as_uri()
+
+
+def _reaches_equal_projections(lock_path: Path) -> int:
+    """Every member, with and without its extras and groups, every third-party name as a
+    target: what the shared bottom-up walk says is what `project` says. Returns the
+    number of comparisons."""
+    from monolock.projection import Reaches
+
+    lock = read_lock(lock_path)
+    names = sorted({p.name for p in lock.packages if not p.source.is_local})
+    compared = 0
+    for size in (1, 3, len(names)):
+        for start in range(0, len(names), max(size, 1)):
+            targets = set(names[start : start + size])
+            reaches = Reaches(lock, targets)
+            assert reaches.exact
+            for member in lock.members:
+                root = lock.member(member)
+                assert root is not None
+                for extras, groups in (((), ()), (tuple(root.optional), tuple(root.groups))):
+                    want: dict[str, list[tuple[str, str]]] = {}
+                    for item in project(lock, member, extras=extras, groups=groups).third_party:
+                        if item.name in targets:
+                            want.setdefault(item.name, []).append(
+                                (item.version or "", item.marker or "")
+                            )
+                    got = reaches.signature(member, extras=extras, groups=groups)
+                    assert got == {k: tuple(sorted(v)) for k, v in want.items()}, (member, targets)
+                    compared += 1
+    return compared
+
+
+def test_shared_reaches_equal_each_members_projection(
+    make_repo: RepoFactory, cli: Callable[..., Run]
+) -> None:
+    """`affected` answers from one walk shared by all members: it must say, for the
+    distributions it asks about, exactly what each member's projection says."""
+    root = sample(make_repo)
+    assert cli("-C", root, "lock").code == 0
+    assert _reaches_equal_projections(root / "uv.lock") > 20
+    assert _reaches_equal_projections(SHOP / "uv.lock") > 20  # real markers, real extras

@@ -20,8 +20,8 @@ from monolock import git
 from monolock.errors import LockError
 from monolock.graph import Graph
 from monolock.lockfile import parse_lock, present
-from monolock.model import Lock, LockedPackage, Workspace
-from monolock.projection import Projection, project
+from monolock.model import Lock, LockDep, LockedPackage, Workspace
+from monolock.projection import Projection, Reaches, project
 
 ReasonKind = Literal["changed", "depends", "lock", "config"]
 ROOT_MANIFEST = "pyproject.toml"
@@ -140,58 +140,98 @@ _FACTS = ("source", "dependencies", "extras", "artifacts")
 
 
 def _fingerprints(lock: Lock | None) -> dict[str, dict[str, str]]:
-    """Per third-party name, everything that decides what gets installed from it."""
+    """Per name, everything that decides what gets installed from it (for a member: its
+    edges, which steer what its dependents install)."""
     if lock is None:
         return {}
     out: dict[str, dict[str, list[str]]] = {}
     for package in lock.packages:
-        if package.source.is_member:
-            continue
+        member = package.source.is_member
         facts = out.setdefault(package.name, {f: [] for f in _FACTS})
-        for fact, value in zip(
-            _FACTS,
-            (
-                package.source,
-                package.dependencies,
-                sorted(package.optional.items()),
-                package.hashes(),
-            ),
-            strict=True,
-        ):
-            facts[fact].append(repr((package.version, value)))
+        values = (
+            None if member else package.source,
+            package.dependencies,
+            (sorted(package.optional.items()), sorted(package.groups.items()) if member else ()),
+            () if member else package.hashes(),
+        )
+        for fact, value in zip(_FACTS, values, strict=True):
+            facts[fact].append(repr((None if member else package.version, value)))
     return {
         name: {fact: "\n".join(sorted(values)) for fact, values in facts.items()}
         for name, facts in out.items()
     }
 
 
-def _reachable(lock: Lock, member: str) -> set[str]:
-    """Names reachable from a member through any edge, markers ignored: a cheap superset
-    of its projection, to skip members a lock change cannot touch."""
-    start = lock.member(member)
-    if start is None:
-        return set()
-    seen: set[str] = set()
-    stack: list[LockedPackage] = [start]
+def _edges(package: LockedPackage) -> list[LockDep]:
+    found = [*package.dependencies]
+    for group in (*package.optional.values(), *package.groups.values()):
+        found += group
+    return found
+
+
+def _below(lock: Lock | None, names: set[str]) -> set[str]:
+    """`names` and every name reachable from them, through any edge."""
+    if lock is None:
+        return set(names)
+    seen = set(names)
+    stack = [p for n in names for p in lock.by_name.get(n, ())]
     while stack:
-        package = stack.pop()
-        edges = [*package.dependencies]
-        for group in (*package.optional.values(), *package.groups.values()):
-            edges += group
-        for dep in edges:
+        for dep in _edges(stack.pop()):
             if dep.name not in seen:
                 seen.add(dep.name)
-                stack += list(lock.by_name.get(dep.name, ()))
+                stack += lock.by_name.get(dep.name, ())
     return seen
 
 
-def _signature(projection: Projection | None) -> dict[str, tuple[tuple[str, str], ...]]:
+def _above(lock: Lock | None, names: set[str]) -> set[str]:
+    """Every name from which one of `names` is reachable, through any edge: one reverse
+    walk over the whole lock, however many members ask."""
+    if lock is None:
+        return set()
+    parents: dict[str, set[str]] = {}
+    for package in lock.packages:
+        for dep in _edges(package):
+            parents.setdefault(dep.name, set()).add(package.name)
+    seen = set(names)
+    stack = list(names)
+    while stack:
+        for parent in parents.get(stack.pop(), ()):
+            if parent not in seen:
+                seen.add(parent)
+                stack.append(parent)
+    return seen
+
+
+Signature = dict[str, tuple[tuple[str, str], ...]]
+
+
+def _signature(projection: Projection | None) -> Signature:
     if projection is None:
         return {}
     out: dict[str, list[tuple[str, str]]] = {}
     for item in projection.third_party:
         out.setdefault(item.name, []).append((item.version or "", item.marker or ""))
     return {name: tuple(sorted(v)) for name, v in out.items()}
+
+
+class _Side:
+    """One end of the diff: what each member's projection holds of the `targets`. Shared
+    bottom-up over the lock where it can be (no conflict markers), else per member."""
+
+    def __init__(self, lock: Lock | None, ws: Workspace, targets: set[str]) -> None:
+        self.lock, self.ws, self.targets = lock, ws, targets
+        self.reaches = Reaches(lock, targets) if lock is not None else None
+
+    def of(self, member: str, *, full: bool) -> Signature:
+        if self.lock is None or self.reaches is None or self.lock.member(member) is None:
+            return {}
+        package = self.ws.by_name[member]
+        extras = package.extras if full else ()
+        groups = package.groups if full else ()
+        if self.reaches.exact:
+            return self.reaches.signature(member, extras=extras, groups=groups)
+        found = _signature(project(self.lock, member, extras=extras, groups=groups))
+        return {n: v for n, v in found.items() if n in self.targets}
 
 
 def _versions(entries: tuple[tuple[str, str], ...]) -> str:
@@ -215,35 +255,29 @@ def _describe(
     return f"lock: {name} {_versions(new)} {', '.join(facts) or 'entry'} changed"
 
 
-def _full(lock: Lock, ws: Workspace, member: str) -> Projection | None:
-    package = ws.by_name[member]
-    if lock.member(member) is None:
-        return None
-    return project(lock, member, extras=package.extras, groups=package.groups)
-
-
-def _runtime(lock: Lock, member: str) -> Projection | None:
-    return project(lock, member) if lock.member(member) is not None else None
-
-
 def _lock_reasons(ws: Workspace, old: Lock | None, new: Lock) -> dict[str, list[Reason]]:
+    """Lock diffs per distribution, mapped to members through reverse edges: only the
+    members above a changed entry are looked at, and only for the names a change can
+    move (the changed ones and what is below them)."""
     before, after = _fingerprints(old), _fingerprints(new)
-    changed = {n for n in set(before) | set(after) if before.get(n) != after.get(n)}
-    if not changed:
+    moved = {n for n in set(before) | set(after) if before.get(n) != after.get(n)}
+    if not moved:
         return {}
+    members = set(ws.by_name)
+    changed = moved - members
+    targets = (_below(old, moved) | _below(new, moved)) - members
+    if not targets:
+        return {}
+    candidates = (_above(old, targets) | _above(new, targets)) & members
 
     def differ(name: str) -> tuple[str, ...]:
         old_facts, new_facts = before.get(name, {}), after.get(name, {})
         return tuple(f for f in _FACTS if old_facts.get(f) != new_facts.get(f))
 
+    was, now = _Side(old, ws, targets), _Side(new, ws, targets)
     out: dict[str, list[Reason]] = {}
-    for package in ws.packages:
-        name = package.name
-        reach = _reachable(new, name) | (_reachable(old, name) if old is not None else set())
-        if not reach & changed and old is not None and old.member(name) is not None:
-            continue  # no path to a changed entry: markers cannot make one
-        old_full = _signature(_full(old, ws, name)) if old is not None else {}
-        new_full = _signature(_full(new, ws, name))
+    for name in sorted(candidates):
+        old_full, new_full = was.of(name, full=True), now.of(name, full=True)
         touched = sorted(
             n
             for n in set(old_full) | set(new_full)
@@ -251,8 +285,7 @@ def _lock_reasons(ws: Workspace, old: Lock | None, new: Lock) -> dict[str, list[
         )
         if not touched:
             continue
-        old_run = _signature(_runtime(old, name)) if old is not None else {}
-        new_run = _signature(_runtime(new, name))
+        old_run, new_run = was.of(name, full=False), now.of(name, full=False)
         out[name] = [
             Reason(
                 "lock",

@@ -83,6 +83,11 @@ def _python_candidates(literals: Iterable[str]) -> list[str]:
 _CONFLICT = re.compile(r"""extra\s*(==|!=)\s*(['"])((?:extra|group)-\d+-[^'"]+)\2""")
 
 
+def names_conflict_items(marker: str) -> bool:
+    """The marker depends on which extras or groups are active (uv's conflict markers)."""
+    return "extra" in marker and _CONFLICT.search(marker) is not None
+
+
 def _fold(node: Any) -> bool | str:
     """A parsed marker with constant comparisons folded away: True, False or the text
     of what is left (`and` binds tighter than `or`, as in PEP 508)."""

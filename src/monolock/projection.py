@@ -208,3 +208,125 @@ def diff(before: Projection | None, after: Projection | None) -> list[Change]:
         for name in sorted(set(old) | set(new))
         if old.get(name) != new.get(name)
     ]
+
+
+class Reaches:
+    """Where a few distributions (`targets`) are installed from every member at once:
+    what `project` says of them, computed bottom-up once per (package, extra) node and
+    shared by every member above it, so that asking it of n members costs the graph
+    once, not n closures. Only for locks whose markers do not depend on which extras are
+    active (no uv conflict markers): `exact` says whether this lock is one."""
+
+    def __init__(self, lock: Lock, targets: Iterable[str]) -> None:
+        self.lock = lock
+        self.targets = frozenset(targets)
+        self.space = mk.Space(lock.requires_python)
+        self.exact = not any(
+            dep.marker and mk.names_conflict_items(dep.marker)
+            for p in lock.packages
+            for deps in (p.dependencies, *p.optional.values(), *p.groups.values())
+            for dep in deps
+        )
+        self._memo: dict[Node, dict[Key, mk.Dnf]] = {}
+        self._packages: dict[Key, LockedPackage] = {p.key: p for p in lock.packages}
+        self._position: dict[Node, int] = {}  # of the nodes being solved
+        self._current = 0
+        self._cyclic = False
+
+    def signature(
+        self, member: str, *, extras: Iterable[str] = (), groups: Iterable[str] = ()
+    ) -> dict[str, tuple[tuple[str, str], ...]]:
+        """name -> sorted (version, marker) of each target the member's projection holds,
+        as `project(lock, member, extras=..., groups=...)` would give them."""
+        root = self.lock.member(normalize(member))
+        if root is None:
+            return {}
+        start: list[LockDep] = [*root.dependencies]
+        for extra in extras:
+            start += root.optional.get(normalize(extra), ())
+        for group in groups:
+            start += root.groups.get(normalize(group), ())
+        found: dict[Key, mk.Dnf] = {}
+        self._through(start, found)
+        out: dict[str, list[tuple[str, str]]] = {}
+        for key, dnf in found.items():
+            if dnf:
+                out.setdefault(key[0], []).append((key[1] or "", mk.render(dnf) or ""))
+        return {name: tuple(sorted(v)) for name, v in out.items()}
+
+    def _through(self, deps: Iterable[LockDep], into: dict[Key, mk.Dnf]) -> None:
+        """Merge into `into` what `deps` reach, each under its edge's marker."""
+        for dep in deps:
+            target = self.lock.resolve(dep)
+            if target is None:
+                continue
+            conj = mk.conj_of(dep.marker, self.space)
+            if conj is None:
+                continue
+            below: list[dict[Key, mk.Dnf]] = [self._node(target.key, None)]
+            below += [self._node(target.key, normalize(e)) for e in dep.extras]
+            if target.name in self.targets:
+                below.append({target.key: mk.TRUE})
+            for reach in below:
+                for key, dnf in reach.items():
+                    extended = mk.extend(dnf, conj, self.space)
+                    if extended:
+                        into[key] = mk.union(into.get(key, mk.FALSE), extended)
+
+    def _node(self, key: Key, extra: str | None) -> dict[Key, mk.Dnf]:
+        """The targets reached below one node, relative to it. Nodes are solved children
+        first; a cycle shows as a read of a node not yet solved in this pass, and its
+        nodes are solved again until nothing grows (markers only ever widen)."""
+        node = (key, extra)
+        if node in self._memo:
+            if self._position.get(node, -1) >= self._current:
+                self._cyclic = True  # read before it was solved in this pass
+            return self._memo[node]
+        order = self._post_order(node)
+        for n in order:
+            self._memo[n] = {}
+        self._position = {n: i for i, n in enumerate(order)}
+        while True:
+            self._cyclic = False
+            changed = False
+            for i, n in enumerate(order):
+                self._current = i
+                package = self._packages[n[0]]
+                edges = package.dependencies if n[1] is None else package.optional.get(n[1], ())
+                fresh: dict[Key, mk.Dnf] = {}
+                self._through(edges, fresh)
+                if fresh != self._memo[n]:
+                    self._memo[n] = fresh
+                    changed = True
+            if not (self._cyclic and changed):
+                break
+        self._position, self._current = {}, 0
+        return self._memo[node]
+
+    def _post_order(self, start: Node) -> list[Node]:
+        """Nodes below `start` not yet solved, dependencies first (iterative DFS)."""
+        seen = {start}
+        out: list[Node] = []
+        stack: list[tuple[Node, list[Node]]] = [(start, self._children(start))]
+        while stack:
+            node, pending = stack[-1]
+            if pending:
+                child = pending.pop()
+                if child not in seen and child not in self._memo:
+                    seen.add(child)
+                    stack.append((child, self._children(child)))
+                continue
+            stack.pop()
+            out.append(node)
+        return out
+
+    def _children(self, node: Node) -> list[Node]:
+        package = self._packages[node[0]]
+        edges = package.dependencies if node[1] is None else package.optional.get(node[1], ())
+        out: list[Node] = []
+        for dep in edges:
+            target = self.lock.resolve(dep)
+            if target is not None:
+                out.append((target.key, None))
+                out += [(target.key, normalize(e)) for e in dep.extras]
+        return out
