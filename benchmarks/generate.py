@@ -61,6 +61,7 @@ class Spec:
     fanout: int = 3
     third_party: int = 3
     seed: int = 1
+    topology: str = "random"  # random: up to `fanout` earlier members; chain: the one before
 
 
 def _name(i: int) -> str:
@@ -125,7 +126,12 @@ def generate(out: Path, spec: Spec) -> Path:
     for i in range(spec.packages):
         name, module = _name(i), _module(i)
         earlier = list(range(i))
-        internal_ids = sorted(rng.sample(earlier, min(len(earlier), rng.randint(0, spec.fanout))))
+        if spec.topology == "chain":
+            internal_ids = [i - 1] if i else []
+        else:
+            internal_ids = sorted(
+                rng.sample(earlier, min(len(earlier), rng.randint(0, spec.fanout)))
+            )
         has_dependents.update(internal_ids)
         third = sorted(rng.sample(pool, min(len(pool), rng.randint(1, spec.third_party))))
         internal = [_name(j) for j in internal_ids]
@@ -181,8 +187,17 @@ def main() -> None:
     parser.add_argument("--pool", choices=["real", "wheelhouse"], default="real")
     parser.add_argument("--fanout", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--topology", choices=["random", "chain"], default="random")
     args = parser.parse_args()
-    spec = Spec(args.packages, args.modules, args.flavor, args.pool, args.fanout, seed=args.seed)
+    spec = Spec(
+        args.packages,
+        args.modules,
+        args.flavor,
+        args.pool,
+        args.fanout,
+        seed=args.seed,
+        topology=args.topology,
+    )
     print(generate(args.out, spec))
 
 
