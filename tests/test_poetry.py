@@ -801,22 +801,34 @@ def test_per_group_markers_and_an_optional_dependency_no_extra_names(
         {
             "alpha": {"version": "^1.0", "markers": here},
             "delta": {"version": "^1.0", "optional": True, "python": ">=3.9"},
+            "pyyaml": {"version": "*", "python": "<3.8"},  # never, in main
         },
         index=poetry_index,
         python="^3.9",
-        dev={"alpha": {"version": "^1.0", "markers": "sys_platform == 'win32'"}},
+        dev={"alpha": {"version": "^1.0", "markers": "sys_platform == 'win32'"}, "pyyaml": "*"},
     )
     write_toml(tmp_path / "packages/p/pyproject.toml", manifest)
     (tmp_path / "packages/p/p").mkdir(parents=True)
     (tmp_path / "packages/p/p/__init__.py").write_text("")
+    # a dependent's lock leaves p's optional dependency out: it is p's alone
+    app = poetry_manifest(
+        "app", {"p": {"path": "../p", "develop": True}}, index=poetry_index, python="^3.9"
+    )
+    write_toml(tmp_path / "packages/app/pyproject.toml", app)
+    (tmp_path / "packages/app/app").mkdir(parents=True)
+    (tmp_path / "packages/app/app/__init__.py").write_text("")
     locked = cli("-C", tmp_path, "lock")
     assert locked.code == 0, locked.err
     lock = tomllib.loads((tmp_path / "packages/p/poetry.lock").read_text())
     alpha = next(p for p in lock["package"] if p["name"] == "alpha")
     assert isinstance(alpha["markers"], dict) and set(alpha["markers"]) == {"main", "dev"}
-    assert cli("-C", tmp_path, "lock", "--check").code == 0
+    pyyaml = next(p for p in lock["package"] if p["name"] == "pyyaml")
+    assert pyyaml["markers"] == {"main": "<empty>"}  # poetry-core's "no environment"
+    check = cli("-C", tmp_path, "lock", "--check")
+    assert check.code == 0, check.out  # converged: p's optional dependency is not app's
     plan = poetry_plan(poetry_env, tmp_path / "packages/p")
     assert exported_here(cli, tmp_path, "p") == plan
+    assert exported_here(cli, tmp_path, "app") == poetry_plan(poetry_env, tmp_path / "packages/app")
     assert cli("-C", tmp_path, "why", "alpha").code == 0
     # a manifest that moved on: Poetry would refuse the lock, and so does the export
     path = tmp_path / "packages/p/pyproject.toml"

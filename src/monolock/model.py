@@ -77,6 +77,9 @@ class Dependency:
     kind: DepKind = "runtime"
     context: str | None = None  # the extra's or the group's name
     source: Source | None = None
+    # Poetry's `optional = true` that no extra names: installed when the package is the
+    # one installed, never through a dependent (whose lock leaves it out)
+    root_only: bool = False
 
     @property
     def name(self) -> str:

@@ -6,6 +6,7 @@ mean what Poetry means; `python`, `platform` and `markers` keys become PEP 508 m
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from monolock.errors import ManifestError
@@ -105,6 +106,8 @@ def _table_deps(
                 for extra in optional_to_extras[name]:
                     out.append(Dependency(dep.requirement, "extra", extra, dep.source))
                 continue
+            if optional_to_extras is not None and isinstance(one, dict) and one.get("optional"):
+                dep = replace(dep, root_only=True)
             out.append(dep)
     return out
 

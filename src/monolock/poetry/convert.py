@@ -207,6 +207,11 @@ def _dependencies(
     ]
     out = _Deps({}, [], {}, {}, group_names, optional)
     for dep in deps:
+        if dep.root_only:
+            notes.append(
+                f"'{dep.name}' was optional in no extra: Poetry installed it with this package "
+                "alone, never through a dependent; it is a runtime dependency now"
+            )
         found = _source_table(dep, ctx)
         if found is not None:
             out.sources.setdefault(dep.name, found)

@@ -106,8 +106,10 @@ def _describe(rows: list[Row]) -> str:
 
 def _declared(package: Package, activated: set[str], recorded: set[str]) -> list[Row]:
     """The edges a lock records of a path dependency: its runtime ones, and those of the
-    extras the lock's packages activate (Poetry 2 leaves the others out; Poetry 1 kept
-    them, marked optional, which `recorded` names)."""
+    extras the lock's packages activate (Poetry 2 leaves the others out, and optional
+    ones no extra names; Poetry 1 kept them, marked optional, which `recorded` names).
+    An edge whose marker no Python of the package satisfies is never recorded."""
+    space = mk.Space(package.requires_python)
     return [
         (
             d.name,
@@ -117,8 +119,11 @@ def _declared(package: Package, activated: set[str], recorded: set[str]) -> list
             d.kind == "extra",
         )
         for d in package.dependencies
-        if d.kind == "runtime"
-        or (d.kind == "extra" and (d.context in activated or d.name in recorded))
+        if (
+            (d.kind == "runtime" and (not d.root_only or d.name in recorded))
+            or (d.kind == "extra" and (d.context in activated or d.name in recorded))
+        )
+        and (d.name in recorded or mk.conj_of(d.requirement.marker, space) is not None)
     ]
 
 

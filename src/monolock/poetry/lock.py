@@ -47,6 +47,7 @@ from monolock.shape import (
     MapOf,
     OneOf,
     Table,
+    Text,
     validate,
 )
 
@@ -141,6 +142,12 @@ def _allows(spec: str, version: str) -> bool:
         return True  # a constraint PEP 440 cannot say: every candidate stays possible
 
 
+# poetry-core writes a marker no environment satisfies as "<empty>" (a dependency of
+# another group only, say, whose main marker is a Python the project excludes)
+EMPTY = "<empty>"
+_NEVER = 'python_version < "0"'
+
+
 class _Pointer:
     """Points an edge at the locked versions it reaches, when a name is locked at
     several versions: Poetry does that for marker-split requirements (urllib3 1.26 for
@@ -164,6 +171,8 @@ class _Pointer:
             if isinstance(marker, dict):
                 # per group where they differ (Poetry 2): what `--only main` installs by
                 marker = marker.get("main")
+            if marker == EMPTY:
+                marker = _NEVER
             if marker:
                 self.markers[(name, version)] = marker
         derived: dict[tuple[str, str], list[str]] = {}
@@ -257,6 +266,9 @@ def _member(package: Package, pointer: _Pointer) -> LockedPackage:
 
 
 _HINT = "regenerate it with `poetry lock` (or `monolock lock`)"
+_LOCK_MARKER = OneOf(
+    (Text(lambda text: text == EMPTY, "<empty>"), MARKER), "a PEP 508 marker", _HINT
+)
 _FILES = ListOf(Table({"file": PATH, "hash": HASH, "url": URL}, hint=_HINT), hint=_HINT)
 SHAPE = Table(
     {
@@ -280,7 +292,9 @@ SHAPE = Table(
                     # where this version is installed (lock 2.1): one marker, or one per
                     # group where the groups differ
                     "markers": OneOf(
-                        (MARKER, MapOf(MARKER, hint=_HINT)), "a marker or a table of them", _HINT
+                        (_LOCK_MARKER, MapOf(_LOCK_MARKER, hint=_HINT)),
+                        "a marker or a table of them",
+                        _HINT,
                     ),
                     "source": Table(
                         {
