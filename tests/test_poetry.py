@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import tomllib
@@ -255,11 +256,14 @@ content-hash = "0"
 def test_lock_version_2_0_with_extras_markers_and_bad_versions(
     tmp_path: Path, cli: Callable[..., Run]
 ) -> None:
-    write_toml(
-        tmp_path / "app/pyproject.toml",
-        {"tool": {"poetry": {"name": "app", "version": "1.0", "dependencies": {"alpha": "^1"}}}},
-    )
-    (tmp_path / "app/poetry.lock").write_text(LOCK_2_0)
+    from monolock.poetry.fresh import content_hash
+
+    manifest = {
+        "tool": {"poetry": {"name": "app", "version": "1.0", "dependencies": {"alpha": "^1"}}}
+    }
+    write_toml(tmp_path / "app/pyproject.toml", manifest)
+    lock = re.sub(r'content-hash = "[^"]*"', f'content-hash = "{content_hash(manifest)}"', LOCK_2_0)
+    (tmp_path / "app/poetry.lock").write_text(lock)
     out = cli("-C", tmp_path, "export", "app")
     assert out.code == 0, out.err
     body = [line for line in out.out.splitlines() if not line.startswith("#")]
@@ -272,10 +276,15 @@ def test_lock_version_2_0_with_extras_markers_and_bad_versions(
         'epsilon==1.0.0 ; sys_platform != "win32" \\',
         "    --hash=sha256:dddd",
     ]
+    assert cli("-C", tmp_path, "lock", "--check").code == 0
+    manifest["tool"]["poetry"]["dependencies"]["beta"] = "^1"
+    write_toml(tmp_path / "app/pyproject.toml", manifest)
     stale = cli("-C", tmp_path, "lock", "--check")
     assert stale.code == 1 and "(content-hash)" in stale.out
+    refused = cli("-C", tmp_path, "export", "app")  # as Poetry refuses to install it
+    assert refused.code == 2 and "(content-hash)" in refused.err
 
-    (tmp_path / "app/poetry.lock").write_text(LOCK_2_0.replace('"2.0"', '"3.0"'))
+    (tmp_path / "app/poetry.lock").write_text(lock.replace('"2.0"', '"3.0"'))
     bad = cli("-C", tmp_path, "export", "app")
     assert bad.code == 2 and "app/poetry.lock" in bad.err and "'3.0'" in bad.err
     assert "hint:" in bad.err
