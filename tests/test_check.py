@@ -380,3 +380,25 @@ def test_github_and_sarif_paths_are_relative_to_the_git_repository(
     ]
     fingerprints = {r["partialFingerprints"]["monolock/v1"] for r in run["results"]}
     assert len(fingerprints) == len(run["results"]), "each alert tracked on its own"
+
+
+def test_an_undeclared_import_says_how_it_is_there(
+    locked: Callable[..., Path], cli: Callable[..., Run]
+) -> None:
+    """Through a dependency, through a dev group only, or only for other members."""
+    root = locked(
+        {
+            "web": project("web", [], groups={"dev": ["alpha"]}),
+            "api": project("api", ["pyyaml"]),
+            "other": project("other", ["pillow"]),
+        },
+        {
+            "web/src/web/__init__.py": "import beta\n",
+            "api/src/api/__init__.py": "import yaml\nimport PIL\n",
+            "other/src/other/__init__.py": "import PIL\n",
+        },
+    )
+    _, findings = _findings(cli, root)
+    messages = {(f["package"], f["subject"]): f["message"] for f in findings}
+    assert "installed only with its dev groups (web -> alpha -> beta)" in messages[("web", "beta")]
+    assert "in the lock for other members only" in messages[("api", "pillow")]

@@ -145,7 +145,7 @@ def test_directories_a_pth_file_adds_are_top_level(tmp_path: Path) -> None:
     wheel = tmp_path / "pywin32-306-cp311-cp311-win_amd64.whl"
     with zipfile.ZipFile(wheel, "w") as archive:
         archive.writestr(
-            "pywin32.pth", "# .pth file\nwin32\nwin32/lib\nPythonwin\nimport pywin32_bootstrap\n"
+            "pywin32.pth", "# .pth file\nwin32\nwin32\\lib\nPythonwin\nimport pywin32_bootstrap\n"
         )
         archive.writestr("win32/win32api.pyd", "")
         archive.writestr("win32/lib/win32con.py", "")
@@ -159,4 +159,4 @@ def test_directories_a_pth_file_adds_are_top_level(tmp_path: Path) -> None:
         wheels=(Artifact(url=None, path=wheel.name, hash=None),),
     )
     found = names(package, tmp_path, UvCache(None), {})
-    assert {"win32api", "win32con", "pywin32_bootstrap"} <= set(found)
+    assert {"win32api", "win32con", "pywin", "pywin32_bootstrap"} <= set(found)

@@ -258,9 +258,8 @@ def test_lock_version_2_0_with_extras_markers_and_bad_versions(
 ) -> None:
     from monolock.poetry.fresh import content_hash
 
-    manifest = {
-        "tool": {"poetry": {"name": "app", "version": "1.0", "dependencies": {"alpha": "^1"}}}
-    }
+    deps = {"alpha": "^1"}
+    manifest = {"tool": {"poetry": {"name": "app", "version": "1.0", "dependencies": deps}}}
     write_toml(tmp_path / "app/pyproject.toml", manifest)
     lock = re.sub(r'content-hash = "[^"]*"', f'content-hash = "{content_hash(manifest)}"', LOCK_2_0)
     (tmp_path / "app/poetry.lock").write_text(lock)
@@ -277,7 +276,7 @@ def test_lock_version_2_0_with_extras_markers_and_bad_versions(
         "    --hash=sha256:dddd",
     ]
     assert cli("-C", tmp_path, "lock", "--check").code == 0
-    manifest["tool"]["poetry"]["dependencies"]["beta"] = "^1"
+    deps["beta"] = "^1"
     write_toml(tmp_path / "app/pyproject.toml", manifest)
     stale = cli("-C", tmp_path, "lock", "--check")
     assert stale.code == 1 and "(content-hash)" in stale.out
@@ -762,6 +761,8 @@ def test_every_command_on_every_shape_poetry_repositories_take(
     }
     listed = cli("-C", root, "list", "--format", "names")
     assert listed.code == 0 and set(listed.out.split()) == {*paths, "my-wheel"}, listed.err
+    fixture = cli("-C", root, "export", "my-wheel")
+    assert fixture.code == 2 and "is not managed by Poetry" in fixture.err
     assert cli("-C", root, "graph").code == 0
     assert cli("-C", root, "lock").code == 0
     check = cli("-C", root, "lock", "--check")

@@ -44,10 +44,17 @@ def _pth_roots(names: list[str], read: Callable[[str], bytes] | None) -> list[st
         except (OSError, KeyError, ValueError):
             continue
         for line in text.splitlines():
-            line = line.strip().rstrip("/")
+            line = line.strip().replace("\\", "/").rstrip("/")
             if line and not line.startswith(("#", "import ", "import\t")) and ".." not in line:
                 roots.append(line)
-    return roots
+    # written for Windows, where `Pythonwin` finds `pythonwin/`: match the listed case
+    listed: dict[str, str] = {}
+    for name in names:
+        parts = name.split("/")[:-1]
+        for depth in range(1, len(parts) + 1):
+            directory = "/".join(parts[:depth])
+            listed[directory.lower()] = directory
+    return [listed.get(r.lower(), r) for r in roots]
 
 
 def provided(names: Iterable[str], read: Callable[[str], bytes] | None = None) -> list[str]:

@@ -75,20 +75,31 @@ def _suppressed(scan: FileScan, imp: Import, code: str) -> bool:
 
 
 class _Reach:
-    """Which distributions a member reaches through the lock, and by which path."""
+    """Which distributions a member reaches through the lock, and by which path: what it
+    installs, or (`groups`) what only its dev groups bring."""
 
     def __init__(self, load: Callable[[], Lock] | None) -> None:
         self.load = load
-        self._paths: dict[str, dict[str, tuple[str, ...]]] = {}
+        self._paths: dict[tuple[str, bool], dict[str, tuple[str, ...]]] = {}
 
-    def path(self, member: str, dist: str) -> tuple[str, ...] | None:
+    def path(self, member: str, dist: str, *, groups: bool = False) -> tuple[str, ...] | None:
         if self.load is None:
             return None
-        if member not in self._paths:
-            self._paths[member] = self._walk(member)
-        return self._paths[member].get(dist)
+        if (member, groups) not in self._paths:
+            self._paths[(member, groups)] = self._walk(member, groups)
+        return self._paths[(member, groups)].get(dist)
 
-    def _walk(self, member: str) -> dict[str, tuple[str, ...]]:
+    def how(self, member: str, dist: str) -> str:
+        """How a distribution a member does not declare is there at all."""
+        trail = self.path(member, dist)
+        if trail is not None:
+            return f"present only transitively ({' -> '.join(trail)})"
+        trail = self.path(member, dist, groups=True)
+        if trail is not None:
+            return f"installed only with its dev groups ({' -> '.join(trail)})"
+        return "in the lock for other members only"
+
+    def _walk(self, member: str, groups: bool) -> dict[str, tuple[str, ...]]:
         assert self.load is not None
         lock = self.load()
         start = lock.member(member)
@@ -99,6 +110,8 @@ class _Reach:
         while queue:
             node, trail = queue.pop(0)
             deps = [*node.dependencies, *(d for ds in node.optional.values() for d in ds)]
+            if groups and node is start:
+                deps += [d for ds in node.groups.values() for d in ds]
             for dep in deps:
                 if dep.name in paths:
                     continue
@@ -297,11 +310,7 @@ def _shipped(
     if _suppressed(scan, imp, "ML101"):
         return
     dist = dists[0]
-    trail = reach.path(package.name, dist)
-    if trail is not None:
-        how = f"present only transitively ({' -> '.join(trail)})"
-    else:
-        how = "in the lock for other members only"
+    how = reach.how(package.name, dist)
     out.add(
         "ML101",
         dist,

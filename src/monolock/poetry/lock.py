@@ -375,6 +375,13 @@ def merged(root: Path, packages: Iterable[Package]) -> Lock:
 def read(root: Path, package: Package) -> Lock:
     path = lock_path(root, package)
     if not present(root, package):
+        if package.dialect != "poetry":
+            raise LockError(
+                f"'{package.name}' is not managed by Poetry (no [tool.poetry], no poetry.lock): "
+                "nothing locks what it installs",
+                where=package.manifest,
+                hint="give it a [tool.poetry] table and run `monolock lock`, or leave it out",
+            )
         raise LockError(
             f"'{package.name}' has no poetry.lock",
             where=display(package),

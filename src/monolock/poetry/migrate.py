@@ -161,10 +161,12 @@ def _via(projection: Projection, name: str) -> tuple[str, ...]:
 
 
 def _moved(name: str, before: Projection, after: Projection) -> str:
-    """`name 1.0 → 2.0`, `name` when its version stayed."""
+    """`name 1.0 → 2.0` (`→ -` when it is gone too), `name` when its version stayed."""
     old = before.versions().get(name, ())
     new = after.versions().get(name, ())
-    return f"{name} {', '.join(old)} → {', '.join(new)}" if old and old != new else name
+    if not old or old == new:
+        return name
+    return f"{name} {', '.join(old)} → {', '.join(new) or '-'}"
 
 
 def _arrived(workspace: Workspace, name: str, before: Projection, after: Projection) -> str:
