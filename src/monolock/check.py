@@ -24,11 +24,8 @@ from monolock.errors import MonolockError, UsageError, known
 from monolock.findings import Finding, Location, ignored
 from monolock.fsutil import cache_root, cache_write
 from monolock.imports.cache import ScanCache, Scans
-from monolock.imports.mapping import ModuleMap, declared_dist_map, read_dist_map
-from monolock.imports.rules import check_imports
 from monolock.imports.sources import SourceFile, member_files
 from monolock.model import Lock, Workspace, normalize
-from monolock.policy import policy
 
 _FORMAT = 3  # bump when findings for the same inputs may change
 
@@ -353,6 +350,11 @@ def _check(
     inputs: str,
     cache_dir: Path | None,
 ) -> Report:
+    # the rules load only when the last report cannot be replayed
+    from monolock.imports.mapping import ModuleMap, declared_dist_map, read_dist_map
+    from monolock.imports.rules import check_imports
+    from monolock.policy import policy
+
     listings = cache_root() / "check" / "wheels" if options.cache else None
     dist_map = (
         read_dist_map(workspace, lock.digest, lock.parsed, cache_dir, listings)

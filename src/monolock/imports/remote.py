@@ -12,7 +12,6 @@ import io
 import netrc
 import os
 import threading
-import urllib.request
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -43,6 +42,8 @@ class Response:
 
 
 def _pool(url: str) -> urllib3.PoolManager:
+    import urllib.request
+
     import urllib3
 
     proxy = None
