@@ -278,4 +278,6 @@ def names(
     except (OSError, zipfile.BadZipFile, tarfile.TarError, ValueError, KeyError) as exc:
         what = "wheel" if artifact else "sdist"
         raise Unlisted(f"its {what} could not be read ({exc})") from None
+    if package.source.kind in ("git", "directory", "path", "editable", "virtual"):
+        raise Unlisted(f"a {package.source.kind} source: no built file to read")
     raise Unlisted("the lock names no wheel and no sdist")
