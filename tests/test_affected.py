@@ -318,3 +318,23 @@ def test_a_member_that_drops_a_dependency_others_keep_loses_it_from_its_projecti
     ]
     assert "tools" not in found and "worker" not in found
     assert "admin" in found  # through web, which it depends on
+
+
+def test_dynamic_dependencies_link_members_as_the_lock_records_them(
+    repo: Callable[..., Path], cli: Callable[..., Run]
+) -> None:
+    """A build hook fills in worker's dependencies (`dynamic`): the manifest names no
+    member, uv.lock records worker -> core, and the graph, affected and run follow it."""
+    root = repo()
+    manifest = root / "apps/worker/pyproject.toml"
+    text = manifest.read_text()
+    start = text.index("dependencies = [")
+    end = text.index("]", start) + 1
+    manifest.write_text(text[:start] + 'dynamic = ["dependencies"]' + text[end:])
+    commit(root, "worker's dependencies come from a build hook")
+    graph = cli("-C", root, "graph", "--format", "json")
+    assert graph.code == 0, graph.err
+    edges = {(e["source"], e["target"]) for e in json.loads(graph.out)["edges"]}
+    assert ("worker", "core") in edges
+    (root / "libs/core/src/core/__init__.py").write_text("X = 1\n")
+    assert "worker" in _affected(cli, root)

@@ -402,3 +402,32 @@ def test_an_undeclared_import_says_how_it_is_there(
     messages = {(f["package"], f["subject"]): f["message"] for f in findings}
     assert "installed only with its dev groups (web -> alpha -> beta)" in messages[("web", "beta")]
     assert "in the lock for other members only" in messages[("api", "pillow")]
+
+
+def test_apps_run_from_source_own_their_modules_and_their_tests_are_dev_code(
+    locked: Callable[..., Path], cli: Callable[..., Run]
+) -> None:
+    """Two example apps uv never builds, each with its own `ui_view.py` beside a test:
+    each imports its own module, and `test_agent.py` is a test, not shipped code."""
+    app: dict[str, Any] = {"tool": {"uv": {"package": False}}}
+    root = locked(
+        {
+            "apps/a": project("app-a", ["pyyaml"], **app),
+            "apps/b": project("app-b", [], **app),
+        },
+        {
+            "apps/a/agent.py": "import ui_view\nimport yaml\n",
+            "apps/a/ui_view.py": "X = 1\n",
+            "apps/a/test_agent.py": "import agent\nimport devtool\n",
+            "apps/b/agent.py": "import ui_view\n",
+            "apps/b/ui_view.py": "X = 2\n",
+        },
+    )
+    for member in ("a", "b"):  # flat: the modules beside the manifest are the app
+        shutil.rmtree(root / f"apps/{member}/src")
+    listed = json.loads(cli("-C", root, "list", "--format", "json").out)
+    names = {m["name"]: m["imports"] for m in listed["members"]}
+    assert names["app-a"] == ["agent", "ui_view"]  # not test_agent
+    _, findings = _findings(cli, root)
+    assert _codes(findings) == [("ML107", "devtool")]
+    assert findings[0]["path"] == "apps/a/test_agent.py"

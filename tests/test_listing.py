@@ -160,3 +160,19 @@ def test_directories_a_pth_file_adds_are_top_level(tmp_path: Path) -> None:
     )
     found = names(package, tmp_path, UvCache(None), {})
     assert {"win32api", "win32con", "pywin", "pywin32_bootstrap"} <= set(found)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("llama-cpp-python", ("llama_cpp_python", "llama_cpp")),
+        ("python-dateutil", ("python_dateutil", "dateutil")),
+        ("zope.interface", ("zope_interface",)),
+    ],
+)
+def test_a_guess_tries_the_names_distributions_add_to_a_module(
+    name: str, expected: tuple[str, ...]
+) -> None:
+    from monolock.imports.mapping import guess_names
+
+    assert guess_names(name) == expected

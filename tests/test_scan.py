@@ -162,3 +162,21 @@ def vectors():
     assert found[("numpy", 10)].optional
     assert found[("numpy", 16)].optional and found[("numpy", 16)].function
     assert not found[("requests", 12)].optional
+
+
+def test_flags_and_loaded_modules_guard_imports_too() -> None:
+    source = b"""\
+import sys
+from importlib.util import find_spec
+
+HAS_ORJSON = find_spec("orjson") is not None
+if HAS_ORJSON:
+    import orjson
+if "trio" in sys.modules:
+    import trio
+if len(sys.argv) > 1:
+    import yaml
+"""
+    found = {i.module: i for i in scan_source(source).imports}
+    assert found["orjson"].optional and found["trio"].optional
+    assert not found["yaml"].optional

@@ -7,6 +7,7 @@ and tooling, so a cycle through them is a warning and a runtime cycle an error.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -150,40 +151,39 @@ class Graph:
 
     def reaching(self, target: str) -> dict[str, tuple[bool, str | None]]:
         """Every member whose tests reach `target` (itself excluded): whether it ships it,
-        and how when not through runtime alone (`core[all]`, a dev group). One reverse
-        walk over (member, extra) pairs: linear in the graph, however many members."""
+        and how when not through runtime alone (`core[all]`, a dev group), by the
+        shortest way. One breadth-first reverse walk over (member, extra) pairs: linear
+        in the graph, however many members."""
         reverse: dict[Node, list[Node]] = {}
         for source, targets in self._active.items():
             for node in targets:
                 reverse.setdefault(node, []).append(source)
-        next_hop: dict[Node, Node | None] = {(target, ""): None}
-        stack = [(target, "")]
-        while stack:
-            node = stack.pop()
-            for prev in reverse.get(node, ()):
+        start: Node = (target, "")
+        next_hop: dict[Node, Node | None] = {start: None}
+        distance = {start: 0}
+        queue = deque([start])
+        while queue:
+            node = queue.popleft()
+            for prev in sorted(reverse.get(node, ())):
                 if prev not in next_hop:
-                    next_hop[prev] = node
-                    stack.append(prev)
+                    next_hop[prev], distance[prev] = node, distance[node] + 1
+                    queue.append(prev)
         out: dict[str, tuple[bool, str | None]] = {}
         for package in self.workspace.packages:
             name = package.name
-            if name == target:
+            found = [(seed, via) for seed, via in self.seeds(name) if seed in next_hop]
+            if name == target or not found:
                 continue
-            for seed, via in self.seeds(name):
-                if seed not in next_hop:
-                    continue
-                extras = []
-                hop: Node | None = seed
-                while hop is not None:
-                    if hop[1] and hop[0] != name:
-                        extras.append(f"{hop[0]}[{hop[1]}]")
-                    hop = next_hop[hop]
-                how = ", ".join(([via] if via else []) + [f"through {e}" for e in extras]) or None
-                runtime = seed == (name, "")
-                if name not in out or (runtime and not out[name][0]):
-                    out[name] = (runtime, how)
-                if runtime:
-                    break
+            # what it ships first, then the shortest way
+            seed, via = min(found, key=lambda f: (f[0] != (name, ""), distance[f[0]]))
+            extras = []
+            hop: Node | None = seed
+            while hop is not None:
+                if hop[1] and hop[0] != name:
+                    extras.append(f"{hop[0]}[{hop[1]}]")
+                hop = next_hop[hop]
+            how = ", ".join(([via] if via else []) + [f"through {e}" for e in extras]) or None
+            out[name] = (seed == (name, ""), how)
         return out
 
     def package(self, name: str) -> Package:

@@ -43,6 +43,11 @@ def _is_identifier(name: str) -> bool:
     return name.isidentifier() and not name.startswith(".")
 
 
+def _is_test_module(stem: str) -> bool:
+    """`test_agent.py`, `agent_test.py`: a test beside the code, never what a build ships."""
+    return stem.startswith("test_") or stem.endswith("_test")
+
+
 def _is_project(directory: Path) -> bool:
     return (directory / "pyproject.toml").is_file() or (directory / "setup.py").is_file()
 
@@ -94,7 +99,7 @@ def _names_in(directory: Path, prefix: str = "", depth: int = 0) -> list[tuple[s
                 names.append((prefix + stem, Path(entry.path)))
         elif is_file(entry) and entry.name.endswith(".py"):
             stem = entry.name[:-3]
-            if _is_identifier(stem) and stem not in _NOT_MODULES:
+            if _is_identifier(stem) and stem not in _NOT_MODULES and not _is_test_module(stem):
                 names.append((stem, Path(entry.path)))
     return names
 

@@ -20,7 +20,7 @@ from monolock.manifest import is_project, load_manifest, load_toml, read_package
 from monolock.manifest.pep621 import sources as uv_sources
 from monolock.manifest.reader import check_settings
 from monolock.manifest.toml import table
-from monolock.model import CheckSettings, Dependency, Package, Source, Workspace
+from monolock.model import CheckSettings, Dependency, Package, Requirement, Source, Workspace
 from monolock.tasks.spec import root_tasks
 
 # never part of a repository's own projects
@@ -236,6 +236,52 @@ def _inherit_sources(package: Package, inherited: dict[str, Source]) -> Package:
     return replace(package, dependencies=deps)
 
 
+def _locked_edges(root: Path, packages: list[Package], warnings: list[str]) -> list[Package]:
+    """Members whose dependencies a build hook fills in (`dynamic`) link to other members
+    as uv.lock recorded it: without that, the graph, `affected` and `run` would not see
+    them depend on anything. No lock (or an unreadable one): said, and left as declared."""
+    dynamic = [p for p in packages if {"dependencies", "optional-dependencies"} & set(p.dynamic)]
+    if not dynamic:
+        return packages
+    from monolock.errors import LockError
+    from monolock.lockfile import parse_lock
+
+    path = root / "uv.lock"
+    try:
+        lock = parse_lock(path.read_bytes(), path)
+    except (OSError, LockError):
+        names = ", ".join(p.name for p in dynamic)
+        warnings.append(
+            f"{names}: dependencies are dynamic and uv.lock cannot be read: their edges "
+            "to other members are not known (run `monolock lock`)"
+        )
+        return packages
+    members = {p.name for p in packages}
+    linked = Source("workspace")
+    out: list[Package] = []
+    for package in packages:
+        locked = lock.member(package.name) if package in dynamic else None
+        if locked is None:
+            out.append(package)
+            continue
+        found: list[Dependency] = []
+        if "dependencies" in package.dynamic:
+            found += [
+                Dependency(Requirement(d.name, extras=d.extras), "runtime", None, linked)
+                for d in locked.dependencies
+                if d.name in members
+            ]
+        if "optional-dependencies" in package.dynamic:
+            found += [
+                Dependency(Requirement(d.name, extras=d.extras), "extra", extra, linked)
+                for extra, deps in locked.optional.items()
+                for d in deps
+                if d.name in members
+            ]
+        out.append(replace(package, dependencies=(*package.dependencies, *found)))
+    return out
+
+
 def _check_sources(
     root: Path, kind: str, packages: list[Package], names: set[str], skipped: dict[str, str]
 ) -> None:
@@ -306,6 +352,7 @@ def discover(root: Path) -> Workspace:
         packages, warnings = _uv_members(root, data)
         inherited = uv_sources(data, where=where)
         packages = [_inherit_sources(p, inherited) for p in packages]
+        packages = _locked_edges(root, packages, warnings)
     else:
         kind = "paths"
         packages, warnings, skipped = _path_members(root, data)

@@ -40,7 +40,17 @@ class DistMap:
 
 
 def guess_names(name: str) -> tuple[str, ...]:
-    return (name.replace("-", "_"),)
+    """What a distribution nobody could list is imported as, at a guess: its name, and
+    without the `python-`/`-python`/`py` that distributions add to a module's name
+    (`llama-cpp-python` -> `llama_cpp`, `python-dateutil` -> `dateutil`)."""
+    guesses = [name]
+    for prefix in ("python-", "py-"):
+        if name.startswith(prefix):
+            guesses.append(name[len(prefix) :])
+    for suffix in ("-python", "-py"):
+        if name.endswith(suffix):
+            guesses.append(name[: -len(suffix)])
+    return tuple(dict.fromkeys(g.replace("-", "_").replace(".", "_") for g in guesses))
 
 
 def _uv_cache(root: Path) -> UvCache:

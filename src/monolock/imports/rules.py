@@ -187,7 +187,7 @@ def check_imports(
                 )
                 continue
             for imp in scan.imports:
-                for owner, candidate in _owners(modules, imp):
+                for owner, candidate in _owners(modules, imp, package):
                     if f.dev:
                         _dev(
                             package,
@@ -223,10 +223,19 @@ def check_imports(
     return out
 
 
-def _owners(modules: ModuleMap, imp: Import) -> list[tuple[Owner, str]]:
+def _own(package: Package, candidate: str) -> Owner | None:
+    """A module the importing member ships itself wins over another member's module of
+    the same name (two apps' `ui_view.py`): Python finds its own first."""
+    for name in package.import_names:
+        if candidate == name or candidate.startswith(name + "."):
+            return Owner("member", (package.name,), name)
+    return None
+
+
+def _owners(modules: ModuleMap, imp: Import, package: Package) -> list[tuple[Owner, str]]:
     seen: dict[tuple[str, tuple[str, ...]], tuple[Owner, str]] = {}
     for candidate in imp.candidates():
-        owner = modules.owner(candidate)
+        owner = _own(package, candidate) or modules.owner(candidate)
         seen.setdefault((owner.kind, owner.names), (owner, candidate))
     return list(seen.values())
 

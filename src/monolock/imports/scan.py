@@ -109,15 +109,30 @@ def _package_of(module: str | None, is_init: bool) -> list[str] | None:
 
 
 def _probes(tree: ast.Module) -> frozenset[str]:
-    """Functions of the module that ask whether a module is there (`find_spec`): a test
-    that calls one guards what it imports (`if _has_numpy(): import numpy`)."""
+    """Functions and names of the module that ask whether a module is there
+    (`find_spec`): a test that calls or reads one guards what it imports
+    (`if _has_numpy(): import numpy`, `HAS_NUMPY = find_spec("numpy") is not None`)."""
     found = {"find_spec"}
     for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and any(
-            _called(sub) == "find_spec" for sub in ast.walk(node)
-        ):
-            found.add(node.name)
+        names: list[str] = []
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            names = [node.name]
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names = [t.id for t in targets if isinstance(t, ast.Name)]
+        if names and any(_called(sub) == "find_spec" for sub in ast.walk(node)):
+            found.update(names)
     return frozenset(found)
+
+
+def _in_sys_modules(test: ast.expr) -> bool:
+    """`if "trio" in sys.modules:` imports only what is already loaded."""
+    return any(
+        isinstance(n, ast.Compare)
+        and any(isinstance(op, ast.In | ast.NotIn) for op in n.ops)
+        and any(isinstance(c, ast.Attribute) and c.attr == "modules" for c in n.comparators)
+        for n in ast.walk(test)
+    )
 
 
 def _called(node: ast.AST) -> str | None:
@@ -138,10 +153,16 @@ class _Collector:
         self.package = _package_of(module, is_init)
         self.dynamic = dynamic
         self.probes = probes
+        self.sys_modules = False
         self.found: list[Import] = []
 
     def _probed(self, test: ast.expr) -> bool:
-        return bool(self.probes) and any(_called(n) in self.probes for n in ast.walk(test))
+        if self.probes and any(
+            _called(n) in self.probes or (isinstance(n, ast.Name) and n.id in self.probes)
+            for n in ast.walk(test)
+        ):
+            return True
+        return self.sys_modules and _in_sys_modules(test)
 
     def _absolute(self, node: ast.ImportFrom) -> str | None:
         if not node.level:
@@ -296,6 +317,7 @@ def scan_source(source: bytes, module: str | None = None, is_init: bool = False)
             return FileScan((), ignores, _TOO_DEEP)
     probes = _probes(tree) if b"find_spec" in source else frozenset()
     collector = _Collector(module, is_init, bool(_DYNAMIC.search(source)), probes)
+    collector.sys_modules = b"sys.modules" in source
     try:
         collector.body(tree.body, _Context())
     except RecursionError:
