@@ -431,3 +431,28 @@ def test_apps_run_from_source_own_their_modules_and_their_tests_are_dev_code(
     _, findings = _findings(cli, root)
     assert _codes(findings) == [("ML107", "devtool")]
     assert findings[0]["path"] == "apps/a/test_agent.py"
+
+
+def test_a_metapackage_declares_what_it_stands_for(
+    locked: Callable[..., Path], cli: Callable[..., Run]
+) -> None:
+    """`meta` ships no module and depends on `slim`, which ships `slim`: a member that
+    declares meta may import slim (pydantic-ai over pydantic-ai-slim); one that declares
+    neither may not."""
+    ws = {"workspace": True}
+    root = locked(
+        {
+            "slim": project("slim", []),
+            "meta": project("meta", ["slim"], sources={"slim": ws}),
+            "cli": project("cli", ["meta"], sources={"meta": ws}),
+            "other": project("other", []),
+        },
+        {
+            "cli/src/cli/__init__.py": "import slim\n",
+            "other/src/other/__init__.py": "import slim\n",
+        },
+    )
+    shutil.rmtree(root / "meta/src")  # meta ships nothing of its own
+    _, findings = _findings(cli, root)
+    assert _codes(findings) == [("ML105", "slim")]
+    assert findings[0]["package"] == "other"

@@ -239,7 +239,7 @@ def _inherit_sources(package: Package, inherited: dict[str, Source]) -> Package:
 def _locked_edges(root: Path, packages: list[Package], warnings: list[str]) -> list[Package]:
     """Members whose dependencies a build hook fills in (`dynamic`) link to other members
     as uv.lock recorded it: without that, the graph, `affected` and `run` would not see
-    them depend on anything. No lock (or an unreadable one): said, and left as declared."""
+    them depend on anything. No lock yet: left as declared; an unreadable one: said too."""
     dynamic = [p for p in packages if {"dependencies", "optional-dependencies"} & set(p.dynamic)]
     if not dynamic:
         return packages
@@ -247,6 +247,8 @@ def _locked_edges(root: Path, packages: list[Package], warnings: list[str]) -> l
     from monolock.lockfile import parse_lock
 
     path = root / "uv.lock"
+    if not os.path.lexists(path):
+        return packages  # not locked yet: what they link to is unknown until it is
     try:
         lock = parse_lock(path.read_bytes(), path)
     except (OSError, LockError):

@@ -78,8 +78,11 @@ class _Reach:
     """Which distributions a member reaches through the lock, and by which path: what it
     installs, or (`groups`) what only its dev groups bring."""
 
-    def __init__(self, load: Callable[[], Lock] | None) -> None:
+    def __init__(
+        self, load: Callable[[], Lock] | None, empty: Callable[[str], bool] = lambda _: False
+    ) -> None:
         self.load = load
+        self.empty = empty  # the package ships no module of its own
         self._paths: dict[tuple[str, bool], dict[str, tuple[str, ...]]] = {}
 
     def path(self, member: str, dist: str, *, groups: bool = False) -> tuple[str, ...] | None:
@@ -88,6 +91,21 @@ class _Reach:
         if (member, groups) not in self._paths:
             self._paths[(member, groups)] = self._walk(member, groups)
         return self._paths[(member, groups)].get(dist)
+
+    def through_meta(self, declared: Iterable[str], wanted: Iterable[str]) -> list[str]:
+        """The declared packages that ship no module of their own (metapackages such as
+        `pydantic-ai` over `pydantic-ai-slim`) and depend directly on one of `wanted`:
+        declaring one of them declares what it stands for."""
+        if self.load is None:
+            return []
+        lock = self.load()
+        wanted = set(wanted)
+        return sorted(
+            name
+            for name in declared
+            if self.empty(name)
+            and any(d.name in wanted for p in lock.by_name.get(name, ()) for d in p.dependencies)
+        )
 
     def how(self, member: str, dist: str) -> str:
         """How a distribution a member does not declare is there at all."""
@@ -155,7 +173,13 @@ def check_imports(
     root_groups: frozenset[str] = frozenset(),
     commands: Mapping[str, tuple[str, ...]] = {},
 ) -> list[Finding]:
-    reach = _Reach(lock)
+    reach = _Reach(
+        lock,
+        lambda name: (
+            name in modules.empty
+            or (name in workspace.by_name and not workspace.by_name[name].import_names)
+        ),
+    )
     out: list[Finding] = []
     for name, member_files in files.items():
         package = workspace.by_name[name]
@@ -274,6 +298,10 @@ def _shipped(
             )
         if target in runtime or tolerant:
             return
+        meta = reach.through_meta(runtime, [target])
+        if meta:
+            used.update(meta)
+            return
         if target in labels:  # in an extra or a group: as for a distribution declared there
             _declared_elsewhere(package, imp, owner, scan, f, target, labels, out)
             return
@@ -308,6 +336,10 @@ def _shipped(
     declared_runtime = [d for d in dists if d in runtime]
     if declared_runtime:
         used.update(declared_runtime)
+        return
+    meta = reach.through_meta(runtime, dists)
+    if meta:
+        used.update(meta)
         return
     declared = [d for d in dists if d in labels]
     used.update(declared)
