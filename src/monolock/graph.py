@@ -102,7 +102,6 @@ def _activation(links: list[tuple[Package, Dependency, str, bool]]) -> dict[Node
     for _, dep, target, _ in links:
         for extra in dep.requirement.extras:
             adj.setdefault((target, normalize(extra)), set()).add((target, ""))
-    adj.pop(("", ""), None)
     return adj
 
 
@@ -128,11 +127,6 @@ class Graph:
         own: list[tuple[Node, str | None]] = [((name, ""), None)]
         own += [((name, e), f"extra {e}") for e in package.extras]
         return own + self._seeds.get(name, [])
-
-    def shipped(self, name: str) -> set[str]:
-        """Members `name` installs at runtime, itself included: its runtime dependencies
-        and the extras they activate, transitively; extras nobody asks for are left out."""
-        return {n for n, _ in self._walk([(name, "")])}
 
     def tested(self, name: str) -> set[str]:
         """Members a member's tests install: what it ships, its own extras, its dev
