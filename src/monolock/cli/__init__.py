@@ -10,6 +10,11 @@ def run() -> None:
     """The `monolock` program. An interrupt at any instant exits 130, quietly: while the
     command loads (before its own handling is in place) as well as once it is done."""
     try:
+        if sys.argv[1:] == ["--version"]:  # what scripts ask most: answered before click loads
+            from monolock import __version__
+
+            print(f"monolock, version {__version__}")
+            return
         from monolock.cli.main import main
 
         main()
