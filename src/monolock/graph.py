@@ -112,6 +112,9 @@ class Graph:
         links = _links(workspace)
         self.edges: tuple[Edge, ...] = tuple(_edges(links))
         self._active = _activation(links)
+        self._from: dict[str, list[Edge]] = {}
+        for edge in self.edges:
+            self._from.setdefault(edge.source, []).append(edge)
         self._seeds: dict[str, list[tuple[Node, str | None]]] = {}
         for package, dep, target, _ in links:
             if dep.kind == "group":
@@ -185,7 +188,7 @@ class Graph:
 
     def out_edges(self, name: str, kinds: Iterable[DepKind] = RUNTIME) -> list[Edge]:
         allowed = set(kinds)
-        return [e for e in self.edges if e.source == name and e.kind in allowed]
+        return [e for e in self._from.get(name, ()) if e.kind in allowed]
 
     def deps(self, name: str, kinds: Iterable[DepKind] = RUNTIME) -> list[str]:
         return sorted({e.target for e in self.out_edges(name, kinds)})

@@ -65,44 +65,9 @@ def list_cmd(ctx: click.Context, fmt: str) -> None:
         for row in rows:
             click.echo(row["name"])
         return
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
+    from monolock.report.members import table
 
-    table = Table(
-        title=f"{len(rows)} members ({'uv workspace' if ws.kind == 'uv' else 'path-linked'})"
-    )
-    for column in (
-        "member",
-        "version",
-        "path",
-        "app",
-        "python",
-        "imports",
-        "internal deps",
-        "third-party",
-    ):
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        third = row["third_party"]
-        third_text = str(len(third))
-        if row["dynamic"]:
-            third_text = "dynamic (not readable statically)"
-        cells = (
-            str(row["name"]),
-            str(row["version"] or "-"),
-            str(row["path"]),
-            str(row["app"] or ""),
-            str(row["requires_python"] or "-"),
-            ", ".join(row["imports"]) or "-",
-            ", ".join(row["internal"]) or "-",
-            third_text,
-        )
-        table.add_row(*(escape(c) for c in cells))  # a path like `x/[bold]` is text, not markup
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=1000)  # piped: one line per member, no wrapping
-    console.print(table)
+    click.echo(table(rows, ws.kind))
 
 
 @click.command("graph")
