@@ -4,6 +4,7 @@ breaks one thing in it, the way a user, a merge or an attacker would."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -1303,3 +1304,25 @@ def test_a_deep_chain_of_members_is_drawn(tmp_path: Path, cli: Callable[..., Run
     result = cli("-C", root, "graph")
     assert result.code == 0, result.err
     assert len(result.out.splitlines()) == 1500
+
+
+def test_a_damaged_manifest_cache_is_never_trusted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Callable[..., Run]
+) -> None:
+    """Manifests are remembered by the digest of their bytes; an entry that is garbage, or
+    well-formed but wrong, is read anew from the manifest itself."""
+    import marshal
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("MONOLOCK_CACHE_DIR", str(cache))
+    root = tmp_path / "repo"
+    shutil.copytree(BASE, root)
+    first = cli("-C", root, "list", "--format", "json")
+    assert first.code == 0, first.err
+    entries = sorted((cache / "manifests").rglob("*.marshal"))
+    assert entries, "manifests are remembered"
+    for i, entry in enumerate(entries):
+        entry.write_bytes(b"\x00garbage" if i % 2 else marshal.dumps({"project": {"name": 7}}))
+    again = cli("-C", root, "list", "--format", "json")
+    assert again.code == 0, again.err
+    assert json.loads(again.out) == json.loads(first.out)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from packaging.requirements import InvalidRequirement
@@ -14,15 +15,23 @@ from monolock.model import Requirement, Source, normalize
 def parse_requirement(text: Any, *, where: str, key: str) -> Requirement:
     if not isinstance(text, str):
         raise ManifestError(f"{key}: expected a PEP 508 string, found {text!r}", where=where)
+    found = _parse(text)
+    if isinstance(found, str):
+        raise ManifestError(
+            f"{key}: {text!r} is not a valid PEP 508 requirement ({found})",
+            where=where,
+            hint="write it as `name[extras] <specifier> ; <marker>`",
+        )
+    return found
+
+
+@lru_cache(maxsize=16384)
+def _parse(text: str) -> Requirement | str:
+    """A requirement, or why it is none; the same line in a thousand members parsed once."""
     try:
         req = Pep508(text)
     except InvalidRequirement as exc:
-        why = str(exc).splitlines()[0] if str(exc) else "unreadable"
-        raise ManifestError(
-            f"{key}: {text!r} is not a valid PEP 508 requirement ({why})",
-            where=where,
-            hint="write it as `name[extras] <specifier> ; <marker>`",
-        ) from None
+        return str(exc).splitlines()[0] if str(exc) else "unreadable"
     return Requirement(
         name=normalize(req.name),
         specifier=str(req.specifier),

@@ -2,22 +2,46 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import marshal
 from pathlib import Path
 from typing import Any
 
+from monolock import __version__
 from monolock.errors import ManifestError
+from monolock.fsutil import cache_root, cache_write
 from monolock.layout import shipped
 from monolock.manifest import pep621, poetry, schema
 from monolock.manifest.common import string_list
-from monolock.manifest.toml import load_toml, table
+from monolock.manifest.toml import loads, read_bytes, table
 from monolock.model import CheckSettings, Dependency, Package, is_name, normalize
 from monolock.tasks.spec import member_tasks
 
+_FORMAT = "1"  # bump when the shape a manifest is checked against changes
+
 
 def load_manifest(path: Path, *, display: str) -> dict[str, Any]:
-    """A pyproject.toml, parsed and checked against the shape monolock reads."""
-    data = load_toml(path, display=display)
+    """A pyproject.toml, parsed and checked against the shape monolock reads. What passed
+    is remembered by the digest of its bytes (and of monolock's version): a thousand
+    manifests that did not change are read back, not parsed again, and checked again. An
+    entry that cannot be read, or fails the check, is parsed anew; what failed is never
+    remembered."""
+    raw = read_bytes(path, display)
+    key = hashlib.sha256(f"{__version__}\0{_FORMAT}\0".encode() + raw).hexdigest()
+    slot = cache_root() / "manifests" / key[:2] / f"{key}.marshal"
+    try:
+        found = marshal.loads(slot.read_bytes())
+        if isinstance(found, dict):
+            schema.check(found, where=display)  # a damaged entry is never trusted
+            return found
+    except (OSError, ValueError, EOFError, TypeError, ManifestError):
+        pass
+    data = loads(raw, where=display)
     schema.check(data, where=display)
+    # a date in some tool's table is more than marshal holds: parsed every time, then
+    with contextlib.suppress(ValueError):
+        cache_write(slot, marshal.dumps(data))
     return data
 
 

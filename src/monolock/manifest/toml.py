@@ -37,6 +37,11 @@ def loads(
 
 def load_toml(path: Path, *, display: str | None = None) -> dict[str, Any]:
     shown = display or str(path)
+    return loads(read_bytes(path, shown), where=shown)
+
+
+def read_bytes(path: Path, shown: str) -> bytes:
+    """A manifest's bytes, or a ManifestError that says why not."""
     if path.exists() and not path.is_file():  # a directory, or a pipe that would never end
         raise ManifestError(
             "is not a readable file (a directory, a pipe or a broken link?)",
@@ -44,12 +49,11 @@ def load_toml(path: Path, *, display: str | None = None) -> dict[str, Any]:
             hint="put the file itself there",
         )
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise ManifestError("file not found", where=shown) from None
     except OSError as exc:
         raise ManifestError(f"cannot read: {exc.strerror}", where=shown) from None
-    return loads(raw, where=shown)
 
 
 def table(data: dict[str, Any], dotted: str) -> dict[str, Any]:
