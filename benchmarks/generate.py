@@ -15,6 +15,7 @@ PEP 621 repos get a uv workspace root; Poetry repos get one pyproject per packag
 from __future__ import annotations
 
 import argparse
+import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +63,7 @@ class Spec:
     third_party: int = 3
     seed: int = 1
     topology: str = "random"  # random: up to `fanout` earlier members; chain: the one before
+    planted: int = 0  # packages given one undeclared import and one unused dependency
 
 
 def _name(i: int) -> str:
@@ -123,6 +125,7 @@ def generate(out: Path, spec: Spec) -> Path:
     pool = REAL_POOL if spec.pool == "real" else WHEELHOUSE_POOL
     out.mkdir(parents=True, exist_ok=True)
     has_dependents: set[int] = set()
+    planted: list[dict[str, str]] = []
     for i in range(spec.packages):
         name, module = _name(i), _module(i)
         earlier = list(range(i))
@@ -156,10 +159,25 @@ def generate(out: Path, spec: Spec) -> Path:
         (tests / f"test_{module}.py").write_text(
             f"from {module}.mod_0000 import f0\n\n\ndef test_f0() -> None:\n    assert f0() == 0\n"
         )
+        declared = list(third)
+        if i < spec.planted:
+            # the truth a checker is measured against: an import nobody declared (one
+            # whose import name differs from its distribution's where the pool has one)
+            # and a declared dependency nothing imports
+            others = [t for t in pool if t not in third]
+            missing = next((t for t in others if t[0] != t[1]), others[0])
+            unused = next(t for t in others if t != missing)
+            first = src / "mod_0000.py"
+            first.write_text(first.read_text() + f"\nimport {missing[1]}  # planted\n")
+            declared.append(unused)
+            planted.append(
+                {"package": name, "kind": "undeclared", "dist": missing[0], "import": missing[1]}
+            )
+            planted.append({"package": name, "kind": "unused", "dist": unused[0]})
         if spec.flavor == "poetry":
-            text = _poetry(name, [(d, c) for d, _, c in third], internal)
+            text = _poetry(name, [(d, c) for d, _, c in declared], internal)
         else:
-            text = _pep621(name, internal, [f"{d}{c}" for d, _, c in third], internal)
+            text = _pep621(name, internal, [f"{d}{c}" for d, _, c in declared], internal)
         (pkg / "pyproject.toml").write_text(text)
     if spec.flavor == "pep621":
         apps = [_name(i) for i in range(spec.packages) if i not in has_dependents]
@@ -175,6 +193,8 @@ def generate(out: Path, spec: Spec) -> Path:
             "",
         ]
         (out / "pyproject.toml").write_text("\n".join(root))
+    if planted:
+        (out / "planted.json").write_text(json.dumps(planted, indent=2))
     return out
 
 
@@ -188,6 +208,7 @@ def main() -> None:
     parser.add_argument("--fanout", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--topology", choices=["random", "chain"], default="random")
+    parser.add_argument("--planted", type=int, default=0)
     args = parser.parse_args()
     spec = Spec(
         args.packages,
@@ -197,6 +218,7 @@ def main() -> None:
         args.fanout,
         seed=args.seed,
         topology=args.topology,
+        planted=args.planted,
     )
     print(generate(args.out, spec))
 
