@@ -176,7 +176,11 @@ if "trio" in sys.modules:
     import trio
 if len(sys.argv) > 1:
     import yaml
+IN_COLAB = "google.colab" in sys.modules
+if IN_COLAB:
+    from google.colab import output
 """
     found = {i.module: i for i in scan_source(source).imports}
     assert found["orjson"].optional and found["trio"].optional
+    assert found["google.colab"].optional
     assert not found["yaml"].optional

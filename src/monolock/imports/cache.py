@@ -19,7 +19,7 @@ from monolock.fsutil import cache_write
 from monolock.imports.scan import FileScan, Import, scan_source
 from monolock.imports.sources import SourceFile
 
-_FORMAT = 4  # 2: suppress(ImportError), 3-4: find_spec, sys.modules guards: optional
+_FORMAT = 5  # 2: suppress(ImportError), 3-4: find_spec, sys.modules guards: optional
 MAX_BYTES = 8_000_000  # a source file larger than this is reported, not parsed
 _PARALLEL_FROM = 400  # below this, starting workers costs more than it saves
 _Entry = tuple[int, int, bytes, Any]  # size, mtime_ns, digest, packed scan

@@ -110,8 +110,8 @@ def _package_of(module: str | None, is_init: bool) -> list[str] | None:
 
 def _probes(tree: ast.Module) -> frozenset[str]:
     """Functions and names of the module that ask whether a module is there
-    (`find_spec`): a test that calls or reads one guards what it imports
-    (`if _has_numpy(): import numpy`, `HAS_NUMPY = find_spec("numpy") is not None`)."""
+    (`find_spec`, `sys.modules`): a test that calls or reads one guards what it imports
+    (`if _has_numpy(): import numpy`, `IN_COLAB = "google.colab" in sys.modules`)."""
     found = {"find_spec"}
     for node in ast.walk(tree):
         names: list[str] = []
@@ -120,7 +120,11 @@ def _probes(tree: ast.Module) -> frozenset[str]:
         elif isinstance(node, ast.Assign | ast.AnnAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             names = [t.id for t in targets if isinstance(t, ast.Name)]
-        if names and any(_called(sub) == "find_spec" for sub in ast.walk(node)):
+        value = node.value if isinstance(node, ast.Assign | ast.AnnAssign) else None
+        if names and (
+            any(_called(sub) == "find_spec" for sub in ast.walk(node))
+            or (value is not None and _in_sys_modules(value))
+        ):
             found.update(names)
     return frozenset(found)
 
@@ -315,7 +319,7 @@ def scan_source(source: bytes, module: str | None = None, is_init: bool = False)
             return FileScan((), ignores, f"line {line}: {getattr(exc, 'msg', str(exc))}")
         except (RecursionError, MemoryError):
             return FileScan((), ignores, _TOO_DEEP)
-    probes = _probes(tree) if b"find_spec" in source else frozenset()
+    probes = _probes(tree) if b"find_spec" in source or b"sys.modules" in source else frozenset()
     collector = _Collector(module, is_init, bool(_DYNAMIC.search(source)), probes)
     collector.sys_modules = b"sys.modules" in source
     try:
