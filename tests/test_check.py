@@ -456,3 +456,38 @@ def test_a_metapackage_declares_what_it_stands_for(
     _, findings = _findings(cli, root)
     assert _codes(findings) == [("ML105", "slim")]
     assert findings[0]["package"] == "other"
+
+
+def test_dev_code_finds_its_own_helpers_metapackages_and_namespace_roots(
+    locked: Callable[..., Path], cli: Callable[..., Run]
+) -> None:
+    """A member's own `tests` package wins over a distribution that ships one too; a
+    metapackage declared in a dev group covers dev code as it covers shipped code; the
+    root of a member's namespace package (`import nsx`) is that member's."""
+    ws = {"workspace": True}
+    hatch = {"build": {"targets": {"wheel": {"packages": ["nsx"]}}}}
+    root = locked(
+        {
+            "slim": project("slim", []),
+            "meta": project("meta", ["slim"], sources={"slim": ws}),
+            "ns": project("ns", [], tool={"hatch": hatch}),
+            "app": project(
+                "app",
+                ["ns", "alpha"],
+                groups={"dev": ["meta"]},
+                sources={"meta": ws, "ns": ws},
+            ),
+        },
+        {
+            "ns/nsx/mod.py": "",
+            "app/src/app/__init__.py": "import nsx\nimport nsx.mod\nimport alpha\n",
+            "app/tests/__init__.py": "",
+            "app/tests/helpers.py": "",
+            "app/tests/test_app.py": "from tests.helpers import *\nimport slim\nimport app\n",
+        },
+        root={"tool": {"monolock": {"import-names": {"alpha": ["alpha", "tests"]}}}},
+    )
+    shutil.rmtree(root / "meta/src")  # meta ships nothing of its own
+    result = cli("-C", root, "check", "--format", "json")
+    findings = json.loads(result.out)["findings"]
+    assert [f for f in findings if f["code"] != "ML201"] == [], findings

@@ -165,7 +165,8 @@ def _lock_finding(
             fresh, _ = uv.lock_is_fresh(workspace.root)
         except MonolockError as exc:
             # a check that could not be made is no clean answer: a finding, with uv's why
-            why = exc.message.splitlines()[-1].strip()
+            lines = [line.strip() for line in exc.message.splitlines() if line.strip()]
+            why = next((line for line in lines if line.startswith("error:")), lines[-1])
             return [
                 Finding(
                     "ML201",
@@ -397,14 +398,16 @@ def _check(
         else:
             kept.append(finding)
     kept = _with_lines(workspace.root, kept)
-    if dist_map.guessed:
-        warnings.append(_guesses(dist_map.guessed))
+    overridden = {normalize(name) for name in workspace.import_names}
+    guessed = {n: why for n, why in dist_map.guessed.items() if n not in overridden}
+    if guessed:
+        warnings.append(_guesses(guessed))
     return Report(
         findings=tuple(sorted(kept, key=Finding.sort_key)),
         packages=tuple(selected),
         files=sum(len(fs) for fs in files.values()),
         parsed=scans.parsed,
-        guessed=dist_map.guessed,
+        guessed=guessed,
         ignored=dropped,
         warnings=tuple(warnings),
     )

@@ -220,6 +220,15 @@ class ModuleMap:
                 return Owner("dist", dists, key)
         if parts[0] in STDLIB:
             return Owner("stdlib", (), parts[0])
+        if dotted in self.namespaces:
+            # the namespace itself (`import nsx`, `import google`): whoever ships below it
+            below = dotted + "."
+            members = {m for k, m in self.members.items() if k.startswith(below)}
+            if len(members) == 1:
+                return Owner("member", (members.pop(),), dotted)
+            shipping = {d for k, ds in self.dists.items() if k.startswith(below) for d in ds}
+            if shipping and not members:
+                return Owner("dist", tuple(sorted(shipping)), dotted)
         # name the unknown module one level below the deepest namespace it is in
         depth = 1
         while depth < len(parts) and ".".join(parts[:depth]) in self.namespaces:

@@ -405,11 +405,15 @@ def _dev(
         return
     if owner.kind == "member" and owner.names[0] == package.name:
         return
-    if owner.kind == "unknown" and owner.key.split(".")[0] in local:
-        return
+    if owner.kind != "member" and imp.module.split(".")[0] in local:
+        return  # the member's own test helpers (`tests/`) come first on its path
     names = owner.names or (owner.key,)
     if any(n in labels or n in root_groups for n in names):
         used.update(n for n in names if n in labels)
+        return
+    meta = reach.through_meta([*labels, *root_groups], names)
+    if meta:
+        used.update(m for m in meta if m in labels)
         return
     if _suppressed(scan, imp, "ML107"):
         return
