@@ -491,3 +491,39 @@ def test_dev_code_finds_its_own_helpers_metapackages_and_namespace_roots(
     result = cli("-C", root, "check", "--format", "json")
     findings = json.loads(result.out)["findings"]
     assert [f for f in findings if f["code"] != "ML201"] == [], findings
+
+
+def test_one_edit_reruns_one_members_rules_and_nothing_stale_is_replayed(
+    locked: Callable[..., Path], cli: Callable[..., Run]
+) -> None:
+    """Findings are remembered per member: an edit to web re-runs web's rules; a module
+    another member starts to ship (its layout, not web's files) changes web's answer."""
+    ws = {"workspace": True}
+    hatch = {"build": {"targets": {"wheel": {"packages": ["nsx"]}}}}
+    root = locked(
+        {
+            "ns": project("ns", [], tool={"hatch": hatch}),
+            "web": project("web", ["ns", "alpha"], sources={"ns": ws}),
+            "api": project("api", []),
+        },
+        {
+            "ns/nsx/a.py": "",
+            "web/src/web/__init__.py": "import nsx.a\nimport nsx.b\nimport alpha\n",
+            "api/src/api/__init__.py": "import alpha\n",
+        },
+    )
+
+    def codes() -> list[tuple[str, str]]:
+        return _codes(_findings(cli, root, "--no-lock-check")[1])
+
+    assert codes() == [("ML101", "alpha"), ("ML102", "nsx.b")]
+    web = root / "web/src/web/__init__.py"
+    web.write_text(web.read_text() + "import zeta_missing\n")
+    assert codes() == [("ML101", "alpha"), ("ML102", "nsx.b"), ("ML102", "zeta_missing")]
+    (root / "ns/nsx/b.py").write_text("")  # ns now ships nsx.b: web's answer changes
+    assert codes() == [("ML101", "alpha"), ("ML102", "zeta_missing")]
+    manifest = root / "api/pyproject.toml"
+    manifest.write_text(
+        manifest.read_text().replace("dependencies = []", 'dependencies = ["alpha"]')
+    )
+    assert codes() == [("ML102", "zeta_missing")]

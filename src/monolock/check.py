@@ -22,6 +22,7 @@ from typing import Any
 from monolock import __version__
 from monolock.errors import MonolockError, UsageError, known
 from monolock.findings import Finding, Location, ignored
+from monolock.findings_memo import Memo, pack, unpack
 from monolock.fsutil import cache_root, cache_write
 from monolock.imports.cache import ScanCache, Scans
 from monolock.imports.sources import SourceFile, member_files
@@ -272,27 +273,22 @@ def check(
     previous = _load_report(slot, key)
     if previous is not None:
         return replace(previous, files=len(every), parsed=parsed, prefix=where)
-    report = _check(workspace, options, selected, files, scans, lock, inputs, cache_dir)
+    # a member's findings also read every member's layout: who ships which module
+    layouts = sorted((p.name, p.import_names) for p in workspace.packages)
+    base = repr((_FORMAT, __version__, inputs, layouts)).encode()
+    keys = {
+        name: hashlib.sha256(base + name.encode() + scan_cache.fingerprint(fs)).hexdigest()
+        for name, fs in files.items()
+    }
+    scanned = _Scanned(files, scans, keys)
+    report = _check(workspace, options, selected, scanned, lock, inputs, cache_dir)
     if slot is not None and not report.guessed and not report.warnings:
         cache_write(slot, marshal.dumps({"key": key, "report": _pack(report)}))
     return replace(report, prefix=where)
 
 
 def _pack(report: Report) -> Any:
-    findings = tuple(
-        (
-            f.code,
-            f.package,
-            f.subject,
-            f.message,
-            f.hint,
-            f.location.path,
-            f.location.line,
-            tuple((a.path, a.line) for a in f.also),
-        )
-        for f in report.findings
-    )
-    return (findings, report.packages, report.ignored)
+    return (pack(report.findings), report.packages, report.ignored)
 
 
 def _load_report(slot: Path | None, key: str) -> Report | None:
@@ -304,18 +300,7 @@ def _load_report(slot: Path | None, key: str) -> Report | None:
             return None
         findings, packages, dropped = data["report"]
         return Report(
-            findings=tuple(
-                Finding(
-                    code,
-                    package,
-                    subject,
-                    message,
-                    hint,
-                    Location(path, line),
-                    tuple(Location(p, n) for p, n in also),
-                )
-                for code, package, subject, message, hint, path, line, also in findings
-            ),
+            findings=unpack(findings),
             packages=tuple(packages),
             files=0,
             parsed=0,
@@ -341,20 +326,35 @@ def _guesses(guessed: Mapping[str, str]) -> str:
     return "\n".join(lines)
 
 
-def _check(
+@dataclass(frozen=True)
+class _Scanned:
+    files: dict[str, list[SourceFile]]  # member -> its files
+    scans: Scans
+    keys: dict[str, str]  # member -> what its import findings depend on
+
+
+def _imports(
     workspace: Workspace,
     options: Options,
-    selected: list[str],
-    files: dict[str, list[SourceFile]],
-    scans: Scans,
+    scanned: _Scanned,
     lock: _LockFile | None,
-    inputs: str,
     cache_dir: Path | None,
-) -> Report:
-    # the rules load only when the last report cannot be replayed
+) -> tuple[list[Finding], dict[str, str]]:
+    """Import findings of every member: remembered ones where nothing they read changed,
+    the rules run for the rest. Also the guessed import names, when the map was needed."""
+    memo = Memo(cache_dir / "members.marshal" if cache_dir is not None else None)
+    found: list[Finding] = []
+    todo: dict[str, list[SourceFile]] = {}
+    for name, files in scanned.files.items():
+        known = memo.get(name, scanned.keys[name])
+        if known is None:
+            todo[name] = files
+        else:
+            found += known
+    if not todo:
+        return found, {}
     from monolock.imports.mapping import ModuleMap, declared_dist_map, read_dist_map
     from monolock.imports.rules import check_imports
-    from monolock.policy import policy
 
     listings = cache_root() / "check" / "wheels" if options.cache else None
     dist_map = (
@@ -364,16 +364,50 @@ def _check(
     )
     members = {n: p.name for p in workspace.packages for n in p.import_names}
     modules = ModuleMap(members, dist_map.provides, workspace.import_names)
-    found = check_imports(
+    fresh = check_imports(
         workspace,
-        files,
-        scans,
+        todo,
+        scanned.scans,
         modules,
         lock.parsed if lock is not None else None,
         root_groups=workspace.root_groups,
         commands=_commands(workspace),
     )
-    found += policy(workspace)
+    found += fresh
+    overridden = {normalize(name) for name in workspace.import_names}
+    guessed = {n: why for n, why in dist_map.guessed.items() if n not in overridden}
+    if not guessed:  # findings from guesses are not worth remembering
+        for name in todo:
+            memo.put(name, scanned.keys[name], [f for f in fresh if f.package == name])
+        memo.save([*memo.entries, *todo] if options.package else scanned.files)
+    return found, guessed
+
+
+def _policy(workspace: Workspace, inputs: str, cache_dir: Path | None) -> list[Finding]:
+    """The policy rules read the manifests and the lock alone: remembered by them."""
+    memo = Memo(cache_dir / "policy.marshal" if cache_dir is not None else None)
+    known = memo.get("policy", inputs)
+    if known is not None:
+        return list(known)
+    from monolock.policy import policy
+
+    found = policy(workspace)
+    memo.put("policy", inputs, found)
+    memo.save(["policy"])
+    return found
+
+
+def _check(
+    workspace: Workspace,
+    options: Options,
+    selected: list[str],
+    scanned: _Scanned,
+    lock: _LockFile | None,
+    inputs: str,
+    cache_dir: Path | None,
+) -> Report:
+    found, guessed = _imports(workspace, options, scanned, lock, cache_dir)
+    found += _policy(workspace, inputs, cache_dir)
     warnings: list[str] = []
     if options.lock_check:
         found += _lock_finding(workspace, lock, inputs, cache_dir)
@@ -398,15 +432,13 @@ def _check(
         else:
             kept.append(finding)
     kept = _with_lines(workspace.root, kept)
-    overridden = {normalize(name) for name in workspace.import_names}
-    guessed = {n: why for n, why in dist_map.guessed.items() if n not in overridden}
     if guessed:
         warnings.append(_guesses(guessed))
     return Report(
         findings=tuple(sorted(kept, key=Finding.sort_key)),
         packages=tuple(selected),
-        files=sum(len(fs) for fs in files.values()),
-        parsed=scans.parsed,
+        files=sum(len(fs) for fs in scanned.files.values()),
+        parsed=scanned.scans.parsed,
         guessed=guessed,
         ignored=dropped,
         warnings=tuple(warnings),
