@@ -1326,3 +1326,32 @@ def test_a_damaged_manifest_cache_is_never_trusted(
     again = cli("-C", root, "list", "--format", "json")
     assert again.code == 0, again.err
     assert json.loads(again.out) == json.loads(first.out)
+
+
+def test_a_damaged_lock_cache_is_never_trusted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Callable[..., Run]
+) -> None:
+    """uv.lock's parsed form is remembered by its digest, with a checksum: an entry cut
+    short, damaged or swapped is read anew from uv.lock itself."""
+    import marshal
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("MONOLOCK_CACHE_DIR", str(cache))
+    root = tmp_path / "repo"
+    shutil.copytree(BASE, root)
+    app = "api"
+    first = cli("-C", root, "export", app)
+    assert first.code == 0, first.err
+    (entry,) = sorted((cache / "locks").glob("*.marshal"))
+    good = marshal.loads(entry.read_bytes())
+    forged = {**good, "payload": marshal.dumps({"version": 1, "package": []})}
+    for damage in (entry.read_bytes()[:50], b"\x00garbage", marshal.dumps(forged)):
+        entry.write_bytes(damage)
+        again = subprocess.run(
+            [sys.executable, "-m", "monolock", "-C", str(root), "export", app],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "MONOLOCK_CACHE_DIR": str(cache)},
+        )
+        assert again.returncode == 0, again.stderr
+        assert again.stdout == first.out

@@ -7,6 +7,7 @@ interpreter, no network, no second call to uv.
 from __future__ import annotations
 
 import hashlib
+import marshal
 from pathlib import Path
 from typing import Any
 
@@ -164,9 +165,16 @@ def parse_lock(raw: bytes, path: Path, *, display: str = "uv.lock") -> Lock:
             hint="regenerate it from the merged manifests with `monolock lock` "
             "(never merge a lockfile by hand)",
         )
-    data = loads(raw, where=display, error=LockError, hint=_HINT)
-    validate(data, SHAPE, where=display, error=LockError, hint=_HINT)
-    _check_version(data, display)
+    digest = hashlib.sha256(raw).hexdigest()
+    known = _PARSED.get((str(path), digest))
+    if known is not None:
+        return known  # read twice in one command (discovery, then the command itself)
+    data = _remembered(digest)
+    if data is None:
+        data = loads(raw, where=display, error=LockError, hint=_HINT)
+        validate(data, SHAPE, where=display, error=LockError, hint=_HINT)
+        _check_version(data, display)
+        _remember(digest, data)
     packages = []
     for i, entry in enumerate(data.get("package", [])):
         name = normalize(entry["name"])
@@ -192,14 +200,50 @@ def parse_lock(raw: bytes, path: Path, *, display: str = "uv.lock") -> Lock:
     members = tuple(normalize(m) for m in data.get("manifest", {}).get("members", ()))
     lock = Lock(
         path=path,
-        digest=hashlib.sha256(raw).hexdigest(),
+        digest=digest,
         requires_python=data.get("requires-python"),
         members=members,
         packages=tuple(packages),
     )
     _dangling(packages, lock, display)
     _unique(packages, display)
+    if len(_PARSED) > 8:
+        _PARSED.clear()  # a long-lived process (tests, a server) keeps only the recent
+    _PARSED[(str(path), digest)] = lock
     return lock
+
+
+# a lock already read in this process, by path and digest: frozen, so shared as it is
+_PARSED: dict[tuple[str, str], Lock] = {}
+
+
+def _slot(digest: str) -> Path:
+    return fsutil.cache_root() / "locks" / f"{digest}.marshal"
+
+
+def _remembered(digest: str) -> dict[str, Any] | None:
+    """The parsed, checked form of a lock with this digest, as an earlier run left it:
+    TOML is the slow part of a large lock. An entry whose checksum does not match (cut
+    short, damaged) is no entry."""
+    try:
+        entry = marshal.loads(_slot(digest).read_bytes())
+        payload, checksum = entry["payload"], entry["checksum"]
+        if hashlib.blake2b(payload, digest_size=16).hexdigest() != checksum:
+            return None
+        data = marshal.loads(payload)
+        return data if isinstance(data, dict) and entry.get("digest") == digest else None
+    except (OSError, ValueError, EOFError, TypeError, KeyError):
+        return None
+
+
+def _remember(digest: str, data: dict[str, Any]) -> None:
+    try:
+        payload = marshal.dumps(data)
+    except ValueError:
+        return  # something marshal cannot hold: read anew every time
+    checksum = hashlib.blake2b(payload, digest_size=16).hexdigest()
+    entry = {"digest": digest, "payload": payload, "checksum": checksum}
+    fsutil.cache_write(_slot(digest), marshal.dumps(entry))
 
 
 def present(path: Path, *, display: str = "uv.lock") -> bool:
