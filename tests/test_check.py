@@ -527,3 +527,17 @@ def test_one_edit_reruns_one_members_rules_and_nothing_stale_is_replayed(
         manifest.read_text().replace("dependencies = []", 'dependencies = ["alpha"]')
     )
     assert codes() == [("ML102", "zeta_missing")]
+
+
+def test_a_distribution_with_only_a_version_module_is_a_metapackage(
+    locked: Callable[..., Path], cli: Callable[..., Run]
+) -> None:
+    """opentelemetry-exporter-otlp ships `opentelemetry.exporter.otlp.version` and pulls
+    in the exporters: declaring it is not an unused dependency."""
+    root = locked(
+        {"web": project("web", ["alpha"])},
+        {"web/src/web/__init__.py": "import beta\n"},
+        root={"tool": {"monolock": {"import-names": {"alpha": ["acme.alpha.version"]}}}},
+    )
+    _, findings = _findings(cli, root)
+    assert _codes(findings) == [], findings  # beta is what alpha stands for

@@ -163,6 +163,10 @@ def _slot(listings: Path | None, artifact: Artifact | None) -> Path | None:
     return listings / f"{algorithm}-{value}.json"
 
 
+def _is_version(name: str) -> bool:
+    return name.rsplit(".", 1)[-1] in ("version", "_version", "__version__")
+
+
 @dataclass(frozen=True)
 class Owner:
     """Who provides an imported module."""
@@ -192,7 +196,12 @@ class ModuleMap:
             for name in names:
                 by_name.setdefault(name, set()).add(normalize(dist))
         self.dists = {k: tuple(sorted(v)) for k, v in by_name.items()}
-        self.empty = frozenset(d for d, names in dists.items() if not names)
+        # distributions with no code of their own: metapackages, and those that ship only a
+        # version module beside what they pull in (opentelemetry-exporter-otlp)
+        effective = {**dists, **{normalize(d): names for d, names in overrides.items()}}
+        self.empty = frozenset(
+            d for d, names in effective.items() if all(_is_version(n) for n in names)
+        )
         # dotted prefixes shared by several names: namespaces such as `opentelemetry`
         self.namespaces = {
             ".".join(parts[:i])
