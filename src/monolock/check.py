@@ -28,7 +28,7 @@ from monolock.imports.cache import ScanCache, Scans
 from monolock.imports.sources import SourceFile, member_files
 from monolock.model import Lock, Workspace, normalize
 
-_FORMAT = 5  # bump when findings for the same inputs may change
+_FORMAT = 6  # bump when findings for the same inputs may change
 
 
 @dataclass(frozen=True)

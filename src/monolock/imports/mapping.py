@@ -24,7 +24,7 @@ from monolock.imports import listing
 from monolock.imports.listing import Unlisted, UvCache, installed, wheel
 from monolock.model import Artifact, Lock, LockedPackage, Workspace, normalize
 
-_FORMAT = 1
+_FORMAT = 2  # 2: listings of the uv cache, .pth files, sdists
 # gone from the standard library, still imported by code that supports older Pythons
 _OLD_STDLIB = {"distutils", "imp", "asynchat", "asyncore", "smtpd", "lib2to3"}
 STDLIB = frozenset(sys.stdlib_module_names) | _OLD_STDLIB
