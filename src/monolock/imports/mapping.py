@@ -160,7 +160,7 @@ def _slot(listings: Path | None, artifact: Artifact | None) -> Path | None:
     algorithm, _, value = artifact.hash.partition(":")
     if not value or not value.isalnum():
         return None
-    return listings / f"{algorithm}-{value}.json"
+    return listings / f"{algorithm}-{value}.{_FORMAT}.json"  # names as this format reads them
 
 
 def _is_version(name: str) -> bool:
