@@ -17,7 +17,7 @@ from monolock.manifest.common import parse_requirement
 from monolock.manifest.constraint import ConstraintError, to_specifier
 from monolock.manifest.reader import read_package
 from monolock.manifest.schema import check as check_manifest
-from monolock.model import Package, Requirement
+from monolock.model import Lock, Package, Requirement
 from monolock.poetry.lock import parse as parse_poetry_lock
 from tests.test_trust import API, CORE, make, snapshot
 
@@ -247,3 +247,74 @@ def _run(argv: list[str]) -> tuple[int, str]:
         except SystemExit as exc:
             return int(exc.code or 0), err.getvalue()
     return 0, err.getvalue()
+
+
+# --- affected's shared walk against each member's own projection ------------------------
+
+_MARKERS = (
+    None,
+    'sys_platform == "win32"',
+    'sys_platform != "win32"',
+    'python_full_version < "3.12"',
+    'python_full_version >= "3.12"',
+    'platform_machine == "arm64"',
+)
+
+
+@st.composite
+def _locks(draw: st.DrawFn) -> Lock:
+    """A random lock: members and third-party packages, edges anywhere (cycles too), each
+    under a marker, some asking for extras; packages with extras and dev groups."""
+    from monolock.model import LockDep, LockedPackage, LockSource
+
+    members = [f"m{i}" for i in range(draw(st.integers(1, 4)))]
+    third = [f"t{i}" for i in range(draw(st.integers(1, 8)))]
+    names = members + third
+    extras = ("x", "y")
+
+    def edges() -> tuple[LockDep, ...]:
+        picked = draw(st.lists(st.sampled_from(names), max_size=4, unique=True))
+        return tuple(
+            LockDep(
+                n,
+                marker=draw(st.sampled_from(_MARKERS)),
+                extras=tuple(draw(st.lists(st.sampled_from(extras), max_size=2, unique=True))),
+            )
+            for n in picked
+        )
+
+    packages = []
+    for name in names:
+        member = name in members
+        packages.append(
+            LockedPackage(
+                name,
+                None if member else "1.0",
+                LockSource("virtual" if member else "registry", name if member else "pypi"),
+                dependencies=edges(),
+                optional={e: edges() for e in extras if draw(st.booleans())},
+                groups={"dev": edges()} if member and draw(st.booleans()) else {},
+            )
+        )
+    return Lock(Path("uv.lock"), "0" * 64, ">=3.11", tuple(members), tuple(packages))
+
+
+@settings(max_examples=150, deadline=None)
+@given(_locks(), st.data())
+def test_the_shared_walk_says_what_each_projection_says(lock: Lock, data: st.DataObject) -> None:
+    from monolock.projection import Reaches, project
+
+    third = sorted({p.name for p in lock.packages if not p.source.is_local})
+    targets = set(data.draw(st.lists(st.sampled_from(third), min_size=1, unique=True)))
+    reaches = Reaches(lock, targets)
+    assert reaches.exact
+    for member in lock.members:
+        root = lock.member(member)
+        assert root is not None
+        for extras, groups in (((), ()), (tuple(root.optional), tuple(root.groups))):
+            want: dict[str, list[tuple[str, str]]] = {}
+            for item in project(lock, member, extras=extras, groups=groups).third_party:
+                if item.name in targets:
+                    want.setdefault(item.name, []).append((item.version or "", item.marker or ""))
+            expected = {k: tuple(sorted(v)) for k, v in want.items()}
+            assert reaches.signature(member, extras=extras, groups=groups) == expected
