@@ -318,3 +318,59 @@ def test_the_shared_walk_says_what_each_projection_says(lock: Lock, data: st.Dat
                     want.setdefault(item.name, []).append((item.version or "", item.marker or ""))
             expected = {k: tuple(sorted(v)) for k, v in want.items()}
             assert reaches.signature(member, extras=extras, groups=groups) == expected
+
+
+@st.composite
+def _workspaces(draw: st.DrawFn) -> Any:
+    """Members depending on members at runtime, in extras and in dev groups, some asking
+    for extras (their own too: `all = ["pkg[a]"]`)."""
+    from monolock.model import Dependency, Source, Workspace
+
+    names = [f"m{i}" for i in range(draw(st.integers(2, 7)))]
+    extras = ("a", "b")
+    packages = []
+    for name in names:
+        deps = []
+        for target in draw(st.lists(st.sampled_from(names), max_size=4)):
+            kind = draw(st.sampled_from(["runtime", "extra", "group"]))
+            context = {"runtime": None, "extra": draw(st.sampled_from(extras)), "group": "dev"}
+            asked = tuple(draw(st.lists(st.sampled_from(extras), max_size=2, unique=True)))
+            deps.append(
+                Dependency(
+                    Requirement(target, extras=asked),
+                    kind,  # type: ignore[arg-type]
+                    context[kind],
+                    Source("workspace"),
+                )
+            )
+        packages.append(
+            Package(
+                name,
+                name,
+                "1",
+                name,
+                "pep621",
+                dependencies=tuple(deps),
+                extras=extras,
+                groups=("dev",),
+            )
+        )
+    return Workspace(Path("/ws"), "uv", tuple(packages))
+
+
+@settings(max_examples=200, deadline=None)
+@given(_workspaces())
+def test_reverse_walk_agrees_with_each_members_own_closure(ws: Any) -> None:
+    """`affected` walks backwards from a changed member once; each member's own forward
+    closure must say the same: who reaches it, and who ships it."""
+    from monolock.graph import Graph
+
+    graph = Graph(ws)
+    for target in ws.by_name:
+        reaching = graph.reaching(target)
+        for name in ws.by_name:
+            if name == target:
+                continue
+            assert (name in reaching) == (target in graph.tested(name)), (name, target)
+            ships = target in {n for n, _ in graph._walk([(name, "")])}
+            assert (name in reaching and reaching[name][0]) == ships, (name, target)
