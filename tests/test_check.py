@@ -541,3 +541,28 @@ def test_a_distribution_with_only_a_version_module_is_a_metapackage(
     )
     _, findings = _findings(cli, root)
     assert _codes(findings) == [], findings  # beta is what alpha stands for
+
+
+def test_damaged_remembered_findings_are_computed_again(
+    locked: Callable[..., Path], cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    """Per-member findings and policy findings are kept behind a checksum: one flipped
+    byte, and they are computed again, never replayed wrong."""
+    root = locked(
+        {"web": project("web", ["alpha"]), "api": project("api", [])},
+        {"web/src/web/__init__.py": "import beta\n", "api/src/api/__init__.py": "import alpha\n"},
+    )
+    first = _findings(cli, root, "--no-lock-check")[1]
+    assert first
+    from monolock.check import _cache_dir
+
+    cache = _cache_dir(root.resolve())  # this repository's own entries only
+    memos = [cache / "members.marshal", cache / "policy.marshal"]
+    assert all(m.is_file() for m in memos)
+    for memo in memos:
+        data = bytearray(memo.read_bytes())
+        data[-3] ^= 0xFF  # one flipped byte inside the findings
+        memo.write_bytes(bytes(data))
+    for report in cache.rglob("report.marshal"):
+        report.unlink()  # so that the findings themselves are read back
+    assert _findings(cli, root, "--no-lock-check")[1] == first

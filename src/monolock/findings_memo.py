@@ -4,11 +4,12 @@ A member's import findings depend on its own files and on what every manifest an
 lock say (who provides which name, what is declared, what is locked): they are kept
 under a key of exactly those, so an entry is reused only where nothing it read changed.
 The policy findings depend on the manifests and the lock alone. Entries are plain data
-(marshal): one that cannot be read is computed again, never trusted half-way.
+(marshal) behind a checksum: a file that is damaged is computed again, never trusted.
 """
 
 from __future__ import annotations
 
+import hashlib
 import marshal
 from collections.abc import Iterable
 from pathlib import Path
@@ -59,9 +60,12 @@ class Memo:
         self.entries: dict[str, tuple[str, tuple[Packed, ...]]] = {}
         if path is not None and path.is_file():
             try:
-                loaded = marshal.loads(path.read_bytes())
-                if isinstance(loaded, dict):
-                    self.entries = loaded
+                raw = path.read_bytes()
+                payload, checksum = raw[16:], raw[:16]
+                if hashlib.blake2b(payload, digest_size=16).digest() == checksum:
+                    loaded = marshal.loads(payload)
+                    if isinstance(loaded, dict):
+                        self.entries = loaded
             except (ValueError, EOFError, TypeError, OSError):
                 self.entries = {}
 
@@ -81,4 +85,6 @@ class Memo:
         if self.path is not None:
             kept = set(keep)
             entries = {k: v for k, v in self.entries.items() if k in kept}
-            cache_write(self.path, marshal.dumps(entries))
+            payload = marshal.dumps(entries)
+            # a checksum first: a file cut short or damaged is no memo at all
+            cache_write(self.path, hashlib.blake2b(payload, digest_size=16).digest() + payload)
