@@ -544,7 +544,7 @@ def test_a_distribution_with_only_a_version_module_is_a_metapackage(
 
 
 def test_damaged_remembered_findings_are_computed_again(
-    locked: Callable[..., Path], cli: Callable[..., Run], tmp_path: Path
+    locked: Callable[..., Path], cli: Callable[..., Run]
 ) -> None:
     """Per-member findings and policy findings are kept behind a checksum: one flipped
     byte, and they are computed again, never replayed wrong."""
