@@ -4,6 +4,7 @@ and where monolock keeps its caches."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import tempfile
@@ -106,10 +107,15 @@ def on_path(directory: Path) -> str:
 
 def cache_root() -> Path:
     """MONOLOCK_CACHE_DIR, else the XDG cache directory: safe to delete at any time."""
-    given = os.environ.get("MONOLOCK_CACHE_DIR")
+    env = os.environ
+    return _cache_root(env.get("MONOLOCK_CACHE_DIR"), env.get("XDG_CACHE_HOME"), env.get("HOME"))
+
+
+@functools.lru_cache(maxsize=8)  # asked once per manifest: a thousand times at scale
+def _cache_root(given: str | None, xdg: str | None, home: str | None) -> Path:
     if given:
         return Path(given)
-    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    xdg = xdg or ""
     try:
         # a relative XDG_CACHE_HOME is invalid (the XDG spec says to ignore it)
         base = xdg if os.path.isabs(xdg) else str(Path.home() / ".cache")

@@ -24,24 +24,27 @@ _FORMAT = "1"  # bump when the shape a manifest is checked against changes
 def load_manifest(path: Path, *, display: str) -> dict[str, Any]:
     """A pyproject.toml, parsed and checked against the shape monolock reads. What passed
     is remembered by the digest of its bytes (and of monolock's version): a thousand
-    manifests that did not change are read back, not parsed again, and checked again. An
-    entry that cannot be read, or fails the check, is parsed anew; what failed is never
-    remembered."""
+    manifests that did not change are read back, not parsed again, behind a checksum: an
+    entry that is damaged is parsed anew; what failed the check is never remembered."""
     raw = read_bytes(path, display)
     key = hashlib.sha256(f"{__version__}\0{_FORMAT}\0".encode() + raw).hexdigest()
     slot = cache_root() / "manifests" / key[:2] / f"{key}.marshal"
     try:
-        found = marshal.loads(slot.read_bytes())
-        if isinstance(found, dict):
-            schema.check(found, where=display)  # a damaged entry is never trusted
-            return found
-    except (OSError, ValueError, EOFError, TypeError, ManifestError):
+        entry = slot.read_bytes()
+        payload = entry[16:]
+        # a checksum first: an entry cut short or damaged is no entry
+        if hashlib.blake2b(payload, digest_size=16).digest() == entry[:16]:
+            found = marshal.loads(payload)
+            if isinstance(found, dict):
+                return found
+    except (OSError, ValueError, EOFError, TypeError):
         pass
     data = loads(raw, where=display)
     schema.check(data, where=display)
     # a date in some tool's table is more than marshal holds: parsed every time, then
     with contextlib.suppress(ValueError):
-        cache_write(slot, marshal.dumps(data))
+        payload = marshal.dumps(data)
+        cache_write(slot, hashlib.blake2b(payload, digest_size=16).digest() + payload)
     return data
 
 
