@@ -55,6 +55,7 @@ def _pool(url: str) -> urllib3.PoolManager:
         if key not in _pools:
             retries = urllib3.Retry(
                 total=_RETRIES,
+                connect=1,  # a host that does not answer at all is tried twice, not five times
                 backoff_factor=_BACKOFF,
                 status_forcelist=(429, 500, 502, 503, 504),
                 allowed_methods=("GET",),
