@@ -252,6 +252,22 @@ def check(
         name: member_files(workspace.root, workspace.by_name[name]) for name in selected
     }
     every = [f for fs in files.values() for f in fs]
+    from monolock import git
+
+    where = git.prefix(workspace.root)
+    inputs = _inputs(workspace, lock)
+    # a member's findings also read every member's layout: who ships which module
+    layouts = sorted((p.name, p.import_names) for p in workspace.packages)
+    slot = cache_dir / "report.marshal" if cache_dir is not None else None
+    # nothing changed since the last report, by size and mtime (what the scan cache
+    # trusts too): answered without loading a single scan
+    quick = hashlib.sha256(
+        repr((_FORMAT, __version__, options.package, options.lock_check, inputs, layouts)).encode()
+        + _stats(workspace.root, every)
+    ).hexdigest()
+    previous = _load_report(slot, quick, field="quick")
+    if previous is not None:
+        return replace(previous, files=len(every), parsed=0, prefix=where)
     scan_cache = ScanCache(cache_dir / "scan.marshal" if cache_dir else None)
     scans = scan_cache.scan(workspace.root, every, options.jobs)
     keep = scan_cache.keys(every) if options.package is None else set(scan_cache.entries)
@@ -261,20 +277,14 @@ def check(
         progress(f"scanned {len(every)} files in {len(selected)} members ({parsed} parsed)")
 
     # same code, same manifests, same lock, same options: the same answer as last time
-    inputs = _inputs(workspace, lock)
     key = hashlib.sha256(
         repr((_FORMAT, __version__, options.package, options.lock_check, inputs)).encode()
         + scan_cache.fingerprint(every)
     ).hexdigest()
-    slot = cache_dir / "report.marshal" if cache_dir is not None else None
-    from monolock import git
-
-    where = git.prefix(workspace.root)
     previous = _load_report(slot, key)
     if previous is not None:
+        _save_report(slot, key, quick, previous)
         return replace(previous, files=len(every), parsed=parsed, prefix=where)
-    # a member's findings also read every member's layout: who ships which module
-    layouts = sorted((p.name, p.import_names) for p in workspace.packages)
     base = repr((_FORMAT, __version__, inputs, layouts)).encode()
     keys = {
         name: hashlib.sha256(base + name.encode() + scan_cache.fingerprint(fs)).hexdigest()
@@ -282,21 +292,40 @@ def check(
     }
     scanned = _Scanned(files, scans, keys)
     report = _check(workspace, options, selected, scanned, lock, inputs, cache_dir)
-    if slot is not None and not report.guessed and not report.warnings:
-        cache_write(slot, marshal.dumps({"key": key, "report": _pack(report)}))
+    if not report.guessed and not report.warnings:
+        _save_report(slot, key, quick, report)
     return replace(report, prefix=where)
+
+
+def _stats(root: Path, files: list[SourceFile]) -> bytes:
+    """Every file's path, size and mtime, in one digest ("-" for one that is gone)."""
+    digest = hashlib.blake2b(digest_size=16)
+    base = os.fsencode(root)
+    for f in files:
+        path = os.fsencode(f.path)
+        try:
+            stat = os.stat(base + b"/" + path)
+            digest.update(b"%s\0%d\0%d\0" % (path, stat.st_size, stat.st_mtime_ns))
+        except OSError:
+            digest.update(path + b"\0-\0")
+    return digest.digest()
+
+
+def _save_report(slot: Path | None, key: str, quick: str, report: Report) -> None:
+    if slot is not None:
+        cache_write(slot, marshal.dumps({"key": key, "quick": quick, "report": _pack(report)}))
 
 
 def _pack(report: Report) -> Any:
     return (pack(report.findings), report.packages, report.ignored)
 
 
-def _load_report(slot: Path | None, key: str) -> Report | None:
+def _load_report(slot: Path | None, key: str, *, field: str = "key") -> Report | None:
     if slot is None or not slot.is_file():
         return None
     try:
         data = marshal.loads(slot.read_bytes())
-        if data.get("key") != key:
+        if data.get(field) != key:
             return None
         findings, packages, dropped = data["report"]
         return Report(
