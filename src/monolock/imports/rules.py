@@ -187,6 +187,7 @@ def check_imports(
         local = _local_names(member_files)
         used: set[str] = set()
         collected = _Collected()
+        me = _Importer(workspace, package, runtime, labels, used, collected, reach)
         shipped_any = False
         for f in member_files:
             scan = scans.get(f.path)
@@ -227,20 +228,7 @@ def check_imports(
                             reach,
                         )
                     else:
-                        _shipped(
-                            workspace,
-                            package,
-                            imp,
-                            owner,
-                            candidate,
-                            scan,
-                            f,
-                            runtime,
-                            labels,
-                            used,
-                            collected,
-                            reach,
-                        )
+                        _shipped(me, imp, owner, candidate, scan, f)
         out += collected.findings(name)
         if shipped_any:
             out += _unused(workspace, package, used, modules, commands.get(name, ()))
@@ -264,98 +252,105 @@ def _owners(modules: ModuleMap, imp: Import, package: Package) -> list[tuple[Own
     return list(seen.values())
 
 
+@dataclass
+class _Importer:
+    """One member's side of its imports: what it declares, what it used, what was found."""
+
+    workspace: Workspace
+    package: Package
+    runtime: set[str]
+    labels: dict[str, set[str]]
+    used: set[str]
+    out: _Collected
+    reach: _Reach
+
+
 def _shipped(
-    workspace: Workspace,
-    package: Package,
-    imp: Import,
-    owner: Owner,
-    candidate: str,
-    scan: FileScan,
-    f: SourceFile,
-    runtime: set[str],
-    labels: dict[str, set[str]],
-    used: set[str],
-    out: _Collected,
-    reach: _Reach,
+    me: _Importer, imp: Import, owner: Owner, candidate: str, scan: FileScan, f: SourceFile
 ) -> None:
-    where = Location(f.path, imp.line)
-    tolerant = imp.typing or imp.optional
     if owner.kind == "stdlib":
         return
     if owner.kind == "member":
-        target = owner.names[0]
-        if target == package.name:
+        _member_import(me, imp, owner, candidate, scan, f)
+    elif owner.kind == "unknown":
+        if imp.typing or imp.optional or _suppressed(scan, imp, "ML102"):
             return
-        used.add(target)
-        private = _private(owner, candidate, workspace.by_name[target])
-        if private and not _suppressed(scan, imp, "ML106"):
-            out.add(
-                "ML106",
-                private,
-                where,
-                f"reaches into '{private}', private to member '{target}'",
-                f"use what '{target}' exports publicly, or make the module public there",
-            )
-        if target in runtime or tolerant:
-            return
-        meta = reach.through_meta(runtime, [target])
-        if meta:
-            used.update(meta)
-            return
-        if target in labels:  # in an extra or a group: as for a distribution declared there
-            _declared_elsewhere(package, imp, owner, scan, f, target, labels, out)
-            return
-        if not _suppressed(scan, imp, "ML105"):
-            out.add(
-                "ML105",
-                target,
-                where,
-                f"imports member '{target}', which {package.name} does not declare",
-                f"add '{target}' to {_runtime_table(package)} of {package.manifest}"
-                + (
-                    f", with `{target} = {{ workspace = true }}` under [tool.uv.sources]"
-                    if workspace.kind == "uv"
-                    else ""
-                ),
-            )
-        return
-    if owner.kind == "unknown":
-        if tolerant or _suppressed(scan, imp, "ML102"):
-            return
-        out.add(
+        me.out.add(
             "ML102",
             owner.key,
-            where,
+            Location(f.path, imp.line),
             f"imports '{owner.key}', which no locked distribution, member or the standard "
             "library provides",
-            f"add the distribution that provides '{owner.key}' to {package.manifest} and run "
-            "`monolock lock`, or map it under [tool.monolock.import-names]",
+            f"add the distribution that provides '{owner.key}' to {me.package.manifest} and "
+            "run `monolock lock`, or map it under [tool.monolock.import-names]",
         )
+    else:
+        _dist_import(me, imp, owner, scan, f)
+
+
+def _member_import(
+    me: _Importer, imp: Import, owner: Owner, candidate: str, scan: FileScan, f: SourceFile
+) -> None:
+    package, target = me.package, owner.names[0]
+    if target == package.name:
         return
-    dists = owner.names
-    declared_runtime = [d for d in dists if d in runtime]
-    if declared_runtime:
-        used.update(declared_runtime)
+    me.used.add(target)
+    where = Location(f.path, imp.line)
+    private = _private(owner, candidate, me.workspace.by_name[target])
+    if private and not _suppressed(scan, imp, "ML106"):
+        me.out.add(
+            "ML106",
+            private,
+            where,
+            f"reaches into '{private}', private to member '{target}'",
+            f"use what '{target}' exports publicly, or make the module public there",
+        )
+    if target in me.runtime or imp.typing or imp.optional:
         return
-    meta = reach.through_meta(runtime, dists)
+    meta = me.reach.through_meta(me.runtime, [target])
     if meta:
-        used.update(meta)
+        me.used.update(meta)
         return
-    declared = [d for d in dists if d in labels]
-    used.update(declared)
-    if tolerant:
+    if target in me.labels:  # in an extra or a group: as for a distribution declared there
+        _declared_elsewhere(package, imp, owner, scan, f, target, me.labels, me.out)
+        return
+    if not _suppressed(scan, imp, "ML105"):
+        source = f", with `{target} = {{ workspace = true }}` under [tool.uv.sources]"
+        me.out.add(
+            "ML105",
+            target,
+            where,
+            f"imports member '{target}', which {package.name} does not declare",
+            f"add '{target}' to {_runtime_table(package)} of {package.manifest}"
+            + (source if me.workspace.kind == "uv" else ""),
+        )
+
+
+def _dist_import(me: _Importer, imp: Import, owner: Owner, scan: FileScan, f: SourceFile) -> None:
+    package, dists = me.package, owner.names
+    declared_runtime = [d for d in dists if d in me.runtime]
+    if declared_runtime:
+        me.used.update(declared_runtime)
+        return
+    meta = me.reach.through_meta(me.runtime, dists)
+    if meta:
+        me.used.update(meta)
+        return
+    declared = [d for d in dists if d in me.labels]
+    me.used.update(declared)
+    if imp.typing or imp.optional:
         return
     if declared:
-        _declared_elsewhere(package, imp, owner, scan, f, declared[0], labels, out)
+        _declared_elsewhere(package, imp, owner, scan, f, declared[0], me.labels, me.out)
         return
     if _suppressed(scan, imp, "ML101"):
         return
     dist = dists[0]
-    how = reach.how(package.name, dist)
-    out.add(
+    how = me.reach.how(package.name, dist)
+    me.out.add(
         "ML101",
         dist,
-        where,
+        Location(f.path, imp.line),
         f"imports '{owner.key}' from '{dist}', which {package.name} does not declare: {how}",
         f"add '{dist}' to {_runtime_table(package)} of {package.manifest}",
     )
