@@ -130,58 +130,26 @@ def run_cmd(
     with `poetry install`. Members whose tool is not installed,
     whose pytest finds no tests, or that switch the task off are skipped, not failed.
 
-    A passing result is stored under a key of everything it read: the member's files
-    as git sees them, those of the members it depends on, the root's configuration
-    files, its projection of the lock, the command and the environment. The same key
-    next time replays the result. The cache lives in MONOLOCK_CACHE_DIR (default
-    ~/.cache/monolock); delete it at any time.
+    A passing result is stored under a key of everything it read: every file below
+    the member as git sees it (nested members included), those of the members its
+    tests install, the root's configuration files, its projection of the lock, the
+    command, the environment, and what a task names with `inputs` (patterns narrowing
+    the files) and `env` (variables). The same key next time replays the result. The
+    cache lives in MONOLOCK_CACHE_DIR (default ~/.cache/monolock); delete it at any time.
 
     Exit code: 0 when nothing failed, 1 when a member failed, 2 on bad input.
     """
     from rich.console import Console
 
     from monolock.cli.common import lock
-    from monolock.errors import UsageError, known
     from monolock.report import run as render
-    from monolock.tasks.plan import EnvKind, Shard, plan
+    from monolock.tasks.plan import Shard, plan, scope
     from monolock.tasks.results import Results
     from monolock.tasks.runner import run
 
     started = time.monotonic()
     ws = workspace(ctx)
-    env: EnvKind = "isolated" if isolated else "shared"
-    if ws.kind == "paths":
-        from monolock.poetry.fresh import poetry_packages
-
-        env = "poetry"  # each package in its own Poetry environment, as the Makefile did
-        managed = [p.name for p in poetry_packages(ws)]
-        if not managed:
-            raise UsageError(
-                "monolock run needs a uv workspace or Poetry packages: this repository's "
-                "projects are linked by path dependencies only",
-                where="pyproject.toml",
-                hint="declare the members under [tool.uv.workspace] in the root pyproject.toml",
-            )
-        packages = packages or tuple(managed)
-        from monolock.poetry import tool
-
-        tool.binary()  # no Poetry: one clear error, not one failure per package
-    selected: list[str] | None = None
-    if packages:
-        selected = []
-        for name in packages:
-            member = ws.get(name)
-            if member is None:
-                raise UsageError(
-                    f"--package {name}: no member is called that", hint=known(name, ws.by_name)
-                )
-            if member.name not in selected:
-                selected.append(member.name)
-    if affected_base is not None:
-        from monolock.affected import affected
-
-        touched = set(affected(ws, affected_base, None).names())
-        selected = [m for m in (selected or [p.name for p in ws.packages]) if m in touched]
+    env, selected = scope(ws, packages=packages, isolated=isolated, affected=affected_base)
     the_plan = plan(
         ws,
         None if env == "poetry" else lock(ws),

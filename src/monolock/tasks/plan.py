@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from monolock.errors import UsageError
+from monolock.errors import UsageError, known
 from monolock.graph import Graph
 from monolock.model import DepKind, Lock, Task, Workspace
 from monolock.tasks import keys as keying
@@ -95,6 +95,47 @@ def _has_tests(files: Sequence[str]) -> bool:
         if name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py")):
             return True
     return False
+
+
+def scope(
+    ws: Workspace, *, packages: Sequence[str], isolated: bool, affected: str | None
+) -> tuple[EnvKind, list[str] | None]:
+    """Which environment the task runs in, and in which members (None: all): the ones
+    named (each once), narrowed to those `affected` since a ref. A Poetry repository
+    runs each package in its own Poetry environment, and needs Poetry."""
+    env: EnvKind = "isolated" if isolated else "shared"
+    if ws.kind == "paths":
+        from monolock.poetry import tool
+        from monolock.poetry.fresh import poetry_packages
+
+        env = "poetry"  # each package in its own Poetry environment, as the Makefile did
+        managed = [p.name for p in poetry_packages(ws)]
+        if not managed:
+            raise UsageError(
+                "monolock run needs a uv workspace or Poetry packages: this repository's "
+                "projects are linked by path dependencies only",
+                where="pyproject.toml",
+                hint="declare the members under [tool.uv.workspace] in the root pyproject.toml",
+            )
+        packages = packages or managed
+        tool.binary()  # no Poetry: one clear error, not one failure per package
+    selected: list[str] | None = None
+    if packages:
+        selected = []
+        for name in packages:
+            member = ws.get(name)
+            if member is None:
+                raise UsageError(
+                    f"--package {name}: no member is called that", hint=known(name, ws.by_name)
+                )
+            if member.name not in selected:
+                selected.append(member.name)
+    if affected is not None:
+        from monolock.affected import affected as touched_by
+
+        touched = set(touched_by(ws, affected, None).names())
+        selected = [m for m in (selected or [p.name for p in ws.packages]) if m in touched]
+    return env, selected
 
 
 def plan(
