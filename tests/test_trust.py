@@ -181,6 +181,12 @@ CASES = [
         ("pyproject.toml", "tool.uv.workspace.members[0]", "found an integer"),
     ),
     Case(
+        "member-path-holds-a-nul",
+        {"pyproject.toml": sub('["packages/*"]', '["packages/\\u0000"]')},
+        ("list",),
+        ("pyproject.toml", "tool.uv.workspace.members", "not a path a file system can hold"),
+    ),
+    Case(
         "exclude-is-a-string",
         {
             "pyproject.toml": sub(

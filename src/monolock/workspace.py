@@ -101,6 +101,12 @@ def real(path: Path, *, key: str, where: str) -> Path:
     """`path` with symlinks followed; a loop is an error naming the key that led there."""
     try:
         return path.resolve()
+    except ValueError:  # a NUL character: no file system holds such a name
+        raise WorkspaceError(
+            f"{key}: {str(path)!r} is not a path a file system can hold",
+            where=where,
+            hint="remove the control character from the entry",
+        ) from None
     except (OSError, RuntimeError):
         raise WorkspaceError(
             f"{key}: {path} is a symlink loop (or cannot be followed)",
