@@ -121,8 +121,16 @@ def _version_dirs(version: str) -> set[str]:
 
 
 def _reader(directory: Path) -> Callable[[str], bytes]:
-    """Bytes of a file below an unpacked wheel's (or an environment's) directory."""
-    return lambda name: (directory / name).read_bytes()
+    """Bytes of a file below an unpacked wheel's (or an environment's) directory; a pipe
+    or a device there is no file (reading it would never end)."""
+
+    def read(name: str) -> bytes:
+        path = directory / name
+        if not path.is_file():
+            raise OSError(f"{path} is not a regular file")
+        return path.read_bytes()
+
+    return read
 
 
 @dataclass(frozen=True)
