@@ -23,6 +23,7 @@ _TAIL = 64 * 1024  # a wheel's central directory is almost always within its las
 _RETRIES = 4
 _BACKOFF = 0.25  # seconds, doubled at each retry
 _POOL = 16  # connections kept per host: as many as listings read at once
+_LIMIT = 64 * 1024 * 1024  # the most one answer may bring
 _lock = threading.Lock()
 _pools: dict[str, urllib3.PoolManager] = {}
 _down: dict[str, str] = {}  # host:port -> why: once unreachable after retries, not asked again
@@ -108,17 +109,26 @@ def get(url: str, headers: dict[str, str] | None = None) -> Response:
         raise FetchError(_down[host])
     sent = {"User-Agent": "monolock", **auth, **(headers or {})}
     try:
-        answer = _pool(target).request("GET", target, headers=sent, redirect=True)
+        answer = _pool(target).request(
+            "GET", target, headers=sent, redirect=True, preload_content=False
+        )
+        try:
+            if answer.status not in (200, 206):
+                raise FetchError(f"{urlsplit(target).hostname} answered HTTP {answer.status}")
+            # a server that ignores Range sends the whole file: never more than this
+            body = answer.read(_LIMIT + 1)
+            if len(body) > _LIMIT:
+                raise FetchError(f"{urlsplit(target).hostname} sent more than 64 MB")
+        finally:
+            answer.release_conn()
     except urllib3.exceptions.HTTPError as exc:
         reason = getattr(exc, "reason", None) or exc
         _down[host] = f"{host} could not be reached ({reason})"
         raise FetchError(_down[host]) from None
-    if answer.status not in (200, 206):
-        raise FetchError(f"{urlsplit(target).hostname} answered HTTP {answer.status}")
     final = urljoin(target, answer.geturl() or "")  # urllib3 may give the path alone
     return Response(
         answer.status,
-        answer.data,
+        body,
         final,
         answer.headers.get("Content-Type", ""),
         answer.headers.get("Content-Range"),
