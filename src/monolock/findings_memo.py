@@ -9,14 +9,12 @@ The policy findings depend on the manifests and the lock alone. Entries are plai
 
 from __future__ import annotations
 
-import hashlib
-import marshal
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from monolock.findings import Finding, Location
-from monolock.fsutil import cache_write
+from monolock.fsutil import sealed_read, sealed_write
 
 Packed = tuple[Any, ...]
 
@@ -57,17 +55,10 @@ class Memo:
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self.entries: dict[str, tuple[str, tuple[Packed, ...]]] = {}
-        if path is not None and path.is_file():
-            try:
-                raw = path.read_bytes()
-                payload, checksum = raw[16:], raw[:16]
-                if hashlib.blake2b(payload, digest_size=16).digest() == checksum:
-                    loaded = marshal.loads(payload)
-                    if isinstance(loaded, dict):
-                        self.entries = loaded
-            except (ValueError, EOFError, TypeError, OSError):
-                self.entries = {}
+        loaded = sealed_read(path) if path is not None else None
+        self.entries: dict[str, tuple[str, tuple[Packed, ...]]] = (
+            loaded if isinstance(loaded, dict) else {}
+        )
 
     def get(self, name: str, key: str) -> tuple[Finding, ...] | None:
         entry = self.entries.get(name)
@@ -84,7 +75,4 @@ class Memo:
     def save(self, keep: Iterable[str]) -> None:
         if self.path is not None:
             kept = set(keep)
-            entries = {k: v for k, v in self.entries.items() if k in kept}
-            payload = marshal.dumps(entries)
-            # a checksum first: a file cut short or damaged is no memo at all
-            cache_write(self.path, hashlib.blake2b(payload, digest_size=16).digest() + payload)
+            sealed_write(self.path, {k: v for k, v in self.entries.items() if k in kept})

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
+import marshal
 import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from monolock.errors import MonolockError
 
@@ -129,3 +132,28 @@ def cache_write(path: Path, data: str | bytes) -> None:
     a file where a directory belongs) only costs the work again next time."""
     with contextlib.suppress(OSError):
         atomic_write(path, data)
+
+
+_SEAL = 16  # bytes of the checksum in front of a sealed entry
+
+
+def sealed_write(path: Path, value: Any) -> None:
+    """Store plain data (marshal) behind a checksum of itself. Data marshal cannot hold
+    (a date in some tool's table) is not stored: it is worked out again next time."""
+    try:
+        payload = marshal.dumps(value)
+    except ValueError:
+        return
+    cache_write(path, hashlib.blake2b(payload, digest_size=_SEAL).digest() + payload)
+
+
+def sealed_read(path: Path) -> Any | None:
+    """What `sealed_write` stored, or None: absent, cut short or damaged is no entry."""
+    try:
+        raw = path.read_bytes()
+        payload = raw[_SEAL:]
+        if hashlib.blake2b(payload, digest_size=_SEAL).digest() != raw[:_SEAL]:
+            return None
+        return marshal.loads(payload)
+    except (OSError, ValueError, EOFError, TypeError):
+        return None

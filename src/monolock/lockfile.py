@@ -7,11 +7,10 @@ interpreter, no network, no second call to uv.
 from __future__ import annotations
 
 import hashlib
-import marshal
 from pathlib import Path
 from typing import Any
 
-from monolock import fsutil
+from monolock import __version__, fsutil
 from monolock.errors import LockError
 from monolock.manifest.toml import loads
 from monolock.model import Artifact, Lock, LockDep, LockedPackage, LockSource, normalize
@@ -218,32 +217,20 @@ _PARSED: dict[tuple[str, str], Lock] = {}
 
 
 def _slot(digest: str) -> Path:
-    return fsutil.cache_root() / "locks" / f"{digest}.marshal"
+    # monolock's version in the key: a lock is checked against the shape this one reads
+    key = hashlib.sha256(f"{__version__}\0{digest}".encode()).hexdigest()
+    return fsutil.cache_root() / "locks" / f"{key}.marshal"
 
 
 def _remembered(digest: str) -> dict[str, Any] | None:
     """The parsed, checked form of a lock with this digest, as an earlier run left it:
-    TOML is the slow part of a large lock. An entry whose checksum does not match (cut
-    short, damaged) is no entry."""
-    try:
-        entry = marshal.loads(_slot(digest).read_bytes())
-        payload, checksum = entry["payload"], entry["checksum"]
-        if hashlib.blake2b(payload, digest_size=16).hexdigest() != checksum:
-            return None
-        data = marshal.loads(payload)
-        return data if isinstance(data, dict) and entry.get("digest") == digest else None
-    except (OSError, ValueError, EOFError, TypeError, KeyError):
-        return None
+    TOML is the slow part of a large lock. A damaged entry is no entry."""
+    data = fsutil.sealed_read(_slot(digest))
+    return data if isinstance(data, dict) else None
 
 
 def _remember(digest: str, data: dict[str, Any]) -> None:
-    try:
-        payload = marshal.dumps(data)
-    except ValueError:
-        return  # something marshal cannot hold: read anew every time
-    checksum = hashlib.blake2b(payload, digest_size=16).hexdigest()
-    entry = {"digest": digest, "payload": payload, "checksum": checksum}
-    fsutil.cache_write(_slot(digest), marshal.dumps(entry))
+    fsutil.sealed_write(_slot(digest), data)
 
 
 def present(path: Path, *, display: str = "uv.lock") -> bool:

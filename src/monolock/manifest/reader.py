@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import marshal
 from pathlib import Path
 from typing import Any
 
 from monolock import __version__
 from monolock.errors import ManifestError
-from monolock.fsutil import cache_root, cache_write
+from monolock.fsutil import cache_root, sealed_read, sealed_write
 from monolock.layout import shipped
 from monolock.manifest import pep621, poetry, schema
 from monolock.manifest.common import string_list
@@ -29,22 +27,12 @@ def load_manifest(path: Path, *, display: str) -> dict[str, Any]:
     raw = read_bytes(path, display)
     key = hashlib.sha256(f"{__version__}\0{_FORMAT}\0".encode() + raw).hexdigest()
     slot = cache_root() / "manifests" / key[:2] / f"{key}.marshal"
-    try:
-        entry = slot.read_bytes()
-        payload = entry[16:]
-        # a checksum first: an entry cut short or damaged is no entry
-        if hashlib.blake2b(payload, digest_size=16).digest() == entry[:16]:
-            found = marshal.loads(payload)
-            if isinstance(found, dict):
-                return found
-    except (OSError, ValueError, EOFError, TypeError):
-        pass
+    found = sealed_read(slot)
+    if isinstance(found, dict):
+        return found
     data = loads(raw, where=display)
     schema.check(data, where=display)
-    # a date in some tool's table is more than marshal holds: parsed every time, then
-    with contextlib.suppress(ValueError):
-        payload = marshal.dumps(data)
-        cache_write(slot, hashlib.blake2b(payload, digest_size=16).digest() + payload)
+    sealed_write(slot, data)
     return data
 
 
