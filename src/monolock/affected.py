@@ -21,7 +21,7 @@ from monolock.errors import LockError
 from monolock.graph import Graph
 from monolock.lockfile import parse_lock, present
 from monolock.model import Lock, LockDep, LockedPackage, Workspace
-from monolock.projection import Projection, Reaches, project
+from monolock.projection import Held, Reaches
 
 ReasonKind = Literal["changed", "depends", "lock", "config"]
 ROOT_MANIFEST = "pyproject.toml"
@@ -202,36 +202,20 @@ def _above(lock: Lock | None, names: set[str]) -> set[str]:
     return seen
 
 
-Signature = dict[str, tuple[tuple[str, str], ...]]
-
-
-def _signature(projection: Projection | None) -> Signature:
-    if projection is None:
-        return {}
-    out: dict[str, list[tuple[str, str]]] = {}
-    for item in projection.third_party:
-        out.setdefault(item.name, []).append((item.version or "", item.marker or ""))
-    return {name: tuple(sorted(v)) for name, v in out.items()}
-
-
 class _Side:
-    """One end of the diff: what each member's projection holds of the `targets`. Shared
-    bottom-up over the lock where it can be (no conflict markers), else per member."""
+    """One end of the diff: what each member's projection holds of the `targets`."""
 
     def __init__(self, lock: Lock | None, ws: Workspace, targets: set[str]) -> None:
-        self.lock, self.ws, self.targets = lock, ws, targets
+        self.ws = ws
         self.reaches = Reaches(lock, targets) if lock is not None else None
 
-    def of(self, member: str, *, full: bool) -> Signature:
-        if self.lock is None or self.reaches is None or self.lock.member(member) is None:
+    def of(self, member: str, *, full: bool) -> Held:
+        if self.reaches is None:
             return {}
         package = self.ws.by_name[member]
-        extras = package.extras if full else ()
-        groups = package.groups if full else ()
-        if self.reaches.exact:
-            return self.reaches.signature(member, extras=extras, groups=groups)
-        found = _signature(project(self.lock, member, extras=extras, groups=groups))
-        return {n: v for n, v in found.items() if n in self.targets}
+        return self.reaches.signature(
+            member, extras=package.extras if full else (), groups=package.groups if full else ()
+        )
 
 
 def _versions(entries: tuple[tuple[str, str], ...]) -> str:

@@ -8,7 +8,7 @@ that projection, why and affected questions need no call to uv.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from monolock import markers as mk
@@ -51,6 +51,18 @@ class Projection:
         for p in self.third_party:
             out.setdefault(p.name, []).append(p.version or "")
         return {k: tuple(sorted(v)) for k, v in out.items()}
+
+    def held(self, names: Collection[str] | None = None) -> Held:
+        """name -> sorted (version, marker) of each third-party distribution it holds
+        (of `names` only, when given): what decides whether two projections differ."""
+        out: dict[str, list[tuple[str, str]]] = {}
+        for p in self.third_party:
+            if names is None or p.name in names:
+                out.setdefault(p.name, []).append((p.version or "", p.marker or ""))
+        return {k: tuple(sorted(v)) for k, v in out.items()}
+
+
+Held = dict[str, tuple[tuple[str, str], ...]]
 
 
 def _edges(package: LockedPackage, extra: str | None) -> tuple[LockDep, ...]:
@@ -214,8 +226,9 @@ class Reaches:
     """Where a few distributions (`targets`) are installed from every member at once:
     what `project` says of them, computed bottom-up once per (package, extra) node and
     shared by every member above it, so that asking it of n members costs the graph
-    once, not n closures. Only for locks whose markers do not depend on which extras are
-    active (no uv conflict markers): `exact` says whether this lock is one."""
+    once, not n closures. That holds for locks whose markers do not depend on which
+    extras are active (no uv conflict markers: `exact`); in the others each member's
+    projection is walked on its own."""
 
     def __init__(self, lock: Lock, targets: Iterable[str]) -> None:
         self.lock = lock
@@ -235,12 +248,14 @@ class Reaches:
 
     def signature(
         self, member: str, *, extras: Iterable[str] = (), groups: Iterable[str] = ()
-    ) -> dict[str, tuple[tuple[str, str], ...]]:
+    ) -> Held:
         """name -> sorted (version, marker) of each target the member's projection holds,
         as `project(lock, member, extras=..., groups=...)` would give them."""
         root = self.lock.member(normalize(member))
         if root is None:
             return {}
+        if not self.exact:
+            return project(self.lock, member, extras=extras, groups=groups).held(self.targets)
         start: list[LockDep] = [*root.dependencies]
         for extra in extras:
             start += root.optional.get(normalize(extra), ())
