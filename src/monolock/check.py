@@ -261,9 +261,9 @@ def check(
     slot = cache_dir / "report.marshal" if cache_dir is not None else None
     # nothing changed since the last report, by size and mtime (what the scan cache
     # trusts too): answered without loading a single scan
+    asked = repr((_FORMAT, __version__, options.package, options.lock_check, inputs)).encode()
     quick = hashlib.sha256(
-        repr((_FORMAT, __version__, options.package, options.lock_check, inputs, layouts)).encode()
-        + _stats(workspace.root, every)
+        asked + repr(layouts).encode() + _stats(workspace.root, every)
     ).hexdigest()
     previous = _load_report(slot, quick, field="quick")
     if previous is not None:
@@ -277,10 +277,7 @@ def check(
         progress(f"scanned {len(every)} files in {len(selected)} members ({parsed} parsed)")
 
     # same code, same manifests, same lock, same options: the same answer as last time
-    key = hashlib.sha256(
-        repr((_FORMAT, __version__, options.package, options.lock_check, inputs)).encode()
-        + scan_cache.fingerprint(every)
-    ).hexdigest()
+    key = hashlib.sha256(asked + scan_cache.fingerprint(every)).hexdigest()
     previous = _load_report(slot, key)
     if previous is not None:
         _save_report(slot, key, quick, previous)
