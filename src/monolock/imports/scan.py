@@ -69,36 +69,31 @@ def _is_type_checking(test: ast.expr) -> bool:
     return isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
 
 
-def _handles_import_error(handlers: list[ast.ExceptHandler]) -> bool:
-    def names(node: ast.expr | None) -> list[str]:
-        if node is None:
-            return ["BaseException"]  # a bare except
-        if isinstance(node, ast.Tuple):
-            return [n for elt in node.elts for n in names(elt)]
-        if isinstance(node, ast.Name):
-            return [node.id]
-        if isinstance(node, ast.Attribute):
-            return [node.attr]
-        return []
+def _errors(node: ast.expr | None) -> list[str]:
+    """The exception names an `except` clause or a `suppress(...)` argument names."""
+    if node is None:
+        return ["BaseException"]  # a bare except
+    if isinstance(node, ast.Tuple):
+        return [n for elt in node.elts for n in _errors(elt)]
+    if isinstance(node, ast.Name):
+        return [node.id]
+    if isinstance(node, ast.Attribute):
+        return [node.attr]
+    return []
 
-    return any(n in _OPTIONAL_ERRORS for h in handlers for n in names(h.type))
+
+def _handles_import_error(handlers: list[ast.ExceptHandler]) -> bool:
+    return any(n in _OPTIONAL_ERRORS for h in handlers for n in _errors(h.type))
 
 
 def _suppresses_import_error(items: list[ast.withitem]) -> bool:
     """`with suppress(ImportError):` / `with contextlib.suppress(ModuleNotFoundError, ...)`."""
-    for item in items:
-        call = item.context_expr
-        if not isinstance(call, ast.Call):
-            continue
-        func = call.func
-        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-        if name == "suppress" and any(
-            (isinstance(a, ast.Name) and a.id in _OPTIONAL_ERRORS)
-            or (isinstance(a, ast.Attribute) and a.attr in _OPTIONAL_ERRORS)
-            for a in call.args
-        ):
-            return True
-    return False
+    return any(
+        _called(call) == "suppress"
+        and any(n in _OPTIONAL_ERRORS for a in call.args for n in _errors(a))
+        for call in (item.context_expr for item in items)
+        if isinstance(call, ast.Call)
+    )
 
 
 def _package_of(module: str | None, is_init: bool) -> list[str] | None:
@@ -153,11 +148,12 @@ class _Collector:
         is_init: bool,
         dynamic: bool,
         probes: frozenset[str] = frozenset(),
+        sys_modules: bool = False,
     ) -> None:
         self.package = _package_of(module, is_init)
         self.dynamic = dynamic
         self.probes = probes
-        self.sys_modules = False
+        self.sys_modules = sys_modules  # the file reads sys.modules at all
         self.found: list[Import] = []
 
     def _probed(self, test: ast.expr) -> bool:
@@ -194,8 +190,7 @@ class _Collector:
         for sub in ast.walk(node):
             if not isinstance(sub, ast.Call) or not sub.args:
                 continue
-            func = sub.func
-            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            name = _called(sub)
             arg = sub.args[0]
             if (
                 name in ("import_module", "__import__")
@@ -319,9 +314,9 @@ def scan_source(source: bytes, module: str | None = None, is_init: bool = False)
             return FileScan((), ignores, f"line {line}: {getattr(exc, 'msg', str(exc))}")
         except (RecursionError, MemoryError):
             return FileScan((), ignores, _TOO_DEEP)
-    probes = _probes(tree) if b"find_spec" in source or b"sys.modules" in source else frozenset()
-    collector = _Collector(module, is_init, bool(_DYNAMIC.search(source)), probes)
-    collector.sys_modules = b"sys.modules" in source
+    sys_modules = b"sys.modules" in source
+    probes = _probes(tree) if sys_modules or b"find_spec" in source else frozenset()
+    collector = _Collector(module, is_init, bool(_DYNAMIC.search(source)), probes, sys_modules)
     try:
         collector.body(tree.body, _Context())
     except RecursionError:
