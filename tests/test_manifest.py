@@ -4,7 +4,8 @@ from typing import Any
 import pytest
 
 from monolock.errors import ManifestError
-from monolock.manifest import load_toml, read_package
+from monolock.manifest.reader import read_package
+from monolock.manifest.toml import load_toml
 from monolock.model import Dependency, Package, Source
 from tests.conftest import write_toml
 

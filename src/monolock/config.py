@@ -15,7 +15,6 @@ from typing import Any
 from monolock.errors import ManifestError, UsageError, known
 from monolock.manifest.toml import known_keys, table
 from monolock.model import App, Workspace, normalize
-from monolock.shape import join
 
 _FIELDS = ("package", "command", "smoke", "python", "base-image", "files")
 # every pattern is matched whole (`fullmatch`): `$` would let a trailing newline through
@@ -74,6 +73,8 @@ def _check_name(name: str, key: str, where: str) -> None:
 
 
 def _app(name: str, spec: Any, where: str) -> App:
+    from monolock.shape import join
+
     key = join("tool.monolock.apps", name)
     _check_name(name, key, where)
     if not isinstance(spec, dict):
@@ -172,11 +173,14 @@ def read_import_names(data: dict[str, Any], *, where: str) -> dict[str, tuple[st
     return out
 
 
+# the name a requirement line starts with (PEP 508), what follows it left to uv
+_LEADING_NAME = re.compile(r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:[\[(;@<>=!~]|$)")
+
+
 def read_root_groups(data: dict[str, Any]) -> frozenset[str]:
     """Names the root manifest declares for development (PEP 735 groups, uv's
-    dev-dependencies), whether or not the root is a project itself."""
-    from packaging.requirements import InvalidRequirement, Requirement
-
+    dev-dependencies), whether or not the root is a project itself. Only the names are
+    needed: a line uv would refuse is uv's to report."""
     texts: list[str] = []
     groups = data.get("dependency-groups", {})
     if isinstance(groups, dict):
@@ -185,10 +189,5 @@ def read_root_groups(data: dict[str, Any]) -> frozenset[str]:
     dev = table(data, "tool.uv").get("dev-dependencies", [])
     if isinstance(dev, list):
         texts += [t for t in dev if isinstance(t, str)]
-    names: set[str] = set()
-    for text in texts:
-        try:
-            names.add(normalize(Requirement(text).name))
-        except InvalidRequirement:
-            continue  # reported by uv, which owns these tables
-    return frozenset(names)
+    found = (_LEADING_NAME.match(text) for text in texts)
+    return frozenset(normalize(m.group(1)) for m in found if m)

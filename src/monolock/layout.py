@@ -9,8 +9,13 @@ giving dotted names such as `opentelemetry.sdk`.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import os
+import time
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +44,87 @@ _NOT_MODULES = {"setup", "conftest", "noxfile", "fabfile", "tasks", "manage"}
 _MAX_NAMESPACE_DEPTH = 6
 
 
+@dataclass
+class Witness:
+    """The directories a layout was read from, each with its mtime (-1: absent) when it
+    was looked at: a file created, removed or renamed in one of them changes its mtime.
+    Not `trusted` when a glob walked where no list of directories can follow, or when
+    an mtime is so recent that a change in the same clock tick would not move it."""
+
+    seen: dict[str, int] = field(default_factory=dict)
+    trusted: bool = True
+
+    def look(self, directory: str) -> None:
+        if directory in self.seen:
+            return
+        try:
+            mtime = os.stat(directory).st_mtime_ns
+        except OSError:
+            mtime = -1
+        if mtime > time.time_ns() - _RACY_NS:
+            self.trusted = False
+        self.seen[directory] = mtime
+
+
+_RACY_NS = 2_000_000_000  # coarser than any file system's timestamps (FAT's 2 s)
+_witness: ContextVar[Witness | None] = ContextVar("layout_witness", default=None)
+
+
+@contextlib.contextmanager
+def witnessed() -> Iterator[Witness]:
+    """Record what the layouts read inside the block."""
+    witness = Witness()
+    token = _witness.set(witness)
+    try:
+        yield witness
+    finally:
+        _witness.reset(token)
+
+
+def unchanged(seen: dict[str, int]) -> bool:
+    """Whether every directory a layout was read from is as it was."""
+    for directory, mtime in seen.items():
+        try:
+            now = os.stat(directory).st_mtime_ns
+        except OSError:
+            now = -1
+        if now != mtime:
+            return False
+    return True
+
+
+def _scan(directory: Path) -> list[os.DirEntry[str]]:
+    """The entries of a directory, sorted (none if it cannot be listed)."""
+    witness = _witness.get()
+    if witness is not None:
+        witness.look(str(directory))
+    try:
+        return sorted(os.scandir(directory), key=lambda e: e.name)
+    except OSError:
+        return []
+
+
+def _probe(path: Path) -> Path:
+    """`path`, whose existence or kind is about to be asked: its directory is witnessed."""
+    witness = _witness.get()
+    if witness is not None:
+        witness.look(str(path.parent))
+    return path
+
+
+def _glob(base: Path, pattern: str) -> list[Path]:
+    """A glob's matches (ValueError for an empty one, as pathlib's); one with wildcards
+    cannot be witnessed by a list of directories."""
+    if not pattern:
+        raise ValueError(f"unacceptable pattern: {pattern!r}")
+    if not set(pattern) & set("*?["):
+        return [base / pattern] if _probe(base / pattern).exists() else []
+    witness = _witness.get()
+    if witness is not None:
+        witness.trusted = False
+    return sorted(base.glob(pattern))
+
+
 def _is_identifier(name: str) -> bool:
     return name.isidentifier() and not name.startswith(".")
 
@@ -49,17 +135,13 @@ def _is_test_module(stem: str) -> bool:
 
 
 def _is_project(directory: Path) -> bool:
-    return (directory / "pyproject.toml").is_file() or (directory / "setup.py").is_file()
+    return _probe(directory / "pyproject.toml").is_file() or (directory / "setup.py").is_file()
 
 
 def _has_python(directory: Path, depth: int = 0) -> bool:
     if depth > _MAX_NAMESPACE_DEPTH:
         return False
-    try:
-        entries = list(os.scandir(directory))
-    except OSError:
-        return False
-    for entry in entries:
+    for entry in _scan(directory):
         if is_file(entry) and entry.name.endswith(".py"):
             return True
         if (
@@ -75,11 +157,7 @@ def _names_in(directory: Path, prefix: str = "", depth: int = 0) -> list[tuple[s
     """Top-level importable names below `directory` (dotted below namespace packages),
     each with the directory or file that holds it."""
     names: list[tuple[str, Path]] = []
-    try:
-        entries = sorted(os.scandir(directory), key=lambda e: e.name)
-    except OSError:
-        return names
-    for entry in entries:
+    for entry in _scan(directory):
         if entry.name.startswith("."):
             continue
         if is_dir(entry):
@@ -88,7 +166,7 @@ def _names_in(directory: Path, prefix: str = "", depth: int = 0) -> list[tuple[s
             path = Path(entry.path)
             if _is_project(path):
                 continue  # a project of its own (a nested member): it ships its own names
-            if (path / "__init__.py").is_file():
+            if _probe(path / "__init__.py").is_file():
                 names.append((prefix + entry.name, path))
             elif depth < _MAX_NAMESPACE_DEPTH and _has_python(path):
                 # a namespace package: what it ships is named below it
@@ -137,7 +215,7 @@ def poetry_roots(data: dict[str, Any], directory: Path) -> list[Root]:
         name = _module_name(str(poetry.get("name") or table(data, "project").get("name") or ""))
         for base in (directory, directory / "src"):
             for candidate in (base / name, base / f"{name}.py"):
-                if candidate.exists():
+                if _probe(candidate).exists():
                     return [_named(candidate)]
         return []
     roots: list[Root] = []
@@ -147,7 +225,7 @@ def poetry_roots(data: dict[str, Any], directory: Path) -> list[Root]:
             continue
         base = directory / str(entry.get("from", "."))
         try:
-            roots += [_dotted(p, base) for p in sorted(base.glob(str(entry["include"])))]
+            roots += [_dotted(p, base) for p in _glob(base, str(entry["include"]))]
         except (ValueError, OSError):
             continue  # a glob the file system cannot answer: Poetry would fail the build
     return roots
@@ -162,7 +240,7 @@ def _flit_roots(data: dict[str, Any], directory: Path) -> list[Root]:
     relative = name.replace(".", "/")
     for base in (directory, directory / "src"):
         for candidate in (base / relative, base / f"{relative}.py"):
-            if candidate.exists():
+            if _probe(candidate).exists():
                 return [(name, candidate)]
     return []
 
@@ -177,7 +255,7 @@ def _uv_roots(data: dict[str, Any], directory: Path) -> list[Root]:
     for name in names if isinstance(names, list) else [names]:
         relative = str(name).replace(".", "/")
         for candidate in (base / relative, base / f"{relative}.py"):
-            if candidate.exists():
+            if _probe(candidate).exists():
                 found.append((str(name), candidate))
     return found
 
@@ -201,12 +279,7 @@ def _setuptools_roots(data: dict[str, Any], directory: Path) -> list[Root] | Non
     exclude = [str(p) for p in find.get("exclude", [])]
     roots: list[Root] = list(modules)
     for where in find.get("where", ["."]):
-        top = directory / str(where)
-        try:
-            entries = sorted(os.scandir(top), key=lambda e: e.name)
-        except OSError:
-            continue
-        for entry in entries:
+        for entry in _scan(directory / str(where)):
             name = entry.name
             if (
                 is_dir(entry)
@@ -228,9 +301,10 @@ def _maturin_roots(data: dict[str, Any], directory: Path) -> list[Root]:
     top = _module_name(module.split(".")[0])
     source = maturin.get("python-source")
     if source:
-        return [] if not (directory / str(source)).is_dir() else _names_in(directory / str(source))
+        python = directory / str(source)
+        return _names_in(python) if _probe(python).is_dir() else []
     own = directory / top
-    return [(top, own)] if (own / "__init__.py").is_file() else []
+    return [(top, own)] if _probe(own / "__init__.py").is_file() else []
 
 
 def _pdm_roots(data: dict[str, Any], directory: Path) -> list[Root] | None:
@@ -242,10 +316,10 @@ def _pdm_roots(data: dict[str, Any], directory: Path) -> list[Root] | None:
         roots: list[Root] = []
         for pattern in includes:
             try:
-                found = sorted(directory.glob(str(pattern).rstrip("/")))
+                found = _glob(directory, str(pattern).rstrip("/"))
             except (ValueError, OSError):
                 continue
-            roots += [_named(p) for p in found if p.suffix == ".py" or p.is_dir()]
+            roots += [_named(p) for p in found if p.suffix == ".py" or _probe(p).is_dir()]
         return roots
     package_dir = build.get("package-dir")
     return _names_in(directory / str(package_dir)) if package_dir else None
@@ -280,24 +354,26 @@ def shipped(directory: Path, data: dict[str, Any]) -> tuple[tuple[str, Path], ..
     found: list[tuple[str, Path]] = []
     if roots is None:
         src = directory / "src"
-        if src.is_dir():
+        if _probe(src).is_dir():
             found = _names_in(src)
         else:
             # flat layout: a package named after the project is what backends ship
             # (hatchling's default); scripts next to it (`update_readme.py`) are not
             name = table(data, "project").get("name") or table(data, "tool.poetry").get("name")
             own = str(name).lower().replace("-", "_").replace(".", "_") if name else ""
-            if own and (directory / own / "__init__.py").is_file():
+            if own and _probe(directory / own / "__init__.py").is_file():
                 return ((own, directory / own),)
             found = _names_in(directory)
     else:
         for name, root in roots:
             if not Path(os.path.normpath(root)).is_relative_to(os.path.normpath(directory)):
                 continue  # packed from another project's directory: that project's code
-            if (root.suffix == ".py" and root.is_file()) or (root / "__init__.py").is_file():
+            if (root.suffix == ".py" and _probe(root).is_file()) or _probe(
+                root / "__init__.py"
+            ).is_file():
                 found.append((name, root))
-            elif root.is_dir():
+            elif _probe(root).is_dir():
                 found.extend(_names_in(root, f"{name}.", 1))  # a namespace: name below
-            elif root.with_suffix(".py").is_file():
+            elif _probe(root.with_suffix(".py")).is_file():
                 found.append((name, root.with_suffix(".py")))
     return tuple(sorted(set(found)))

@@ -8,18 +8,20 @@ linked only by `path` dependencies.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from monolock.config import read_apps, read_import_names, read_root_groups
 from monolock.errors import ManifestError, WorkspaceError
-from monolock.manifest import is_project, load_manifest, load_toml, read_package, schema
+from monolock.index import MemberIndex
 from monolock.manifest.pep621 import sources as uv_sources
-from monolock.manifest.reader import check_settings
-from monolock.manifest.toml import table
+from monolock.manifest.reader import check_settings, is_project, load_manifest, read_package
+from monolock.manifest.toml import load_toml, read_bytes, table
 from monolock.model import CheckSettings, Dependency, Package, Requirement, Source, Workspace
 from monolock.tasks.spec import root_tasks
 
@@ -119,7 +121,9 @@ def _read(root: Path, directory: Path, data: dict[str, Any]) -> Package:
     return read_package(data, directory, _relative(root, directory))
 
 
-def _uv_members(root: Path, data: dict[str, Any]) -> tuple[list[Package], list[str]]:
+def _uv_members(
+    root: Path, data: dict[str, Any], index: MemberIndex
+) -> tuple[list[Package], list[str]]:
     spec = table(data, "tool.uv.workspace")
     warnings: list[str] = []
     excludes = frozenset(
@@ -132,10 +136,11 @@ def _uv_members(root: Path, data: dict[str, Any]) -> tuple[list[Package], list[s
     if is_project(data):
         packages.append(_read(root, root, data))
         seen.add(root)
+    parents: dict[Path, Path] = {}
     for directory in members:
         if directory in excludes:
             continue
-        directory = real(directory, key=key, where="pyproject.toml")
+        directory = _resolved(directory, parents, key=key)
         if directory in seen:
             continue
         seen.add(directory)
@@ -146,28 +151,57 @@ def _uv_members(root: Path, data: dict[str, Any]) -> tuple[list[Package], list[s
                 where="pyproject.toml",
                 hint="members live below the root; a symlink may lead out of it",
             )
-        if not directory.is_dir():
-            raise WorkspaceError(
-                f"tool.uv.workspace.members: member '{rel}' does not exist",
-                where="pyproject.toml",
-                hint="create it, or remove it from the members list",
-            )
-        manifest = directory / "pyproject.toml"
-        if not os.path.lexists(manifest):
+        raw = _manifest_bytes(directory, rel)
+        if raw is None:
             warnings.append(
                 f"{rel}: matched by tool.uv.workspace.members but has no pyproject.toml: skipped"
             )
             continue
-        member_data = load_manifest(manifest, display=f"{rel}/pyproject.toml")
-        if "project" not in member_data:
-            raise WorkspaceError(
-                "a workspace member has no [project] table",
-                where=f"{rel}/pyproject.toml",
-                hint="uv refuses such a member too: give it a [project] with a name, or "
-                "leave it out of tool.uv.workspace.members (exclude = [...])",
-            )
-        packages.append(_read(root, directory, member_data))
+        packages.append(index.member(rel, raw, partial(_member, root, directory, raw)))
     return packages, warnings
+
+
+def _resolved(directory: Path, parents: dict[Path, Path], *, key: str) -> Path:
+    """`real(directory)`, each parent resolved once: members are mostly siblings."""
+    if "\0" in str(directory) or directory.is_symlink():
+        return real(directory, key=key, where="pyproject.toml")
+    parent = parents.get(directory.parent)
+    if parent is None:
+        parent = parents[directory.parent] = real(directory.parent, key=key, where="pyproject.toml")
+    return parent / directory.name
+
+
+def _manifest_bytes(directory: Path, rel: str) -> bytes | None:
+    """The bytes of a member's manifest (one stat and one read when all is well), or
+    None when it has none; a member that is not a directory is an error."""
+    manifest = directory / "pyproject.toml"
+    with contextlib.suppress(OSError):
+        if stat.S_ISREG(os.stat(manifest).st_mode):
+            with open(manifest, "rb") as handle:
+                return handle.read()
+    if not directory.is_dir():
+        raise WorkspaceError(
+            f"tool.uv.workspace.members: member '{rel}' does not exist",
+            where="pyproject.toml",
+            hint="create it, or remove it from the members list",
+        )
+    if not os.path.lexists(manifest):
+        return None
+    return read_bytes(manifest, f"{rel}/pyproject.toml")  # says why it cannot be read
+
+
+def _member(root: Path, directory: Path, raw: bytes) -> Package:
+    """A uv workspace member, read from the bytes of its manifest."""
+    where = f"{_relative(root, directory)}/pyproject.toml"
+    data = load_manifest(directory / "pyproject.toml", display=where, raw=raw)
+    if "project" not in data:
+        raise WorkspaceError(
+            "a workspace member has no [project] table",
+            where=where,
+            hint="uv refuses such a member too: give it a [project] with a name, or "
+            "leave it out of tool.uv.workspace.members (exclude = [...])",
+        )
+    return _read(root, directory, data)
 
 
 def _walk_projects(
@@ -199,6 +233,8 @@ def _walk_projects(
                 skipped[display] = str(exc)
                 data = {}
             if is_project(data):
+                from monolock.manifest import schema
+
                 schema.check(data, where=display)
                 found.append((directory, data))
             nested_workspace = bool(table(data, "tool.uv.workspace"))
@@ -357,7 +393,9 @@ def discover(root: Path) -> Workspace:
     skipped: dict[str, str] = {}
     if data is not None and "workspace" in table(data, "tool.uv"):
         kind = "uv"
-        packages, warnings = _uv_members(root, data)
+        index = MemberIndex(root)
+        packages, warnings = _uv_members(root, data, index)
+        index.save()
         inherited = uv_sources(data, where=where)
         packages = [_inherit_sources(p, inherited) for p in packages]
         packages = _locked_edges(root, packages, warnings)

@@ -1,7 +1,3 @@
-"""Readers of project manifests: one per dialect, all producing `model.Package`."""
-
-from monolock.manifest import schema
-from monolock.manifest.reader import is_project, load_manifest, read_package
-from monolock.manifest.toml import load_toml
-
-__all__ = ["is_project", "load_manifest", "load_toml", "read_package", "schema"]
+"""Readers of project manifests: one per dialect (`pep621`, `poetry`), all producing
+`model.Package` through `reader`. Nothing is imported here, so that `layout`, which the
+reader uses, can read TOML tables from `manifest.toml` without a cycle."""

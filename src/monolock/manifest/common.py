@@ -5,9 +5,6 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from packaging.requirements import InvalidRequirement
-from packaging.requirements import Requirement as Pep508
-
 from monolock.errors import ManifestError
 from monolock.model import Requirement, Source, normalize
 
@@ -28,6 +25,10 @@ def parse_requirement(text: Any, *, where: str, key: str) -> Requirement:
 @lru_cache(maxsize=16384)
 def _parse(text: str) -> Requirement | str:
     """A requirement, or why it is none; the same line in a thousand members parsed once."""
+    # packaging's parser costs a tenth of a second to load: only a manifest read anew needs it
+    from packaging.requirements import InvalidRequirement
+    from packaging.requirements import Requirement as Pep508
+
     try:
         req = Pep508(text)
     except InvalidRequirement as exc:

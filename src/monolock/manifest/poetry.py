@@ -11,7 +11,6 @@ from typing import Any
 
 from monolock.errors import ManifestError
 from monolock.manifest.common import source_from_table
-from monolock.manifest.constraint import ConstraintError, python_marker, to_specifier
 from monolock.manifest.toml import table
 from monolock.model import Dependency, DepKind, Index, Requirement, Source, normalize
 
@@ -20,6 +19,8 @@ def marker_of(spec: dict[str, Any]) -> str | None:
     """The PEP 508 marker of a Poetry dependency table (its `python`, `platform` and
     `markers` keys, all of which must hold). Raises ConstraintError for a `python`
     constraint PEP 508 cannot say."""
+    from monolock.manifest.constraint import python_marker  # poetry-core: loaded when used
+
     parts: list[str] = []
     if "python" in spec:
         py = python_marker(str(spec["python"]))
@@ -35,6 +36,8 @@ def marker_of(spec: dict[str, Any]) -> str | None:
 
 
 def _marker(spec: dict[str, Any], *, where: str, key: str) -> str | None:
+    from monolock.manifest.constraint import ConstraintError
+
     try:
         return marker_of(spec)
     except ConstraintError as exc:
@@ -42,6 +45,8 @@ def _marker(spec: dict[str, Any], *, where: str, key: str) -> str | None:
 
 
 def _specifier(constraint: Any, *, where: str, key: str) -> str:
+    from monolock.manifest.constraint import ConstraintError, to_specifier
+
     try:
         return to_specifier(str(constraint))
     except ConstraintError as exc:

@@ -10,7 +10,7 @@ from monolock import __version__
 from monolock.errors import ManifestError
 from monolock.fsutil import cache_root, sealed_read, sealed_write
 from monolock.layout import shipped
-from monolock.manifest import pep621, poetry, schema
+from monolock.manifest import pep621, poetry
 from monolock.manifest.common import string_list
 from monolock.manifest.toml import loads, read_bytes, table
 from monolock.model import CheckSettings, Dependency, Package, is_name, normalize
@@ -19,17 +19,24 @@ from monolock.tasks.spec import member_tasks
 _FORMAT = "1"  # bump when the shape a manifest is checked against changes
 
 
-def load_manifest(path: Path, *, display: str) -> dict[str, Any]:
-    """A pyproject.toml, parsed and checked against the shape monolock reads. What passed
-    is remembered by the digest of its bytes (and of monolock's version): a thousand
-    manifests that did not change are read back, not parsed again, behind a checksum: an
-    entry that is damaged is parsed anew; what failed the check is never remembered."""
-    raw = read_bytes(path, display)
-    key = hashlib.sha256(f"{__version__}\0{_FORMAT}\0".encode() + raw).hexdigest()
+def manifest_key(raw: bytes) -> str:
+    """What a manifest's parsed form is remembered by: its bytes, and monolock's version."""
+    return hashlib.sha256(f"{__version__}\0{_FORMAT}\0".encode() + raw).hexdigest()
+
+
+def load_manifest(path: Path, *, display: str, raw: bytes | None = None) -> dict[str, Any]:
+    """A pyproject.toml (or the `raw` bytes already read from it), parsed and checked
+    against the shape monolock reads. What passed is remembered by `manifest_key`: a
+    thousand manifests that did not change are read back, not parsed again, behind a
+    checksum: an entry that is damaged is parsed anew; what failed is never remembered."""
+    raw = read_bytes(path, display) if raw is None else raw
+    key = manifest_key(raw)
     slot = cache_root() / "manifests" / key[:2] / f"{key}.marshal"
     found = sealed_read(slot)
     if isinstance(found, dict):
         return found
+    from monolock.manifest import schema  # loaded only when a manifest is parsed anew
+
     data = loads(raw, where=display)
     schema.check(data, where=display)
     sealed_write(slot, data)
