@@ -4,7 +4,6 @@ and where monolock keeps its caches."""
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import marshal
 import os
@@ -13,6 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from monolock.cachedir import cache_dir
 from monolock.errors import MonolockError
 
 
@@ -110,21 +110,7 @@ def on_path(directory: Path) -> str:
 
 def cache_root() -> Path:
     """MONOLOCK_CACHE_DIR, else the XDG cache directory: safe to delete at any time."""
-    env = os.environ
-    return _cache_root(env.get("MONOLOCK_CACHE_DIR"), env.get("XDG_CACHE_HOME"), env.get("HOME"))
-
-
-@functools.lru_cache(maxsize=8)  # asked once per manifest: a thousand times at scale
-def _cache_root(given: str | None, xdg: str | None, home: str | None) -> Path:
-    if given:
-        return Path(given)
-    xdg = xdg or ""
-    try:
-        # a relative XDG_CACHE_HOME is invalid (the XDG spec says to ignore it)
-        base = xdg if os.path.isabs(xdg) else str(Path.home() / ".cache")
-    except RuntimeError:  # no home directory at all (a bare CI user): a private temp one
-        base = str(Path(tempfile.gettempdir()) / f"monolock-cache-{os.getuid()}")
-    return Path(base) / "monolock"
+    return Path(cache_dir())
 
 
 def cache_write(path: Path, data: str | bytes) -> None:

@@ -14,7 +14,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from monolock import __version__
+from monolock import __version__, replay
 from monolock.fsutil import cache_root, sealed_read, sealed_write
 from monolock.layout import unchanged, witnessed
 from monolock.manifest.reader import manifest_key
@@ -106,12 +106,16 @@ class MemberIndex:
                 package = None  # an entry of another shape: read anew
             if isinstance(package, Package) and package.path == relpath:
                 self._new[relpath] = entry
+                replay.directories(entry[1])
                 return package
         with witnessed() as witness:
             package = read()
         self._changed = True
         if witness.trusted:
             self._new[relpath] = (key, witness.seen, _encode(package))
+            replay.directories(witness.seen)
+        else:
+            replay.unwitnessed()
         return package
 
     def save(self) -> None:

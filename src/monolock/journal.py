@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from monolock import replay
 from monolock.errors import MonolockError
 from monolock.fsutil import atomic_write
 
@@ -56,17 +57,21 @@ def state_dir(root: Path) -> Path:
     top = root
     for directory in (root, *root.parents):
         dotgit = directory / ".git"
+        replay.kind(dotgit)
         if dotgit.is_dir() or dotgit.is_file():
             top = directory
             git_dir = dotgit
             if dotgit.is_file():  # a worktree or a submodule: "gitdir: PATH"
                 try:
-                    text = dotgit.read_text(encoding="utf-8", errors="replace").strip()
+                    raw = dotgit.read_bytes()
                 except OSError:
                     break
+                replay.file(dotgit, raw)
+                text = raw.decode("utf-8", errors="replace").strip()
                 if not text.startswith("gitdir:"):
                     break
                 git_dir = (directory / text.removeprefix("gitdir:").strip()).absolute()
+            replay.kind(git_dir)
             if not git_dir.is_dir():
                 break
             # the root's place in the work tree names it: stable if the clone moves
@@ -296,6 +301,8 @@ def _clear(state: Path) -> None:
 def pending(root: Path) -> bool:
     """Whether a change was interrupted here (or is being made by another process)."""
     state = state_dir(root)
+    for name in (JOURNAL, _PENDING, _STAGED):
+        replay.kind(state / name)
     return any(os.path.lexists(state / name) for name in (JOURNAL, _PENDING, _STAGED))
 
 

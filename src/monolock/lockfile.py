@@ -10,7 +10,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from monolock import __version__, fsutil
+from monolock import __version__, fsutil, replay
 from monolock.errors import LockError
 from monolock.manifest.toml import loads
 from monolock.model import Artifact, Lock, LockDep, LockedPackage, LockSource, normalize
@@ -164,6 +164,7 @@ def parse_lock(raw: bytes, path: Path, *, display: str = "uv.lock") -> Lock:
             hint="regenerate it from the merged manifests with `monolock lock` "
             "(never merge a lockfile by hand)",
         )
+    replay.file(path, raw)
     digest = hashlib.sha256(raw).hexdigest()
     known = _PARSED.get((str(path), digest))
     if known is not None:

@@ -7,13 +7,20 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from monolock import replay
+
 
 def _tool(manifest: Path) -> dict[str, Any] | None:
     """The `[tool]` table of a manifest; None when it cannot be read (discovery reads it
     again and reports the problem with its position)."""
     try:
-        data = tomllib.loads(manifest.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):  # unreadable, not UTF-8, not TOML
+        raw = manifest.read_bytes()
+    except OSError:
+        return None
+    replay.file(manifest, raw)
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError):  # not UTF-8, not TOML
         return None
     tool = data.get("tool", {})
     return tool if isinstance(tool, dict) else None
@@ -31,6 +38,7 @@ def find_root(start: Path) -> Path:
     for directory in (start, *start.parents):
         manifest = directory / "pyproject.toml"
         if not os.path.lexists(manifest):
+            replay.file(manifest, None)
             continue
         tool = _tool(manifest)
         if tool is None or "monolock" in tool or _has_uv_workspace(tool):

@@ -29,9 +29,22 @@ def _out(package: LockedPackage, extras: frozenset[str]) -> list[LockDep]:
     return deps
 
 
-def _can_reach(lock: Lock, target: str) -> set[str]:
+def _can_reach(lock: Lock, target: str) -> frozenset[str]:
     """Names from which some edge chain leads to `target` (pruning the search to them,
-    so that enumeration never wanders through the rest of a large lock)."""
+    so that enumeration never wanders through the rest of a large lock). Worked out once
+    per lock and target: `why` asks it for every member."""
+    key = (lock.digest, str(lock.path), target)
+    if key not in _REACHING:
+        if len(_REACHING) > 64:
+            _REACHING.clear()
+        _REACHING[key] = frozenset(_reaching(lock, target))
+    return _REACHING[key]
+
+
+_REACHING: dict[tuple[str, str, str], frozenset[str]] = {}
+
+
+def _reaching(lock: Lock, target: str) -> set[str]:
     parents: dict[str, set[str]] = {}
     for package in lock.packages:
         edges = [*package.dependencies, *(d for ds in package.optional.values() for d in ds)]

@@ -16,6 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from monolock import replay
 from monolock.config import read_apps, read_import_names, read_root_groups
 from monolock.errors import ManifestError, WorkspaceError
 from monolock.index import MemberIndex
@@ -65,7 +66,13 @@ def _expand(
             )
         if not set(pattern) & _GLOB_CHARS:
             found.append(root / pattern)
+            replay.kind(root / pattern)
             continue
+        parent, _, last = pattern.rstrip("/").rpartition("/")
+        if set(parent) & _GLOB_CHARS or last == "**":
+            replay.unwitnessed()  # directories listed on the way down: not followed here
+        else:
+            replay.directory(root / parent)
         try:
             matched = [
                 p
@@ -178,7 +185,9 @@ def _manifest_bytes(directory: Path, rel: str) -> bytes | None:
     with contextlib.suppress(OSError):
         if stat.S_ISREG(os.stat(manifest).st_mode):
             with open(manifest, "rb") as handle:
-                return handle.read()
+                raw = handle.read()
+            replay.file(manifest, raw)
+            return raw
     if not directory.is_dir():
         raise WorkspaceError(
             f"tool.uv.workspace.members: member '{rel}' does not exist",
@@ -186,6 +195,7 @@ def _manifest_bytes(directory: Path, rel: str) -> bytes | None:
             hint="create it, or remove it from the members list",
         )
     if not os.path.lexists(manifest):
+        replay.file(manifest, None)
         return None
     return read_bytes(manifest, f"{rel}/pyproject.toml")  # says why it cannot be read
 
@@ -290,6 +300,7 @@ def _locked_edges(root: Path, packages: list[Package], warnings: list[str]) -> l
 
     path = root / "uv.lock"
     if not os.path.lexists(path):
+        replay.file(path, None)
         return packages  # not locked yet: what they link to is unknown until it is
     try:
         lock = parse_lock(path.read_bytes(), path)
@@ -389,7 +400,11 @@ def discover(root: Path) -> Workspace:
     root = real(root, key="the repository root", where=str(root))
     manifest = root / "pyproject.toml"
     where = "pyproject.toml"
-    data = load_manifest(manifest, display=where) if os.path.lexists(manifest) else None
+    data = None
+    if os.path.lexists(manifest):
+        data = load_manifest(manifest, display=where)
+    else:
+        replay.file(manifest, None)
     skipped: dict[str, str] = {}
     if data is not None and "workspace" in table(data, "tool.uv"):
         kind = "uv"
@@ -401,6 +416,7 @@ def discover(root: Path) -> Workspace:
         packages = _locked_edges(root, packages, warnings)
     else:
         kind = "paths"
+        replay.unwitnessed()  # found by walking the whole tree
         packages, warnings, skipped = _path_members(root, data)
     if not packages:
         raise _no_members(root, kind, warnings)

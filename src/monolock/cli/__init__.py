@@ -15,9 +15,15 @@ def run() -> None:
 
             print(f"monolock, version {__version__}")
             return
+        from monolock import replay
+
+        code = replay.serve(sys.argv[1:])  # a read-only answer nothing it read has changed
+        if code is not None:
+            sys.exit(code)
         from monolock.cli.main import main
 
-        main()
+        with replay.Recording(sys.argv[1:]):
+            main()
     except KeyboardInterrupt:
         sys.exit(130)
     finally:

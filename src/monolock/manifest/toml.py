@@ -7,6 +7,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from monolock import replay
 from monolock.errors import ManifestError, MonolockError
 
 _AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
@@ -49,11 +50,13 @@ def read_bytes(path: Path, shown: str) -> bytes:
             hint="put the file itself there",
         )
     try:
-        return path.read_bytes()
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise ManifestError("file not found", where=shown) from None
     except OSError as exc:
         raise ManifestError(f"cannot read: {exc.strerror}", where=shown) from None
+    replay.file(path, raw)
+    return raw
 
 
 def table(data: dict[str, Any], dotted: str) -> dict[str, Any]:
