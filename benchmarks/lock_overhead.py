@@ -33,6 +33,19 @@ from monolock.uv import uv_binary
 MONOLOCK = str(Path(sys.executable).parent / "monolock")
 
 
+def _compiled() -> None:
+    """monolock's bytecode written once, as an installed package has it: with
+    PYTHONDONTWRITEBYTECODE set, every timed run would compile every module again."""
+    import compileall
+
+    import monolock
+
+    compileall.compile_dir(Path(monolock.__file__).parent, quiet=1)
+
+
+_compiled()
+
+
 def timed(argv: list[str], cwd: Path, before: Callable[[], None]) -> float:
     before()
     start = time.perf_counter()

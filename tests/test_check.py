@@ -4,6 +4,7 @@ package that triggers it and one that must not."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import RepoFactory, Run, project
+from tests.test_index import _age
 
 
 def _write(root: Path, files: dict[str, str]) -> None:
@@ -527,6 +529,41 @@ def test_one_edit_reruns_one_members_rules_and_nothing_stale_is_replayed(
         manifest.read_text().replace("dependencies = []", 'dependencies = ["alpha"]')
     )
     assert codes() == [("ML102", "zeta_missing")]
+
+
+def test_a_settled_tree_is_listed_from_the_cache_and_every_new_file_is_seen(
+    locked: Callable[..., Path], cli: Callable[..., Run]
+) -> None:
+    """Once a tree has settled, a member's files come from the last listing while its
+    directories' mtimes hold: a module or a test added anywhere moves one of them."""
+    root = locked({"web": project("web", [])}, {"web/src/web/__init__.py": ""})
+
+    def subjects() -> list[str]:
+        return [s for _, s in _codes(_findings(cli, root, "--no-lock-check")[1])]
+
+    _age(root)
+    assert subjects() == []
+    (root / "web/src/web/extra.py").write_text("import zeta_missing\n")
+    assert subjects() == ["zeta_missing"]
+    _age(root)
+    assert subjects() == ["zeta_missing"]  # listed from the cache
+    (root / "web/tests").mkdir()
+    (root / "web/tests/test_web.py").write_text("import yeti_missing\n")
+    assert sorted(subjects()) == ["yeti_missing", "zeta_missing"]
+
+
+def test_an_edit_within_the_same_clock_tick_is_seen(
+    locked: Callable[..., Path], cli: Callable[..., Run]
+) -> None:
+    """A file written just now may change again with the same size and mtime: neither
+    the quick report nor the scan of it is trusted until it has settled."""
+    root = locked({"web": project("web", [])}, {"web/src/web/__init__.py": "import aaaa\n"})
+    assert _codes(_findings(cli, root, "--no-lock-check")[1]) == [("ML102", "aaaa")]
+    module = root / "web/src/web/__init__.py"
+    before = module.stat()
+    module.write_text("import zzzz\n")  # same size
+    os.utime(module, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert _codes(_findings(cli, root, "--no-lock-check")[1]) == [("ML102", "zzzz")]
 
 
 def test_a_distribution_with_only_a_version_module_is_a_metapackage(

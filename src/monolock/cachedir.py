@@ -25,3 +25,15 @@ def _cache_dir(given: str | None, xdg: str | None, home: str | None) -> str:
 
         return os.path.join(tempfile.gettempdir(), f"monolock-cache-{os.getuid()}", "monolock")
     return os.path.join(base, ".cache", "monolock")
+
+
+# A file or directory written this recently may change again within the same clock tick
+# without its mtime moving (FAT's tick is 2 s): no cache trusts such an mtime.
+RACY_NS = 2_000_000_000
+
+
+def settled(mtime_ns: int) -> bool:
+    """Whether an mtime is old enough for a cache to trust it."""
+    import time
+
+    return mtime_ns < time.time_ns() - RACY_NS

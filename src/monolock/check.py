@@ -20,12 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from monolock import __version__
+from monolock.cachedir import settled
 from monolock.errors import MonolockError, UsageError, known
 from monolock.findings import Finding, Location, ignored
 from monolock.findings_memo import Memo, pack, unpack
 from monolock.fsutil import cache_root, cache_write
 from monolock.imports.cache import ScanCache, Scans
-from monolock.imports.sources import SourceFile, member_files
+from monolock.imports.sources import FileLists, SourceFile
 from monolock.model import Lock, Workspace, normalize
 
 _FORMAT = 6  # bump when findings for the same inputs may change
@@ -248,9 +249,11 @@ def check(
         selected = [target.name]
     cache_dir = _cache_dir(workspace.root) if options.cache else None
     lock = _lock_file(workspace)
+    lists = FileLists(cache_dir / "files.marshal" if cache_dir is not None else None)
     files: dict[str, list[SourceFile]] = {
-        name: member_files(workspace.root, workspace.by_name[name]) for name in selected
+        name: lists.files(workspace.root, workspace.by_name[name]) for name in selected
     }
+    lists.save(set(workspace.by_name))
     every = [f for fs in files.values() for f in fs]
     from monolock import git
 
@@ -262,14 +265,13 @@ def check(
     # nothing changed since the last report, by size and mtime (what the scan cache
     # trusts too): answered without loading a single scan
     asked = repr((_FORMAT, __version__, options.package, options.lock_check, inputs)).encode()
-    quick = hashlib.sha256(
-        asked + repr(layouts).encode() + _stats(workspace.root, every)
-    ).hexdigest()
+    stats = _stats(workspace.root, every)
+    quick = hashlib.sha256(asked + repr(layouts).encode() + stats.digest).hexdigest()
     previous = _load_report(slot, quick, field="quick")
     if previous is not None:
         return replace(previous, files=len(every), parsed=0, prefix=where)
     scan_cache = ScanCache(cache_dir / "scan.marshal" if cache_dir else None)
-    scans = scan_cache.scan(workspace.root, every, options.jobs)
+    scans = scan_cache.scan(workspace.root, every, options.jobs, known=stats.found)
     keep = scan_cache.keys(every) if options.package is None else set(scan_cache.entries)
     scan_cache.save(keep)
     parsed = scans.parsed
@@ -277,15 +279,15 @@ def check(
         progress(f"scanned {len(every)} files in {len(selected)} members ({parsed} parsed)")
 
     # same code, same manifests, same lock, same options: the same answer as last time
-    key = hashlib.sha256(asked + scan_cache.fingerprint(every)).hexdigest()
+    prints = {name: scan_cache.fingerprint(fs) for name, fs in files.items()}
+    key = hashlib.sha256(asked + b"".join(prints[n] for n in sorted(prints))).hexdigest()
     previous = _load_report(slot, key)
     if previous is not None:
         _save_report(slot, key, quick, previous)
         return replace(previous, files=len(every), parsed=parsed, prefix=where)
     base = repr((_FORMAT, __version__, inputs, layouts)).encode()
     keys = {
-        name: hashlib.sha256(base + name.encode() + scan_cache.fingerprint(fs)).hexdigest()
-        for name, fs in files.items()
+        name: hashlib.sha256(base + name.encode() + prints[name]).hexdigest() for name in files
     }
     scanned = _Scanned(files, scans, keys)
     report = _check(workspace, options, selected, scanned, lock, inputs, cache_dir)
@@ -294,18 +296,33 @@ def check(
     return replace(report, prefix=where)
 
 
-def _stats(root: Path, files: list[SourceFile]) -> bytes:
-    """Every file's path, size and mtime, in one digest ("-" for one that is gone)."""
-    digest = hashlib.blake2b(digest_size=16)
-    base = os.fsencode(root)
+@dataclass(frozen=True)
+class _Stats:
+    digest: bytes  # every file's path, size and mtime ("-" for one that is gone)
+    found: dict[str, tuple[int, int]]  # path -> (size, mtime), for the scan cache
+
+
+def _stats(root: Path, files: list[SourceFile]) -> _Stats:
+    """Every file's size and mtime, each asked once: the quick key and the scan cache
+    share them."""
+    base = f"{root}/"
+    lines = []
+    found: dict[str, tuple[int, int]] = {}
+    latest = 0
     for f in files:
-        path = os.fsencode(f.path)
         try:
-            stat = os.stat(base + b"/" + path)
-            digest.update(b"%s\0%d\0%d\0" % (path, stat.st_size, stat.st_mtime_ns))
+            stat = os.stat(base + f.path)
+            lines.append(f"{f.path}\0{stat.st_size}\0{stat.st_mtime_ns}\0")
+            found[f.path] = (stat.st_size, stat.st_mtime_ns)
+            latest = max(latest, stat.st_mtime_ns)
         except OSError:
-            digest.update(path + b"\0-\0")
-    return digest.digest()
+            lines.append(f"{f.path}\0-\0")
+    if not settled(latest):
+        # a file written in the last two seconds could change again in the same clock
+        # tick with the same size and mtime: no quick answer for this state
+        lines.append(os.urandom(16).hex())
+    text = "".join(lines).encode("utf-8", "surrogateescape")
+    return _Stats(hashlib.blake2b(text, digest_size=16).digest(), found)
 
 
 def _save_report(slot: Path | None, key: str, quick: str, report: Report) -> None:

@@ -12,13 +12,13 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import os
-import time
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from monolock.cachedir import settled
 from monolock.fsutil import is_dir, is_file
 from monolock.manifest.toml import table
 
@@ -61,12 +61,11 @@ class Witness:
             mtime = os.stat(directory).st_mtime_ns
         except OSError:
             mtime = -1
-        if mtime > time.time_ns() - _RACY_NS:
+        if not settled(mtime):
             self.trusted = False
         self.seen[directory] = mtime
 
 
-_RACY_NS = 2_000_000_000  # coarser than any file system's timestamps (FAT's 2 s)
 _witness: ContextVar[Witness | None] = ContextVar("layout_witness", default=None)
 
 

@@ -20,7 +20,6 @@ import marshal
 import os
 import stat
 import sys
-import time
 
 from monolock import __version__
 
@@ -31,7 +30,6 @@ if TYPE_CHECKING:
 
 _FORMAT = 1
 _COMMANDS = frozenset({"list", "graph", "why", "export"})
-_RACY_NS = 2_000_000_000  # a directory written this recently may change without its mtime
 _SEAL = 16
 # what a command's output may depend on besides its inputs
 _ENV_PREFIXES = ("MONOLOCK_", "UV_")
@@ -62,9 +60,10 @@ def file(path: os.PathLike[str] | str, raw: bytes | None) -> None:
 def directories(seen: dict[str, int]) -> None:
     """The command read these directories' listings, each at this mtime (-1: absent)."""
     if _reads is not None:
-        now = time.time_ns()
+        from monolock.cachedir import settled
+
         for path, mtime in seen.items():
-            if mtime > now - _RACY_NS:
+            if not settled(mtime):
                 _reads.trusted = False
             _reads.add("dir", path, mtime)
 

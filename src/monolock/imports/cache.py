@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from monolock.cachedir import settled
 from monolock.fsutil import cache_write
 from monolock.imports.scan import FileScan, Import, scan_source
 from monolock.imports.sources import SourceFile
@@ -99,6 +100,12 @@ class Scans(Mapping[str, FileScan]):
         return len(self._packed)
 
 
+def _settled(mtime: int) -> int:
+    """A file's mtime as an entry may trust it: one too recent (`cachedir.settled`) is
+    checked by digest next time (-1 never matches)."""
+    return mtime if settled(mtime) else -1
+
+
 class ScanCache:
     def __init__(self, path: Path | None) -> None:
         self.path = path
@@ -127,23 +134,29 @@ class ScanCache:
         root: Path,
         files: Sequence[SourceFile],
         jobs: int | None = None,
+        known: Mapping[str, tuple[int, int]] | None = None,
     ) -> Scans:
+        """Every file's scan: from the cache where its size and mtime (asked now, or
+        `known` from a moment ago) or else its digest match, parsed otherwise."""
         out: dict[str, Any] = {}
         todo: list[SourceFile] = []
         base = str(root)
         for f in files:
             entry = self.entries.get(_key(f))
             if entry is not None:
-                try:
-                    stat = os.stat(f"{base}/{f.path}")
-                except OSError:
-                    continue
-                if entry[0] == stat.st_size and entry[1] == stat.st_mtime_ns:
+                now = known.get(f.path) if known is not None else None
+                if now is None:
+                    try:
+                        stat = os.stat(f"{base}/{f.path}")
+                    except OSError:
+                        continue
+                    now = (stat.st_size, stat.st_mtime_ns)
+                if entry[0] == now[0] and entry[1] == now[1]:
                     out[f.path] = entry[3]
                     continue
                 data = (root / f.path).read_bytes()
                 if _digest(data) == entry[2]:
-                    self.entries[_key(f)] = (stat.st_size, stat.st_mtime_ns, entry[2], entry[3])
+                    self.entries[_key(f)] = (now[0], _settled(now[1]), entry[2], entry[3])
                     self.changed = True
                     out[f.path] = entry[3]
                     continue
@@ -160,6 +173,7 @@ class ScanCache:
         for f, result in zip(todo, results, strict=True):
             if result is None:
                 continue
+            result = (result[0], _settled(result[1]), result[2], result[3])
             self.entries[_key(f)] = result
             self.changed = True
             out[f.path] = result[3]
