@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SHOP
+from tests.conftest import SHOP, project, write_toml
 from tests.test_index import _age
 
 # a second interpreter in which any module of monolock beyond the replay refuses to load:
@@ -175,3 +175,61 @@ def test_a_damaged_answer_is_no_answer(shop: Path, blocker: Path) -> None:
     entry.write_bytes(raw[:20] + bytes([raw[20] ^ 0xFF]) + raw[21:])
     assert _computed(_run(shop, "list", replay_only=blocker))
     assert _run(shop, "list").stdout == first.stdout
+
+
+def test_an_answer_cut_short_by_its_reader_is_not_kept(shop: Path, blocker: Path) -> None:
+    """`monolock list | head -0`: what reached no one is not the answer."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "monolock", "list"],
+        cwd=shop,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    assert proc.stdout is not None
+    proc.stdout.close()  # the reader goes away before anything is written
+    proc.wait(timeout=120)
+    assert _computed(_run(shop, "list", replay_only=blocker))
+
+
+@pytest.mark.parametrize("flag", ["-o{}", "--output={}"])
+def test_an_export_to_a_file_always_writes_it(shop: Path, blocker: Path, flag: str) -> None:
+    target = shop / "req.txt"
+    argv = ("export", "api-gateway", flag.format(target))
+    assert _run(shop, *argv).returncode == 0
+    target.unlink()
+    assert _run(shop, *argv).returncode == 0
+    assert target.read_text().startswith("# monolock export")
+
+
+def test_the_roots_own_layout_is_an_input(tmp_path: Path, blocker: Path) -> None:
+    root = tmp_path / "mono"
+    write_toml(
+        root / "pyproject.toml",
+        {**project("mono"), "tool": {"uv": {"workspace": {"members": ["p/*"]}}}},
+    )
+    write_toml(root / "p/a/pyproject.toml", project("a"))
+    for package in ("src/mono", "p/a/src/a"):
+        (root / package).mkdir(parents=True)
+        (root / package / "__init__.py").write_text("")
+    _age(root)
+    assert '"mono"' in _run(root, "list", "--format", "json").stdout
+    (root / "src/extra").mkdir()
+    (root / "src/extra/__init__.py").write_text("")
+    assert '"extra"' in _changed(root, blocker, ("list", "--format", "json")).stdout
+
+
+def test_a_member_behind_a_link_that_moves_is_read_anew(tmp_path: Path, blocker: Path) -> None:
+    root = tmp_path / "linked"
+    write_toml(root / "pyproject.toml", {"tool": {"uv": {"workspace": {"members": ["p/a"]}}}})
+    for version in ("1.0.0", "2.0.0"):
+        data = project("a")
+        data["project"]["version"] = version
+        write_toml(root / f"vendor/a-{version}/pyproject.toml", data)
+    (root / "p").mkdir()
+    (root / "p/a").symlink_to(root / "vendor/a-1.0.0")
+    _age(root)
+    assert "1.0.0" in _run(root, "list").stdout
+    (root / "p/a").unlink()
+    (root / "p/a").symlink_to(root / "vendor/a-2.0.0")
+    _age(root)  # the directory holding the link looks as it did
+    assert "2.0.0" in _changed(root, blocker, ("list",)).stdout

@@ -98,16 +98,22 @@ def _scan(directory: Path) -> list[os.DirEntry[str]]:
     if witness is not None:
         witness.look(str(directory))
     try:
-        return sorted(os.scandir(directory), key=lambda e: e.name)
+        entries = sorted(os.scandir(directory), key=lambda e: e.name)
     except OSError:
         return []
+    if witness is not None and any(e.is_symlink() for e in entries):
+        witness.trusted = False  # what a link leads to changes no mtime here
+    return entries
 
 
 def _probe(path: Path) -> Path:
-    """`path`, whose existence or kind is about to be asked: its directory is witnessed."""
+    """`path`, whose existence or kind is about to be asked: its directory is witnessed.
+    A link is followed to where no mtime of its directory can tell: not witnessed."""
     witness = _witness.get()
     if witness is not None:
         witness.look(str(path.parent))
+        if os.path.islink(path):
+            witness.trusted = False
     return path
 
 

@@ -157,6 +157,7 @@ def _unique(packages: list[LockedPackage], display: str) -> None:
 
 
 def parse_lock(raw: bytes, path: Path, *, display: str = "uv.lock") -> Lock:
+    replay.file(path, raw)
     if raw.lstrip().startswith(b"<<<<<<<") or b"\n<<<<<<< " in raw:
         raise LockError(
             "the lockfile holds git conflict markers",
@@ -164,7 +165,6 @@ def parse_lock(raw: bytes, path: Path, *, display: str = "uv.lock") -> Lock:
             hint="regenerate it from the merged manifests with `monolock lock` "
             "(never merge a lockfile by hand)",
         )
-    replay.file(path, raw)
     digest = hashlib.sha256(raw).hexdigest()
     known = _PARSED.get((str(path), digest))
     if known is not None:

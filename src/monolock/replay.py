@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from types import TracebackType
     from typing import Any, BinaryIO
 
-_FORMAT = 1
+_FORMAT = 2
 _COMMANDS = frozenset({"list", "graph", "why", "export"})
 _SEAL = 16
 # what a command's output may depend on besides its inputs
@@ -80,6 +80,12 @@ def kind(path: os.PathLike[str] | str) -> None:
         _reads.add("kind", os.fspath(path), _kind(os.fspath(path)))
 
 
+def resolved(path: os.PathLike[str] | str) -> None:
+    """The command followed this path's links: where they lead is an input too."""
+    if _reads is not None:
+        _reads.add("real", os.fspath(path), _real(os.fspath(path)))
+
+
 def unwitnessed() -> None:
     """The command read something no list of inputs can stand for: not replayed."""
     if _reads is not None:
@@ -102,13 +108,24 @@ def _kind(path: str) -> str:
 
 
 def _digest(path: str) -> str | None:
+    """The digest of a regular file's bytes; None when there is nothing there. Anything
+    else (a pipe would never end) is "unreadable", which no recorded digest equals."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return "unreadable"
         with open(path, "rb") as handle:
             return hashlib.sha256(handle.read()).hexdigest()
     except FileNotFoundError:
         return None
-    except OSError:
+    except (OSError, ValueError):
         return "unreadable"
+
+
+def _real(path: str) -> str:
+    try:
+        return os.path.realpath(path, strict=True)
+    except (OSError, ValueError):
+        return "-"
 
 
 def _holds(kind: str, path: str, value: Any) -> bool:
@@ -116,21 +133,32 @@ def _holds(kind: str, path: str, value: Any) -> bool:
         return bool(_digest(path) == value)
     if kind == "dir":
         return bool(_mtime(path) == value)
+    if kind == "real":
+        return bool(_real(path) == value)
     return bool(_kind(path) == value)
 
 
 class _Tee:
-    """A binary stream that also keeps what is written to it."""
+    """A binary stream that also keeps what is written to it, in `kept` (shared by both
+    streams, so that their order is kept too) under its number."""
 
-    def __init__(self, stream: BinaryIO) -> None:
+    def __init__(self, stream: BinaryIO, number: int, kept: list[tuple[int, bytes]]) -> None:
         self._stream = stream
-        self.kept: list[bytes] = []
+        self._number = number
+        self.kept = kept
         self.failed = False  # a reader that went away: what was kept is not the answer
 
     def write(self, data: bytes) -> int:
-        self.kept.append(bytes(data))
+        self.kept.append((self._number, bytes(data)))
         try:
             return self._stream.write(data)
+        except OSError:
+            self.failed = True
+            raise
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
         except OSError:
             self.failed = True
             raise
@@ -153,17 +181,18 @@ def _key(argv: list[str]) -> str | None:
     """What names a command's answer, or None for one that is never replayed."""
     if not argv or argv[0] not in _COMMANDS or not sys.stdout or not sys.stderr:
         return None
-    if any(a in ("-o", "--output", "-h", "--help") or a.startswith("--output=") for a in argv):
-        return None  # writes a file, or prints help (cheap, and click's own)
+    if any(a.startswith(("-o", "--output")) or a in ("-h", "--help") for a in argv):
+        return None  # writes a file (`-oFILE` too), or prints help (cheap, and click's own)
     try:
         cwd = os.getcwd()
     except OSError:
         return None
-    env = sorted(
-        (k, v) for k, v in os.environ.items() if k.startswith(_ENV_PREFIXES) or k in _ENV
+    env = sorted((k, v) for k, v in os.environ.items() if k.startswith(_ENV_PREFIXES) or k in _ENV)
+    streams = tuple(
+        (_isatty(s), getattr(s, "encoding", None), getattr(s, "errors", None))
+        for s in (sys.stdout, sys.stderr)
     )
-    ttys = tuple(_isatty(s) for s in (sys.stdout, sys.stderr))
-    text = repr((__version__, _FORMAT, sys.executable, cwd, argv, env, ttys))
+    text = repr((__version__, _FORMAT, sys.executable, cwd, argv, env, streams))
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
 
@@ -203,22 +232,28 @@ def serve(argv: list[str]) -> int | None:
     if entry is None:
         return None
     try:
-        inputs, out, err, code = entry["inputs"], entry["out"], entry["err"], entry["code"]
+        inputs, chunks, code = entry["inputs"], entry["chunks"], int(entry["code"])
         if not all(_holds(k, p, v) for k, p, v in inputs):
             return None
-        stdout, stderr = sys.stdout.buffer, sys.stderr.buffer
+        streams = (sys.stdout.buffer, sys.stderr.buffer)
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
     try:
-        stderr.write(err)
-        stderr.flush()
-        stdout.write(out)
-        stdout.flush()
+        for number, chunk in chunks:  # in the order they were written: 2>&1 sees the same
+            streams[number].write(chunk)
+            streams[number].flush()
     except BrokenPipeError:
         # the reader went away (`monolock list | head`): quietly, as a computed answer does
-        os.dup2(os.open(os.devnull, os.O_WRONLY), stdout.fileno())
+        os.dup2(os.open(os.devnull, os.O_WRONLY), streams[0].fileno())
         return 1
-    return int(code)
+    except OSError as exc:  # a full disk, a terminal gone: said, as a computed run says it
+        try:
+            streams[1].write(f"error: {exc.strerror or exc}\n".encode())
+            streams[1].flush()
+        except OSError:
+            pass
+        return 2
+    return code
 
 
 class Recording:
@@ -230,7 +265,8 @@ class Recording:
         self._key = _key(argv)
         self._streams = (sys.stdout, sys.stderr)
         buffers = [getattr(s, "buffer", None) for s in self._streams]
-        self._tees = tuple(_Tee(b) for b in buffers if b is not None)
+        self._kept: list[tuple[int, bytes]] = []
+        self._tees = tuple(_Tee(b, n, self._kept) for n, b in enumerate(buffers) if b is not None)
         if len(self._tees) != 2:
             self._key = None  # streams that are not files: nothing to keep
 
@@ -272,19 +308,20 @@ class Recording:
         code = 0 if isinstance(exc, SystemExit) and code is None else code
         fine = code in (0, 1) and not any(t.failed for t in self._tees)
         if fine and reads is not None and reads.trusted and reads.inputs:
-            _keep(self._key, reads, self._tees, int(code))  # type: ignore[arg-type]
+            _keep(self._key, reads, self._kept, int(code))  # type: ignore[arg-type]
 
 
-def _keep(key: str, reads: _Reads, tees: tuple[_Tee, ...], code: int) -> None:
+def _keep(key: str, reads: _Reads, kept: list[tuple[int, bytes]], code: int) -> None:
     from monolock.fsutil import cache_write
 
+    chunks: list[tuple[int, bytes]] = []
+    for number, chunk in kept:  # consecutive writes to one stream as one
+        if chunks and chunks[-1][0] == number:
+            chunks[-1] = (number, chunks[-1][1] + chunk)
+        else:
+            chunks.append((number, chunk))
     inputs = [(k, p, v) for (k, p), v in reads.inputs.items()]
-    entry = {
-        "inputs": inputs,
-        "out": b"".join(tees[0].kept),
-        "err": b"".join(tees[1].kept),
-        "code": code,
-    }
+    entry = {"inputs": inputs, "chunks": chunks, "code": code}
     payload = marshal.dumps(entry)
     from pathlib import Path
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -20,6 +21,7 @@ from monolock import replay
 from monolock.config import read_apps, read_import_names, read_root_groups
 from monolock.errors import ManifestError, WorkspaceError
 from monolock.index import MemberIndex
+from monolock.layout import witnessed
 from monolock.manifest.pep621 import sources as uv_sources
 from monolock.manifest.reader import check_settings, is_project, load_manifest, read_package
 from monolock.manifest.toml import load_toml, read_bytes, table
@@ -141,7 +143,7 @@ def _uv_members(
     packages: list[Package] = []
     seen: set[Path] = set()
     if is_project(data):
-        packages.append(_read(root, root, data))
+        packages.append(_witnessed(partial(_read, root, root, data)))
         seen.add(root)
     parents: dict[Path, Path] = {}
     for directory in members:
@@ -168,13 +170,29 @@ def _uv_members(
     return packages, warnings
 
 
+def _witnessed(read: Callable[[], Package]) -> Package:
+    """A package read outside the index (the root's own project), its layout witnessed
+    for a replayed answer all the same."""
+    with witnessed() as witness:
+        package = read()
+    if witness.trusted:
+        replay.directories(witness.seen)
+    else:
+        replay.unwitnessed()
+    return package
+
+
 def _resolved(directory: Path, parents: dict[Path, Path], *, key: str) -> Path:
-    """`real(directory)`, each parent resolved once: members are mostly siblings."""
+    """`real(directory)`, each parent resolved once: members are mostly siblings. Where
+    a link was followed, where it leads is an input of a replayed answer."""
     if "\0" in str(directory) or directory.is_symlink():
+        replay.resolved(directory)
         return real(directory, key=key, where="pyproject.toml")
     parent = parents.get(directory.parent)
     if parent is None:
         parent = parents[directory.parent] = real(directory.parent, key=key, where="pyproject.toml")
+        if parent != directory.parent:
+            replay.resolved(directory.parent)
     return parent / directory.name
 
 
@@ -305,6 +323,7 @@ def _locked_edges(root: Path, packages: list[Package], warnings: list[str]) -> l
     try:
         lock = parse_lock(path.read_bytes(), path)
     except (OSError, LockError):
+        replay.unwitnessed()  # the warning lasts only as long as the lock is unreadable
         names = ", ".join(p.name for p in dynamic)
         warnings.append(
             f"{names}: dependencies are dynamic and uv.lock cannot be read: their edges "
@@ -358,6 +377,7 @@ def _check_sources(
             if source.kind != "path" or source.path is None:
                 continue
             key = f"{dep.label} dependency '{dep.name}'"
+            replay.resolved(root / package.path / source.path)
             target = real(root / package.path / source.path, key=key, where=package.manifest)
             if not target.is_relative_to(root):
                 raise WorkspaceError(

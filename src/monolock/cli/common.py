@@ -42,6 +42,9 @@ def root_dir(ctx: click.Context) -> Path:
     from monolock import journal
 
     if journal.pending(root):
+        from monolock import replay
+
+        replay.unwitnessed()  # what recovery says and does is never an answer to replay
         with hold(root):
             _recover(root)
     return root

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from monolock import __version__
 from monolock.fsutil import is_file, sealed_read, sealed_write
 from monolock.layout import Witness, unchanged
 from monolock.model import Package
@@ -81,6 +82,8 @@ def _walk(
                     stack.append((entry.path, (*parts, name)))
             elif name.endswith(".py") and is_file(entry):  # not a pipe, a socket, a dead link
                 found.append((*parts, name))
+                if seen is not None and entry.is_symlink():
+                    seen.trusted = False  # what a link leads to changes no mtime here
     return found
 
 
@@ -125,7 +128,7 @@ class FileLists:
         self._new: dict[str, Any] = {}
 
     def files(self, root: Path, package: Package) -> list[SourceFile]:
-        key = repr((_FORMAT, str(root), package.path, package.name, package.shipped))
+        key = repr((__version__, _FORMAT, str(root), package.path, package.name, package.shipped))
         entry = self._old.get(package.name)
         if entry is not None and entry[0] == key and unchanged(entry[1]):
             try:
