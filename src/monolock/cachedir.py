@@ -14,6 +14,7 @@ def cache_dir() -> str:
 
 @functools.lru_cache(maxsize=8)  # asked once per manifest: a thousand times at scale
 def _cache_dir(given: str | None, xdg: str | None, home: str | None) -> str:
+    # `home` only keys the memo: expanduser reads HOME itself
     if given:
         return given
     if xdg and os.path.isabs(xdg):  # a relative XDG_CACHE_HOME is invalid: the spec ignores it
