@@ -233,3 +233,15 @@ def test_a_member_behind_a_link_that_moves_is_read_anew(tmp_path: Path, blocker:
     (root / "p/a").symlink_to(root / "vendor/a-2.0.0")
     _age(root)  # the directory holding the link looks as it did
     assert "2.0.0" in _changed(root, blocker, ("list",)).stdout
+
+
+def test_a_link_that_cannot_be_a_module_does_not_stop_the_replay(
+    shop: Path, blocker: Path
+) -> None:
+    """`CLAUDE.md -> AGENTS.md` at the root, as public repositories have it."""
+    (shop / "AGENTS.md").write_text("notes\n")
+    (shop / "CLAUDE.md").symlink_to("AGENTS.md")
+    (shop / "packages/core/src/NOTES.md").symlink_to(shop / "AGENTS.md")
+    _age(shop)
+    first = _run(shop, "list")
+    assert _run(shop, "list", replay_only=blocker).stdout == first.stdout

@@ -101,9 +101,14 @@ def _scan(directory: Path) -> list[os.DirEntry[str]]:
         entries = sorted(os.scandir(directory), key=lambda e: e.name)
     except OSError:
         return []
-    if witness is not None and any(e.is_symlink() for e in entries):
+    if witness is not None and any(e.is_symlink() and _may_ship(e.name) for e in entries):
         witness.trusted = False  # what a link leads to changes no mtime here
     return entries
+
+
+def _may_ship(name: str) -> bool:
+    """A name that could be a module or a package (`CLAUDE.md -> AGENTS.md` cannot)."""
+    return name.endswith((".py", ".pyi")) or name.isidentifier()
 
 
 def _probe(path: Path) -> Path:
