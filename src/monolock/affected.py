@@ -186,20 +186,7 @@ def _below(lock: Lock | None, names: set[str]) -> set[str]:
 def _above(lock: Lock | None, names: set[str]) -> set[str]:
     """Every name from which one of `names` is reachable, through any edge: one reverse
     walk over the whole lock, however many members ask."""
-    if lock is None:
-        return set()
-    parents: dict[str, set[str]] = {}
-    for package in lock.packages:
-        for dep in _edges(package):
-            parents.setdefault(dep.name, set()).add(package.name)
-    seen = set(names)
-    stack = list(names)
-    while stack:
-        for parent in parents.get(stack.pop(), ()):
-            if parent not in seen:
-                seen.add(parent)
-                stack.append(parent)
-    return seen
+    return lock.above(names, groups=True) if lock is not None else set()
 
 
 class _Side:

@@ -7,7 +7,7 @@ and `uv.lock` into a `Lock`. Every name held here is normalised (PEP 503).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -289,6 +289,25 @@ class Lock:
                 and (dep.source is None or c.source == dep.source)
             )
         return candidates[0] if candidates else None
+
+    def above(self, names: Iterable[str], *, groups: bool = False) -> set[str]:
+        """`names` and every name from which an edge chain leads to one of them, through
+        dependencies and extras (and dev groups, with `groups`): one reverse walk."""
+        parents: dict[str, set[str]] = {}
+        for package in self.packages:
+            edges = [*package.dependencies, *(d for ds in package.optional.values() for d in ds)]
+            if groups:
+                edges += [d for ds in package.groups.values() for d in ds]
+            for dep in edges:
+                parents.setdefault(dep.name, set()).add(package.name)
+        seen = set(names)
+        stack = list(seen)
+        while stack:
+            for parent in parents.get(stack.pop(), ()):
+                if parent not in seen:
+                    seen.add(parent)
+                    stack.append(parent)
+        return seen
 
     def member(self, name: str) -> LockedPackage | None:
         return next((p for p in self.by_name.get(name, ()) if p.source.is_member), None)

@@ -37,27 +37,12 @@ def _can_reach(lock: Lock, target: str) -> frozenset[str]:
     if key not in _REACHING:
         if len(_REACHING) > 64:
             _REACHING.clear()
-        _REACHING[key] = frozenset(_reaching(lock, target))
+        _REACHING[key] = frozenset(lock.above({target}))
     return _REACHING[key]
 
 
 _REACHING: dict[tuple[str, str, str], frozenset[str]] = {}
 
-
-def _reaching(lock: Lock, target: str) -> set[str]:
-    parents: dict[str, set[str]] = {}
-    for package in lock.packages:
-        edges = [*package.dependencies, *(d for ds in package.optional.values() for d in ds)]
-        for dep in edges:
-            parents.setdefault(dep.name, set()).add(package.name)
-    seen = {target}
-    stack = [target]
-    while stack:
-        for parent in parents.get(stack.pop(), ()):
-            if parent not in seen:
-                seen.add(parent)
-                stack.append(parent)
-    return seen
 
 
 def paths_to(
