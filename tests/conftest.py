@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +37,27 @@ def _caches(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
             os.environ.pop(key, None)
         else:
             os.environ[key] = old
+
+
+HOUR_AGO = time.time() - 3600
+
+
+def aged(root: Path) -> Path:
+    """Every file and directory an hour old: a checkout once it has settled, whose
+    mtimes the caches may trust."""
+    for top, dirs, files in os.walk(root):
+        for name in [*dirs, *files]:
+            os.utime(os.path.join(top, name), (HOUR_AGO, HOUR_AGO))
+    os.utime(root, (HOUR_AGO, HOUR_AGO))
+    return root
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Path:
+    """A settled copy of the example shop."""
+    root = tmp_path / "shop"
+    shutil.copytree(SHOP, root, ignore=shutil.ignore_patterns(".venv", "build", "__pycache__"))
+    return aged(root)
 
 
 def write_toml(path: Path, data: dict[str, Any]) -> None:

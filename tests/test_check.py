@@ -13,8 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import RepoFactory, Run, project
-from tests.test_index import _age
+from tests.conftest import RepoFactory, Run, aged, project
 
 
 def _write(root: Path, files: dict[str, str]) -> None:
@@ -541,11 +540,11 @@ def test_a_settled_tree_is_listed_from_the_cache_and_every_new_file_is_seen(
     def subjects() -> list[str]:
         return [s for _, s in _codes(_findings(cli, root, "--no-lock-check")[1])]
 
-    _age(root)
+    aged(root)
     assert subjects() == []
     (root / "web/src/web/extra.py").write_text("import zeta_missing\n")
     assert subjects() == ["zeta_missing"]
-    _age(root)
+    aged(root)
     assert subjects() == ["zeta_missing"]  # listed from the cache
     (root / "web/tests").mkdir()
     (root / "web/tests/test_web.py").write_text("import yeti_missing\n")

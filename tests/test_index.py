@@ -6,7 +6,6 @@ from __future__ import annotations
 import marshal
 import os
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -18,17 +17,7 @@ from monolock.errors import WorkspaceError
 from monolock.fsutil import cache_root
 from monolock.model import Package
 from monolock.workspace import discover
-from tests.conftest import SHOP, project, write_toml
-
-HOUR_AGO = time.time() - 3600
-
-
-def _age(root: Path) -> None:
-    """Every file and directory an hour old: what a checkout looks like once it settled."""
-    for top, dirs, files in os.walk(root):
-        for name in [*dirs, *files]:
-            os.utime(os.path.join(top, name), (HOUR_AGO, HOUR_AGO))
-    os.utime(root, (HOUR_AGO, HOUR_AGO))
+from tests.conftest import aged, project, write_toml
 
 
 def _no_reading(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -39,13 +28,6 @@ def _no_reading(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(workspace, "_member", refuse)
 
-
-@pytest.fixture
-def shop(tmp_path: Path) -> Path:
-    root = tmp_path / "shop"
-    shutil.copytree(SHOP, root, ignore=shutil.ignore_patterns(".venv", "build", "__pycache__"))
-    _age(root)
-    return root
 
 
 @settings(max_examples=200, deadline=None)
@@ -66,7 +48,7 @@ def test_an_edited_manifest_is_read_anew(shop: Path) -> None:
     discover(shop)
     manifest = shop / "packages/core/pyproject.toml"
     manifest.write_text(manifest.read_text().replace('"0.1.0"', '"0.2.0"', 1))
-    _age(shop)  # the same mtime as before: the bytes alone tell
+    aged(shop)  # the same mtime as before: the bytes alone tell
     assert discover(shop).by_name["core"].version == "0.2.0"
 
 
@@ -100,11 +82,11 @@ def test_a_layout_read_through_a_glob_is_never_taken_from_the_index(tmp_path: Pa
     write_toml(tmp_path / "p/a/pyproject.toml", data)
     (tmp_path / "p/a/pkg_one").mkdir(parents=True)
     (tmp_path / "p/a/pkg_one/__init__.py").write_text("")
-    _age(tmp_path)
+    aged(tmp_path)
     assert discover(tmp_path).by_name["a"].import_names == ("pkg_one",)
     (tmp_path / "p/a/pkg_two").mkdir()
     (tmp_path / "p/a/pkg_two/__init__.py").write_text("")
-    _age(tmp_path)  # every mtime as it was: only reading the glob again can tell
+    aged(tmp_path)  # every mtime as it was: only reading the glob again can tell
     assert discover(tmp_path).by_name["a"].import_names == ("pkg_one", "pkg_two")
 
 

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SHOP, project, write_toml
-from tests.test_index import _age
+from tests.conftest import SHOP, aged, project, write_toml
 
 # a second interpreter in which any module of monolock beyond the replay refuses to load:
 # what it answers was replayed, not computed
@@ -49,13 +48,6 @@ def blocker(tmp_path: Path) -> Path:
     (directory / "sitecustomize.py").write_text(_BLOCKER)
     return directory
 
-
-@pytest.fixture
-def shop(tmp_path: Path) -> Path:
-    root = tmp_path / "shop"
-    shutil.copytree(SHOP, root, ignore=shutil.ignore_patterns(".venv", "build", "__pycache__"))
-    _age(root)
-    return root
 
 
 @pytest.mark.parametrize(
@@ -96,7 +88,7 @@ def test_an_edited_manifest_is_answered_anew(shop: Path, blocker: Path) -> None:
     assert "0.1.0" in _run(shop, "list").stdout
     manifest = shop / "packages/core/pyproject.toml"
     manifest.write_text(manifest.read_text().replace('version = "0.1.0"', 'version = "0.7.0"'))
-    _age(shop)  # the bytes alone tell
+    aged(shop)  # the bytes alone tell
     assert "0.7.0" in _changed(shop, blocker, ("list",)).stdout
 
 
@@ -104,7 +96,7 @@ def test_an_edited_lock_is_answered_anew(shop: Path, blocker: Path) -> None:
     before = _run(shop, "export", "api-gateway").stdout
     lock = shop / "uv.lock"
     lock.write_text(lock.read_text() + "\n")
-    _age(shop)
+    aged(shop)
     after = _changed(shop, blocker, ("export", "api-gateway")).stdout
     assert after != before  # the header names the lock's digest
 
@@ -162,7 +154,7 @@ def test_a_tree_written_just_now_is_not_trusted(tmp_path: Path, blocker: Path) -
     would not move."""
     root = tmp_path / "fresh"
     shutil.copytree(SHOP, root, ignore=shutil.ignore_patterns(".venv", "build", "__pycache__"))
-    _age(root)
+    aged(root)
     os.utime(root / "packages")  # a member just added or removed: the glob's directory
     assert _run(root, "list").returncode == 0
     assert _computed(_run(root, "list", replay_only=blocker))
@@ -211,7 +203,7 @@ def test_the_roots_own_layout_is_an_input(tmp_path: Path, blocker: Path) -> None
     for package in ("src/mono", "p/a/src/a"):
         (root / package).mkdir(parents=True)
         (root / package / "__init__.py").write_text("")
-    _age(root)
+    aged(root)
     assert '"mono"' in _run(root, "list", "--format", "json").stdout
     (root / "src/extra").mkdir()
     (root / "src/extra/__init__.py").write_text("")
@@ -227,11 +219,11 @@ def test_a_member_behind_a_link_that_moves_is_read_anew(tmp_path: Path, blocker:
         write_toml(root / f"vendor/a-{version}/pyproject.toml", data)
     (root / "p").mkdir()
     (root / "p/a").symlink_to(root / "vendor/a-1.0.0")
-    _age(root)
+    aged(root)
     assert "1.0.0" in _run(root, "list").stdout
     (root / "p/a").unlink()
     (root / "p/a").symlink_to(root / "vendor/a-2.0.0")
-    _age(root)  # the directory holding the link looks as it did
+    aged(root)  # the directory holding the link looks as it did
     assert "2.0.0" in _changed(root, blocker, ("list",)).stdout
 
 
@@ -242,6 +234,6 @@ def test_a_link_that_cannot_be_a_module_does_not_stop_the_replay(
     (shop / "AGENTS.md").write_text("notes\n")
     (shop / "CLAUDE.md").symlink_to("AGENTS.md")
     (shop / "packages/core/src/NOTES.md").symlink_to(shop / "AGENTS.md")
-    _age(shop)
+    aged(shop)
     first = _run(shop, "list")
     assert _run(shop, "list", replay_only=blocker).stdout == first.stdout
