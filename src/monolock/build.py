@@ -78,10 +78,12 @@ def check_request(request: Request, workspace: Workspace) -> Request:
 
 
 def require_fresh_lock(root: Path) -> None:
-    fresh, message = relock.check(root)
-    if not fresh:
+    found = relock.check(root)
+    if not found.fresh:
+        # monolock's own finding leads with its point, uv's message ends with it
+        lines = found.why.splitlines()[:1] if found.why else found.message.splitlines()[-1:]
         raise LockError(
-            f"uv.lock is stale ({message.splitlines()[-1] if message else 'out of date'}): "
+            f"uv.lock is stale ({lines[0] if lines else 'out of date'}): "
             "an image built from it would not match the manifests",
             where="uv.lock",
             hint="run `monolock lock`, then build again",

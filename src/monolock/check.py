@@ -70,6 +70,11 @@ class _LockFile:
         self.digest = hashlib.sha256(self.raw).hexdigest()
         self._parse = parse
         self._parsed: Lock | None = None
+        from monolock.merging.conflict import conflicted
+
+        # a merge left it unresolved: the import rules go by the manifests alone, and
+        # ML201 says to regenerate it
+        self.conflicted = conflicted(raw)
 
     def parsed(self) -> Lock:
         if self._parsed is None:
@@ -152,14 +157,28 @@ def _lock_finding(
                 Location("uv.lock"),
             )
         ]
+    if lock.conflicted:
+        return [
+            Finding(
+                "ML201",
+                None,
+                "uv.lock",
+                "conflict markers in uv.lock: a merge left it conflicted",
+                "run `monolock lock`: it regenerates the lock from the merged manifests, "
+                "keeping the versions both sides locked",
+                Location("uv.lock"),
+            )
+        ]
     from monolock import uv
 
     slot = cache_dir / f"lock-{inputs[:32]}.json" if cache_dir else None
     fresh: bool | None = None
+    unmet: list[str] = []
     if slot is not None and slot.is_file():
         try:
-            fresh = bool(json.loads(slot.read_text())["fresh"])
-        except (ValueError, KeyError, OSError):
+            known = json.loads(slot.read_text())
+            fresh, unmet = bool(known["fresh"]), [str(line) for line in known["unmet"]]
+        except (ValueError, KeyError, OSError, TypeError):
             fresh = None
     if fresh is None:
         uv.check_required_version(workspace.root)  # a clear error, not a skipped check
@@ -168,27 +187,34 @@ def _lock_finding(
         except MonolockError as exc:
             # a check that could not be made is no clean answer: a finding, with uv's why
             lines = [line.strip() for line in exc.message.splitlines() if line.strip()]
-            why = next((line for line in lines if line.startswith("error:")), lines[-1])
+            cause = next((line for line in lines if line.startswith("error:")), lines[-1])
             return [
                 Finding(
                     "ML201",
                     None,
                     "uv.lock",
-                    f"could not check whether uv.lock is up to date ({why})",
+                    f"could not check whether uv.lock is up to date ({cause})",
                     (exc.hint + "; " if exc.hint else "") + "or skip this with --no-lock-check",
                     Location("uv.lock"),
                 )
             ]
+        if fresh:
+            from monolock.relock import unmet as excluded
+
+            unmet = excluded(lock.raw)
         if slot is not None:
-            cache_write(slot, json.dumps({"fresh": fresh}))
-    if fresh:
+            cache_write(slot, json.dumps({"fresh": fresh, "unmet": unmet}))
+    if fresh and not unmet:
         return []
     return [
         Finding(
             "ML201",
             None,
             "uv.lock",
-            "uv.lock is out of date: a manifest changed since it was locked",
+            "uv.lock holds versions the manifests exclude (a text merge of two locks?): "
+            + "; ".join(unmet)
+            if unmet
+            else "uv.lock is out of date: a manifest changed since it was locked",
             "run `monolock lock` and commit uv.lock",
             Location("uv.lock"),
         )
@@ -286,9 +312,7 @@ def check(
         _save_report(slot, key, quick, previous)
         return replace(previous, files=len(every), parsed=parsed, prefix=where)
     base = repr((_FORMAT, __version__, inputs, layouts)).encode()
-    keys = {
-        name: hashlib.sha256(base + name.encode() + prints[name]).hexdigest() for name in files
-    }
+    keys = {name: hashlib.sha256(base + name.encode() + prints[name]).hexdigest() for name in files}
     scanned = _Scanned(files, scans, keys)
     report = _check(workspace, options, selected, scanned, lock, inputs, cache_dir)
     if not report.guessed and not report.warnings:
@@ -402,7 +426,7 @@ def _imports(
     listings = cache_root() / "check" / "wheels" if options.cache else None
     dist_map = (
         read_dist_map(workspace, lock.digest, lock.parsed, cache_dir, listings)
-        if lock is not None
+        if lock is not None and not lock.conflicted
         else declared_dist_map(workspace)
     )
     members = {n: p.name for p in workspace.packages for n in p.import_names}
@@ -412,7 +436,7 @@ def _imports(
         todo,
         scanned.scans,
         modules,
-        lock.parsed if lock is not None else None,
+        lock.parsed if lock is not None and not lock.conflicted else None,
         root_groups=workspace.root_groups,
         commands=_commands(workspace),
     )

@@ -83,6 +83,15 @@ def is_dir(entry: os.DirEntry[str]) -> bool:
         return False
 
 
+def restore(path: Path, before: bytes | None) -> None:
+    """A file monolock let another program write, as it was before: its old bytes, or no
+    file (it made none)."""
+    if before is None:
+        path.unlink(missing_ok=True)
+    elif not path.is_file() or path.read_bytes() != before:
+        atomic_write(path, before)
+
+
 def present(path: Path, *, where: str, hint: str) -> bool:
     """Whether a file monolock reads is there. Nothing at all is False; anything else in
     its place (a directory, a broken link, a symlink loop) is an error, never "absent"."""

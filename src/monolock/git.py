@@ -137,3 +137,89 @@ def contents(root: Path) -> dict[str, str]:
         except IsADirectoryError:
             continue  # a submodule: the index holds its commit
     return ids
+
+
+def unmerged(root: Path, path: str) -> dict[int, bytes]:
+    """A file git holds unmerged (a merge or a rebase stopped on it): stage -> content
+    (1 the common ancestor, 2 ours, 3 theirs; a side that deleted the file is absent).
+    Empty when the file is merged, or outside git."""
+    try:
+        listed = _call(root, ("ls-files", "-u", "-z", "--", path))
+    except GitError:
+        return {}
+    if listed.returncode != 0:
+        return {}
+    stages: dict[int, bytes] = {}
+    for entry in listed.stdout.split(b"\0"):
+        meta, _, _name = entry.partition(b"\t")
+        fields = meta.split(b" ")
+        if len(fields) == 3:
+            blob = fields[1].decode()
+            stages[int(fields[2])] = _run(root, "cat-file", "blob", blob, what="git cat-file")
+    return stages
+
+
+def top_level(root: Path) -> Path:
+    out = output(root, "rev-parse", "--show-toplevel")
+    if not out:
+        raise GitError(f"{root} is not inside a git work tree", hint="run it in a git clone")
+    return Path(out.strip())
+
+
+def config(root: Path, *args: str) -> str | None:
+    """`git config --local ARGS`: its output, or None when git says no (an unset key)."""
+    return output(root, "config", "--local", *args)
+
+
+def merged_tree(top: Path, trees: tuple[str, str, str], dest: Path) -> list[str]:
+    """The three-way merge of trees (base, ours, theirs) written below `dest`, file by file
+    as git merges text, without touching the repository's index or work tree. Returns the
+    paths that did not merge cleanly (written with conflict markers, or one side's file)."""
+    import os
+    import tempfile
+
+    dest.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        env = {**os.environ, "GIT_INDEX_FILE": str(Path(scratch) / "index")}
+
+        def run(*args: str, ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess[bytes]:
+            try:
+                out = subprocess.run(
+                    ["git", *args],
+                    cwd=top,
+                    env=env,
+                    capture_output=True,
+                    check=False,
+                    stdin=subprocess.DEVNULL,
+                )
+            except OSError as exc:
+                raise GitError(f"cannot run git: {exc.strerror}", hint="install git") from None
+            if out.returncode not in ok:
+                lines = out.stderr.decode(errors="replace").strip().splitlines()
+                raise GitError(f"git {args[0]}: {lines[-1] if lines else 'failed'}")
+            return out
+
+        run("read-tree", "-i", "-m", "--aggressive", *trees)
+        run("checkout-index", "--all", "--force", f"--prefix={dest}/")
+        stages: dict[str, dict[int, str]] = {}
+        for entry in run("ls-files", "-u", "-z").stdout.split(b"\0"):
+            meta, _, name = entry.partition(b"\t")
+            fields = meta.split(b" ")
+            if len(fields) == 3:
+                path = name.decode("utf-8", "surrogateescape")
+                stages.setdefault(path, {})[int(fields[2])] = fields[1].decode()
+        conflicted = []
+        for path, blobs in sorted(stages.items()):
+            base, ours, theirs = (Path(scratch) / name for name in ("base", "ours", "theirs"))
+            for stage, side in ((1, base), (2, ours), (3, theirs)):
+                blob = run("cat-file", "blob", blobs[stage]).stdout if stage in blobs else b""
+                side.write_bytes(blob)
+            # merge-file exits with the number of conflicts (up to 127), negative on error
+            sides = (str(ours), str(base), str(theirs))
+            merged = run("merge-file", "-p", "-q", *sides, ok=tuple(range(128)))
+            if merged.returncode or 2 not in blobs or 3 not in blobs:
+                conflicted.append(path)
+            target = dest / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(merged.stdout)
+    return conflicted

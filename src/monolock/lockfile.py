@@ -13,6 +13,7 @@ from typing import Any
 from monolock import __version__, fsutil, replay
 from monolock.errors import LockError
 from monolock.manifest.toml import loads
+from monolock.merging.conflict import refuse
 from monolock.model import Artifact, Lock, LockDep, LockedPackage, LockSource, normalize
 from monolock.shape import (
     HASH,
@@ -158,13 +159,7 @@ def _unique(packages: list[LockedPackage], display: str) -> None:
 
 def parse_lock(raw: bytes, path: Path, *, display: str = "uv.lock") -> Lock:
     replay.file(path, raw)
-    if raw.lstrip().startswith(b"<<<<<<<") or b"\n<<<<<<< " in raw:
-        raise LockError(
-            "the lockfile holds git conflict markers",
-            where=display,
-            hint="regenerate it from the merged manifests with `monolock lock` "
-            "(never merge a lockfile by hand)",
-        )
+    refuse(raw, display)
     digest = hashlib.sha256(raw).hexdigest()
     known = _PARSED.get((str(path), digest))
     if known is not None:

@@ -13,13 +13,18 @@ from typing import TYPE_CHECKING
 
 from monolock import uv
 from monolock.errors import LockError, MonolockError
-from monolock.fsutil import atomic_write
+from monolock.fsutil import restore
 from monolock.lockfile import present
 from monolock.root import is_uv_workspace
 
 if TYPE_CHECKING:
+    from monolock.merging.conflict import Sides
+    from monolock.merging.resolve import Merged
     from monolock.model import Workspace
     from monolock.projection import Change, Projection
+
+
+CONFLICTED = "conflict markers in uv.lock: run `monolock lock`"
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,7 @@ class Outcome:
     changes: dict[str, list[Change]]  # app (or member) -> changes in its projection
     message: str  # uv's own summary line(s)
     warnings: tuple[str, ...] = ()
+    merged: Merged | None = None  # a conflicted lock regenerated: what changed against each side
 
 
 def targets(workspace: Workspace) -> dict[str, str]:
@@ -59,6 +65,12 @@ def relock(root: Path, uv_args: Sequence[str] = ()) -> Outcome:
             hint="replace the link with the file itself",
         )
     before = path.read_bytes() if present(path) else None
+    if before is not None:
+        from monolock.merging.conflict import read
+
+        sides = read(root, "uv.lock", before)
+        if sides is not None:
+            return _merge(root, sides, uv_args)
     running = uv.start_lock(root, uv_args)
     try:
         # imported here, not at the top: this work overlaps with uv's resolution
@@ -83,12 +95,12 @@ def relock(root: Path, uv_args: Sequence[str] = ()) -> Outcome:
     except BaseException:
         running.stop()
         # uv replaces its lockfile only on success; make sure of it, whatever happened
-        _restore(path, before)
+        restore(path, before)
         raise
     try:
         new = read_lock(path)
     except LockError:
-        _restore(path, before)  # what uv wrote is no lock: the old one stays
+        restore(path, before)  # what uv wrote is no lock: the old one stays
         raise
     changes = {
         name: diff(old.get(name), project(new, member) if new.member(member) else None)
@@ -100,17 +112,48 @@ def relock(root: Path, uv_args: Sequence[str] = ()) -> Outcome:
     )
 
 
-def _restore(path: Path, before: bytes | None) -> None:
-    """uv.lock as it was before: its old bytes, or no file."""
-    if before is None:
-        path.unlink(missing_ok=True)
-    elif not path.is_file() or path.read_bytes() != before:
-        atomic_write(path, before)
+def _merge(root: Path, sides: Sides, uv_args: Sequence[str]) -> Outcome:
+    """A conflicted uv.lock: regenerated from the merged manifests, keeping the sides'
+    versions; its changes are against ours, and against each side in `merged`."""
+    from monolock.merging import resolve
+    from monolock.workspace import discover
+
+    workspace = discover(root)
+    merged, message = resolve.relock(root, sides, workspace, targets(workspace), uv_args)
+    return Outcome(False, False, merged.against_ours, message, workspace.warnings, merged=merged)
 
 
-def check(root: Path, uv_args: Sequence[str] = ()) -> tuple[bool, str]:
+@dataclass(frozen=True)
+class Freshness:
+    fresh: bool
+    message: str  # uv's words
+    why: str | None = None  # what monolock found where uv looks no further
+
+
+def check(root: Path, uv_args: Sequence[str] = ()) -> Freshness:
     require_uv_workspace(root)
     uv.check_required_version(root)
-    if not present(root / "uv.lock"):
-        return False, "uv.lock does not exist"
-    return uv.lock_is_fresh(root, uv_args)
+    path = root / "uv.lock"
+    if not present(path):
+        return Freshness(False, "uv.lock does not exist")
+    from monolock.merging.conflict import conflicted
+
+    raw = path.read_bytes()
+    if conflicted(raw):
+        return Freshness(False, CONFLICTED, CONFLICTED)
+    fresh, message = uv.lock_is_fresh(root, uv_args)
+    found = unmet(raw) if fresh else []
+    if not found:
+        return Freshness(fresh, message)
+    why = "uv.lock holds versions the manifests exclude (a text merge of two locks?):\n"
+    why += "".join(f"  {line}\n" for line in found) + "run `monolock lock`"
+    return Freshness(False, message, why)
+
+
+def unmet(raw: bytes) -> list[str]:
+    """What a lock uv calls fresh holds that the members' own requirements exclude (as a
+    text merge of two locks can leave it)."""
+    from monolock.manifest.toml import loads
+    from monolock.merging.unmet import unmet as find
+
+    return find(loads(raw, where="uv.lock", error=LockError))

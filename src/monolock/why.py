@@ -44,7 +44,6 @@ def _can_reach(lock: Lock, target: str) -> frozenset[str]:
 _REACHING: dict[tuple[str, str, str], frozenset[str]] = {}
 
 
-
 def paths_to(
     lock: Lock, member: str, target: str, *, groups: Iterable[str] = (), limit: int = MAX_PATHS
 ) -> Paths:

@@ -79,9 +79,9 @@ def lock_cmd(
     args += ["--upgrade"] if upgrade_all else []
     args += uv_options + list(uv_args)
     if check:
-        fresh, message = relock.check(root, args)
-        click.echo(render.freshness(fresh, message, fmt))
-        ctx.exit(0 if fresh else 1)
+        found = relock.check(root, args)
+        click.echo(render.freshness(found, fmt))
+        ctx.exit(0 if found.fresh else 1)
     if fmt == "text":
         click.echo("locking with uv…", err=True)
     with writing(ctx) as root:

@@ -30,6 +30,7 @@ _COMMANDS = {
     "run": ("running", "run_cmd"),
     "drift": ("drifting", "drift_cmd"),
     "init": ("migrating", "init_cmd"),
+    "merge-driver": ("merging", "merge_driver_cmd"),
 }
 
 
@@ -80,7 +81,9 @@ def cli(ctx: click.Context, root: Path | None) -> None:
       monolock run TASK             a task in every member, in parallel, cached by content
     Writing:
       monolock init --from-poetry   a Poetry monorepo -> one uv workspace and lock
-      monolock lock                 one `uv lock`, then what changed per app
+      monolock lock                 one `uv lock`, then what changed per app (a
+                                    conflicted uv.lock: regenerated, both sides kept)
+      monolock merge-driver install git merges and rebases regenerate uv.lock
       monolock build APP --out DIR  a Docker build context: wheels, hashed pins, Dockerfile
       monolock build APP --venv DIR the same environment here, proven exact
     """

@@ -33,7 +33,7 @@ from monolock.poetry.lock import (
     specifier,
 )
 
-Status = Literal["fresh", "stale", "missing"]
+Status = Literal["fresh", "stale", "missing", "conflicted"]
 
 # what Poetry hashes (poetry/packages/locker.py, unchanged in meaning since 1.2)
 _LEGACY_KEYS = ("dependencies", "source", "extras", "dev-dependencies")
@@ -170,7 +170,12 @@ def state(root: Path, package: Package, by_dir: dict[Path, Package]) -> State:
     path = lock_path(root, package)
     if not present(root, package):
         return State(package.name, where, "missing", ("no poetry.lock",))
-    data = load(path.read_bytes(), where)
+    raw = path.read_bytes()
+    from monolock.merging.conflict import conflicted
+
+    if conflicted(raw):
+        return State(package.name, where, "conflicted", ("git conflict markers: a merge left it",))
+    data = load(raw, where)
     manifest = load_toml(root / package.manifest, display=package.manifest)
     reasons: list[str] = []
     recorded = data.get("metadata", {}).get("content-hash")
@@ -242,7 +247,8 @@ def findings(workspace: Workspace) -> list[Finding]:
                 s.package,
                 s.lock,
                 f"{s.lock} is {s.status}: {'; '.join(s.reasons)}",
-                "run `monolock lock` (it runs `poetry lock` in every stale package)",
+                "run `monolock lock` (it runs `poetry lock` in every stale package; a "
+                "conflicted lock is regenerated keeping the versions both sides locked)",
                 Location(s.lock if s.status == "stale" else manifest),
             )
         )

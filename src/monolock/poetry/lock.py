@@ -320,6 +320,9 @@ SHAPE = Table(
 
 def load(raw: bytes, where: str) -> dict[str, Any]:
     """The parsed file, its shape and lock version checked."""
+    from monolock.merging.conflict import refuse
+
+    refuse(raw, where)
     data = loads(raw, where=where, error=LockError, hint=_HINT)
     validate(data, SHAPE, where=where, error=LockError, hint=_HINT)
     version = str(data.get("metadata", {}).get("lock-version", ""))

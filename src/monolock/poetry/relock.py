@@ -11,10 +11,12 @@ import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from pathlib import Path
 
 from monolock.errors import MonolockError
-from monolock.fsutil import atomic_write
+from monolock.fsutil import atomic_write, restore
 from monolock.graph import Graph
+from monolock.merging.conflict import settle
 from monolock.model import Workspace
 from monolock.poetry import tool
 from monolock.poetry.fresh import State
@@ -54,19 +56,19 @@ def relock(
         path = lock_path(workspace.root, package)
         before = path.read_bytes() if present(workspace.root, package) else None
         started = time.monotonic()
+        if before is not None:
+            _prefer_both_sides(workspace.root, path, before)
         result = tool.run(args, cwd=workspace.root / package.path)
         output = tail(result.output)
         ok = result.returncode == 0
         if ok:
             try:
+                settle(path)
                 read(workspace.root, package)  # what Poetry wrote must be a lock
             except MonolockError as exc:
                 ok, output = False, f"Poetry wrote a lock monolock cannot read: {exc}"
-        if not ok and present(workspace.root, package) and path.read_bytes() != before:
-            if before is None:
-                path.unlink()
-            else:
-                atomic_write(path, before)
+        if not ok:
+            restore(path, before)  # the conflicted one, if it was
         return Locked(name, ok, time.monotonic() - started, "" if ok else output)
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
@@ -82,3 +84,17 @@ def relock(
                 done[running.pop(future)] = locked
                 on_done(locked)
     return [done[n] for n in sorted(done)]
+
+
+def _prefer_both_sides(root: Path, path: Path, raw: bytes) -> None:
+    """A conflicted poetry.lock: replaced by one holding each distribution at the newer of
+    the versions the two sides locked, which `poetry lock` then keeps where it can."""
+    from monolock.merging import prefer
+    from monolock.merging.conflict import read
+
+    name = path.relative_to(root).as_posix()
+    sides = read(root, name, raw)
+    if sides is not None:
+        ours = prefer.read(sides.ours, f"{name} (ours: {sides.ours_label})")
+        theirs = prefer.read(sides.theirs, f"{name} (theirs: {sides.theirs_label})")
+        atomic_write(path, prefer.preferred(ours, theirs, edges=True))

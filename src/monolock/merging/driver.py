@@ -1,0 +1,186 @@
+"""A git merge driver for uv.lock: `git merge` and `git rebase` regenerate it.
+
+git calls a driver for a file both sides changed, with the ancestor's, ours and theirs
+contents in three temporary files, before it writes the merged manifests anywhere. So the
+driver merges the workspace's files itself, as git merges text, in a scratch directory
+(from the commits git is merging: `GITHEAD_<commit>` during a merge, the pick being
+replayed during a rebase, each checked against the contents git handed over), relocks
+there with the same algorithm as `monolock lock`, and hands the lock back. When it cannot
+(another operation, manifests that conflict, requirements that cannot be met together),
+it leaves git's text merge with the file conflicted, and says to run `monolock lock`.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from monolock import git
+from monolock.errors import MonolockError
+from monolock.fsutil import atomic_write
+
+NAME = "monolock"
+ATTRIBUTE = f"/uv.lock merge={NAME}"
+_SECTION = f"merge.{NAME}"
+# files a relock reads: one of them in conflict leaves nothing to relock
+# the rebase commands that replay one commit
+_PICKS = ("pick", "p", "reword", "r", "edit", "e", "fixup", "f", "squash", "s")
+_MANIFESTS = ("pyproject.toml", "uv.toml", ".python-version", "setup.py", "setup.cfg")
+
+
+@dataclass(frozen=True)
+class Installed:
+    changed: bool  # False: it already was (or, uninstalling, already was not)
+    attributes: Path
+    command: str
+
+
+def command() -> str:
+    """What git runs: this interpreter's monolock, wherever the shell's PATH leads."""
+    return f"{shlex.quote(sys.executable)} -m monolock merge-driver run %O %A %B %P"
+
+
+def install(root: Path) -> Installed:
+    """The driver registered in the clone's git config, and uv.lock's attribute in the
+    root's .gitattributes (the file everyone shares). Idempotent."""
+    git.require_repository(root)
+    path = root / ".gitattributes"
+    old = path.read_text(encoding="utf-8") if path.is_file() else None
+    lines = (old or "").splitlines()
+    wanted = command()
+    registered = git.config(root, "--get", f"{_SECTION}.driver")
+    changed = ATTRIBUTE not in lines or registered != wanted + "\n"
+    git.config(root, f"{_SECTION}.name", "monolock: regenerate uv.lock from the merged manifests")
+    if git.config(root, f"{_SECTION}.driver", wanted) is None:
+        raise MonolockError("git refused to write its config", where=".git/config")
+    if ATTRIBUTE not in lines:
+        atomic_write(path, "".join(f"{line}\n" for line in [*lines, ATTRIBUTE]))
+    return Installed(changed, path, wanted)
+
+
+def uninstall(root: Path) -> Installed:
+    """Both undone: the attribute line (the file too, when that line was all of it) and
+    the config section. What else is in .gitattributes stays."""
+    git.require_repository(root)
+    path = root / ".gitattributes"
+    old = path.read_text(encoding="utf-8") if path.is_file() else None
+    lines = (old or "").splitlines()
+    registered = git.config(root, "--get", f"{_SECTION}.driver")
+    changed = ATTRIBUTE in lines or registered is not None
+    if registered is not None:
+        git.config(root, "--remove-section", _SECTION)
+    if ATTRIBUTE in lines:
+        kept = [line for line in lines if line != ATTRIBUTE]
+        if kept:
+            atomic_write(path, "".join(f"{line}\n" for line in kept))
+        else:
+            path.unlink()
+    return Installed(changed, path, registered.strip() if registered else "")
+
+
+@dataclass(frozen=True)
+class _Commits:
+    base: str
+    ours: str
+    theirs: str
+    theirs_label: str
+
+
+def run(base: Path, ours: Path, theirs: Path, name: str, say: Callable[[str], None]) -> int:
+    """git's driver protocol: the merged file into `ours`, exit 0 when merged cleanly."""
+    top = Path.cwd()
+    raw = [p.read_bytes() for p in (base, ours, theirs)]
+    try:
+        commits = _commits(top, name, *raw)
+        if commits is None:
+            reason = "could not tell which commits git is merging (only merge and rebase are known)"
+        else:
+            return _relock(top, name, commits, raw, ours, say)
+    except MonolockError as exc:
+        reason = f"{exc}" + (f" ({exc.hint})" if exc.hint else "")
+    except Exception as exc:  # a bug in monolock must not cost a merge: git's text merge
+        reason = f"internal error: {type(exc).__name__}: {exc}"
+    say(f"monolock: {name} not regenerated: {reason}")
+    say("monolock: once the merge's other conflicts are resolved, run `monolock lock`")
+    _text_merge(top, base, ours, theirs)
+    return 1
+
+
+def _relock(
+    top: Path, name: str, commits: _Commits, raw: list[bytes], out: Path, say: Callable[[str], None]
+) -> int:
+    from monolock.merging import resolve
+    from monolock.merging.conflict import Sides
+    from monolock.relock import targets
+    from monolock.workspace import discover
+
+    prefix = str(PurePosixPath(name).parent)
+    trees = tuple(_tree(c, prefix) for c in (commits.base, commits.ours, commits.theirs))
+    with tempfile.TemporaryDirectory(prefix="monolock-merge-") as scratch:
+        root = Path(scratch) / "tree"
+        conflicted = git.merged_tree(top, (trees[0], trees[1], trees[2]), root)
+        blocking = [p for p in conflicted if PurePosixPath(p).name in _MANIFESTS]
+        if blocking:
+            raise MonolockError(f"{', '.join(blocking)} conflict as well")
+        workspace = discover(root)
+        sides = Sides(raw[1], raw[2], "HEAD", commits.theirs_label)
+        merged, _ = resolve.relock(root, sides, workspace, targets(workspace))
+        atomic_write(out, (root / "uv.lock").read_bytes())
+    moved = f", {len(merged.moved)} moved past both sides" if merged.moved else ""
+    say(
+        f"monolock: {name} regenerated from the merged manifests (kept HEAD's and "
+        f"{commits.theirs_label}'s versions{moved})"
+    )
+    return 0
+
+
+def _tree(commit: str, prefix: str) -> str:
+    return f"{commit}^{{tree}}" if prefix == "." else f"{commit}:{prefix}"
+
+
+def _commits(top: Path, name: str, base: bytes, ours: bytes, theirs: bytes) -> _Commits | None:
+    """The commits whose merge git is computing, if their `name` is what git handed over."""
+    head = (git.output(top, "rev-parse", "--verify", "-q", "HEAD") or "").strip()
+    heads = [key[len("GITHEAD_") :] for key in os.environ if key.startswith("GITHEAD_")]
+    found: _Commits | None = None
+    if len(heads) == 1:  # `git merge` names the commit it merges (one: no octopus)
+        other = heads[0]
+        common = (git.output(top, "merge-base", head, other) or "").split()
+        label = os.environ.get(f"GITHEAD_{other}") or other[:12]
+        found = _Commits(common[0], head, other, label) if len(common) == 1 else None
+    else:  # a rebase: the pick it stopped on is the last line of its `done` list
+        picked = _picked(top)
+        if picked is not None:
+            found = _Commits(f"{picked}^", head, picked, picked[:12])
+    if found is None:
+        return None
+    for commit, content in ((found.base, base), (found.ours, ours), (found.theirs, theirs)):
+        known = (git.output(top, "rev-parse", "--verify", "-q", f"{commit}:{name}") or "").strip()
+        if known != (git.blob_id(content) if known or content else ""):
+            return None
+    return found
+
+
+def _picked(top: Path) -> str | None:
+    gitdir = (git.output(top, "rev-parse", "--git-dir") or "").strip()
+    done = top / gitdir / "rebase-merge" / "done" if gitdir else None
+    try:
+        lines = done.read_text().splitlines() if done is not None else []
+    except OSError:
+        return None
+    words = lines[-1].split() if lines else []
+    if len(words) < 2 or words[0] not in _PICKS:
+        return None
+    found = (git.output(top, "rev-parse", "--verify", "-q", f"{words[1]}^{{commit}}") or "").strip()
+    return found or None
+
+
+def _text_merge(top: Path, base: Path, ours: Path, theirs: Path) -> None:
+    """What git would have done without the driver: the file merged as text, in place."""
+    labels = ("-L", "ours", "-L", "base", "-L", "theirs")
+    git.output(top, "merge-file", "-q", *labels, str(ours), str(base), str(theirs))

@@ -1,0 +1,82 @@
+"""Locked versions a member's own requirements exclude: what a text merge of two locks
+leaves behind and `uv lock --check` does not see.
+
+uv checks that the requirements a lock records for each member equal the manifests; it
+does not check that the versions locked satisfy them. Two branches that each relocked
+(one bumping alpha, which needs beta 2; the other pinning beta below 2) can be merged by
+git without a conflict into a lock uv calls up to date and that installs beta 2.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from monolock.model import normalize
+
+_EDGES = ("dependencies", "optional-dependencies", "dev-dependencies")
+
+
+def unmet(data: dict[str, Any]) -> list[str]:
+    """ "member requires spec, and the lock holds name version" for each member edge into
+    a version none of the member's requirements on that name admits."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    packages = [p for p in data.get("package", []) if isinstance(p, dict)]
+    by_name: dict[str, list[str]] = {}
+    for package in packages:
+        if isinstance(package.get("name"), str) and isinstance(package.get("version"), str):
+            by_name.setdefault(normalize(package["name"]), []).append(package["version"])
+    found = []
+    for package in packages:
+        wanted = _requirements(package)
+        for name, version in sorted(_edges(package, by_name)):
+            specs = wanted.get(name)
+            if not specs:
+                continue  # no specifier (a path, a URL), or not a requirement of its own
+            try:
+                if any(SpecifierSet(s).contains(version, prereleases=True) for s in specs):
+                    continue
+            except InvalidSpecifier:
+                continue  # uv reads what it wrote; an unreadable one is uv's to report
+            shown = " or ".join(f"{name}{s}" for s in specs)
+            found.append(f"{package['name']} requires {shown}, and uv.lock holds {name} {version}")
+    return found
+
+
+def _requirements(package: dict[str, Any]) -> dict[str, list[str]]:
+    """Name -> the specifiers of the member's own requirements on it (any context)."""
+    metadata = package.get("metadata")
+    if not isinstance(metadata, dict):
+        return {}
+    entries = list(metadata.get("requires-dist") or [])
+    for group in (metadata.get("requires-dev") or {}).values():
+        entries += group if isinstance(group, list) else []
+    specs: dict[str, list[str]] = {}
+    for entry in entries:
+        if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+            spec = entry.get("specifier")
+            # one requirement without a specifier admits every version
+            specs.setdefault(normalize(entry["name"]), []).append(
+                spec if isinstance(spec, str) else ""
+            )
+    return {name: s for name, s in specs.items() if all(s)}
+
+
+def _edges(package: dict[str, Any], by_name: dict[str, list[str]]) -> set[tuple[str, str]]:
+    """(name, version) of every package the member's edges lead to."""
+    lists = [package.get("dependencies")]
+    for key in _EDGES[1:]:
+        table = package.get(key)
+        lists += list(table.values()) if isinstance(table, dict) else []
+    found = set()
+    for deps in lists:
+        for dep in deps if isinstance(deps, list) else []:
+            if not isinstance(dep, dict) or not isinstance(dep.get("name"), str):
+                continue
+            name = normalize(dep["name"])
+            versions = (
+                [dep["version"]] if isinstance(dep.get("version"), str) else by_name.get(name, [])
+            )
+            if len(versions) == 1:
+                found.add((name, versions[0]))
+    return found
