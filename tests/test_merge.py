@@ -321,6 +321,23 @@ def test_a_rebase_through_the_driver_regenerates_each_pick(repo: Path, cli: Cli)
     assert git(repo, "status", "--porcelain").stdout == ""
 
 
+def test_the_driver_regenerates_a_workspace_below_the_top_of_the_repository(
+    repo: Path, cli: Cli, tmp_path: Path
+) -> None:
+    top = tmp_path.parent / f"{tmp_path.name}-top"
+    root = top / "python"
+    shutil.copytree(repo, root, ignore=shutil.ignore_patterns(".git"))
+    (top / "README").write_text("the Python part lives below\n")
+    git(top, "init", "-q", "-b", "main")
+    _install(cli, root)
+    assert (root / ".gitattributes").read_text() == "/uv.lock merge=monolock\n"
+    both_add(cli, root)
+    merge = git(root, "merge", "b", "-m", "merge b")
+    assert "python/uv.lock regenerated" in merge.stderr
+    assert cli("-C", root, "lock", "--check").code == 0
+    assert {"delta", "pyyaml"} <= set(locked(root)) and locked(root)["alpha"] == "1.0.0"
+
+
 def test_the_driver_leaves_a_conflict_when_the_manifests_conflict_too(repo: Path, cli: Cli) -> None:
     _install(cli, repo)
     branch(cli, repo, "x", lambda: core(repo, ["alpha<2", "zeta"]))
@@ -467,3 +484,26 @@ def test_a_conflicted_poetry_lock_is_relocked_keeping_both_sides_versions(
 def _poetry_locked(package: Path) -> dict[str, str]:
     data = tomllib.loads((package / "poetry.lock").read_text())
     return {p["name"]: p["version"] for p in data["package"]}
+
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=8)
+_VALUE = st.recursive(
+    st.one_of(_TEXT, st.integers(), st.booleans()),
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(_TEXT.filter(bool), inner, max_size=3),
+    max_leaves=12,
+)
+_TABLE = st.dictionaries(_TEXT.filter(bool), _VALUE, max_size=4)
+
+
+@given(_TABLE, st.lists(_TABLE.filter(bool), max_size=3))
+def test_the_preference_writer_round_trips_what_toml_reads(
+    top: dict[str, object], packages: list[dict[str, object]]
+) -> None:
+    document = {**top, "package": packages}
+    assert tomllib.loads(prefer.dumps(document)) == document
+
+
+def test_the_preference_writer_round_trips_the_example_lock() -> None:
+    data = tomllib.loads((Path(__file__).parent.parent / "examples/shop/uv.lock").read_text())
+    assert tomllib.loads(prefer.dumps(data)) == data

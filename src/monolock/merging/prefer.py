@@ -10,6 +10,8 @@ edges anew from the merged manifests.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -62,8 +64,6 @@ def preferred(
     the side with the newer version (the older side for the names in `older`), members
     from ours. `edges` keeps each entry's dependencies: a poetry.lock's are constraints,
     not pointers, and Poetry reads a locked package's requirements from them."""
-    import tomlkit
-
     mine, other = versions(ours), versions(theirs)
     flip = {name for name in older if name in mine and name in other}
     from_theirs = {n for n in set(mine) | set(other) if newer(mine.get(n, ()), other.get(n, ()))}
@@ -81,7 +81,7 @@ def preferred(
                 kept.append({k: v for k, v in package.items() if edges or k not in _EDGES})
     document = {k: v for k, v in ours.items() if k != "package"}
     document["package"] = sorted(kept, key=lambda p: (normalize(p["name"]), str(p.get("version"))))
-    return PENDING + tomlkit.dumps(document).encode()
+    return PENDING + dumps(document).encode()
 
 
 def _member(package: dict[str, Any]) -> bool:
@@ -99,3 +99,53 @@ def order(version: str) -> tuple[int, Any]:
         return (1, Version(version))
     except InvalidVersion:
         return (0, version)
+
+
+_BARE = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def dumps(document: dict[str, Any]) -> str:
+    """TOML for a parsed lock: top-level values, then tables, then arrays of tables, every
+    nested value inline. A writer that keeps formatting (tomlkit) takes half a second for
+    fifty packages; a lock has no formatting worth keeping, and uv rewrites it."""
+    lines = [f"{_key(k)} = {_inline(v)}" for k, v in document.items() if not _table(v)]
+    for key, value in document.items():
+        if isinstance(value, dict):
+            lines += ["", f"[{_key(key)}]"]
+            lines += [f"{_key(k)} = {_inline(v)}" for k, v in value.items()]
+    for key, value in document.items():
+        if _table(value) and isinstance(value, list):
+            for entry in value:
+                lines += ["", f"[[{_key(key)}]]"]
+                lines += [f"{_key(k)} = {_inline(v)}" for k, v in entry.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _table(value: object) -> bool:
+    return isinstance(value, dict) or (
+        isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+    )
+
+
+def _key(key: str) -> str:
+    return key if _BARE.fullmatch(key) else _string(key)
+
+
+def _string(text: str) -> str:
+    # JSON's escapes are TOML's, but for DEL, which TOML's basic strings do not allow raw
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+def _inline(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return _string(value)
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_inline(v) for v in value) + "]"
+    if isinstance(value, dict):
+        inner = ", ".join(f"{_key(k)} = {_inline(v)}" for k, v in value.items())
+        return "{ " + inner + " }" if inner else "{}"
+    return _string(str(value))  # dates and times: none in a lock uv or Poetry writes
