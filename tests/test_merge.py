@@ -486,7 +486,7 @@ def _poetry_locked(package: Path) -> dict[str, str]:
     return {p["name"]: p["version"] for p in data["package"]}
 
 
-_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=8)
+_TEXT = st.text(st.characters(codec="utf-8"), max_size=8)
 _VALUE = st.recursive(
     st.one_of(_TEXT, st.integers(), st.booleans()),
     lambda inner: st.lists(inner, max_size=3)
