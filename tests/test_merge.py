@@ -22,7 +22,7 @@ from monolock.errors import LockError
 from monolock.merging import prefer
 from monolock.merging.conflict import PENDING, has_markers, split
 from monolock.uv import uv_binary
-from tests.conftest import RepoFactory, Run, poetry_manifest, project, write_toml
+from tests.conftest import RepoFactory, Run, poetry_manifest, project, uv_export, write_toml
 from tests.test_crash import MONOLOCK, _env, monolock
 
 Cli = Callable[..., Run]
@@ -267,6 +267,34 @@ def test_manifests_that_cannot_be_locked_together_name_each_side_and_leave_the_f
     assert (repo / "uv.lock").read_bytes() == conflicted
 
 
+def test_sides_that_only_relocked_give_a_lock_with_every_edge(
+    repo: Path, cli: Cli, wheels: Path
+) -> None:
+    """Neither side touched a manifest: the merged manifests are what each lock recorded,
+    so uv must not find the preferences satisfied as they stand (they hold no edges)."""
+    branch(cli, repo, "old", lambda: None, "-P", "alpha==1.1.0")
+    branch(cli, repo, "new", lambda: None, "-P", "alpha")
+    git(repo, "checkout", "-q", "old")
+    assert git(repo, "merge", "new", check=False).returncode == 1
+    assert cli("-C", repo, "lock").code == 0
+    assert (locked(repo)["alpha"], locked(repo)["beta"]) == ("2.0.0", "2.0.0")
+    exported = cli("-C", repo, "export", "api", "--no-hashes")
+    assert exported.code == 0
+    pins = {line.split(";")[0].strip() for line in exported.out.splitlines() if "==" in line}
+    assert pins == {f"{n}=={v}" for n, v in uv_export(repo, "api").items()}
+    assert "alpha==2.0.0" in pins
+
+
+def test_an_override_is_not_taken_for_a_merge_left_behind(make_repo: RepoFactory, cli: Cli) -> None:
+    root = make_repo(
+        {"core": project("core", ["alpha", "beta<2"])},
+        root={"tool": {"uv": {"override-dependencies": ["beta>=2"]}}},
+    )
+    lock(cli, root)
+    assert locked(root)["beta"] == "2.0.0"
+    assert cli("-C", root, "lock", "--check").code == 0
+
+
 def test_check_and_lock_check_say_to_regenerate_a_conflicted_lock(repo: Path, cli: Cli) -> None:
     both_add(cli, repo)
     git(repo, "merge", "b", check=False)
@@ -295,6 +323,9 @@ def test_markers_alone_are_enough_outside_git(repo: Path, cli: Cli, tmp_path: Pa
 def test_with_the_driver_a_merge_completes_and_the_lock_is_what_lock_would_write(
     repo: Path, cli: Cli, tmp_path: Path
 ) -> None:
+    # git runs the driver at the top of the work tree: a module there named as monolock
+    # (or as anything it imports) must not run in its place
+    (repo / "monolock.py").write_text("raise SystemExit('a module of the repository ran')\n")
     _install(cli, repo)
     both_add(cli, repo)
     by_hand = tmp_path / "by-hand"
@@ -346,6 +377,8 @@ def test_the_driver_leaves_a_conflict_when_the_manifests_conflict_too(repo: Path
     assert merge.returncode == 1
     assert "core/pyproject.toml conflict as well" in merge.stderr
     assert set(unmerged(repo)) == {"core/pyproject.toml", "uv.lock"}
+    text = (repo / "uv.lock").read_text()  # git's own text merge, labelled as git labels
+    assert "<<<<<<< HEAD\n" in text and ">>>>>>> x\n" in text
     core(repo, ["alpha>=1,<2", "zeta"])  # the user resolves the manifest, then relocks
     assert cli("-C", repo, "lock").code == 0
     assert cli("-C", repo, "lock", "--check").code == 0
@@ -360,8 +393,8 @@ def test_install_is_idempotent_and_uninstall_leaves_the_rest(repo: Path, cli: Cl
     again = cli("-C", repo, "merge-driver", "install", "--format", "json")
     assert json.loads(again.out)["changed"] is False
     driver = git(repo, "config", "--get", "merge.monolock.driver").stdout
-    assert driver.endswith("-m monolock merge-driver run %O %A %B %P\n")
-    assert cli("-C", repo, "merge-driver", "uninstall").code == 0
+    assert driver.endswith("-P -m monolock merge-driver run %O %A %B %L %P\n")
+    assert cli("-C", repo, "merge-driver", "install", "--uninstall").code == 0
     assert attributes.read_text() == "*.png binary\n"
     assert git(repo, "config", "--get", "merge.monolock.driver", check=False).returncode == 1
     attributes.unlink()
@@ -407,6 +440,11 @@ def test_markers_that_do_not_pair_up_are_an_error_naming_the_file(raw: bytes) ->
     with pytest.raises(LockError) as caught:
         split(raw)
     assert caught.value.where == "uv.lock"
+
+
+def test_a_lone_separator_line_is_no_conflict() -> None:
+    assert not has_markers(b'text = """\n=======\n"""\n')
+    assert has_markers(b"a\n<<<<<<< HEAD\nb\n=======\nc\n>>>>>>> x\n")
 
 
 def test_the_preference_lock_takes_the_newer_side_without_edges() -> None:
@@ -489,8 +527,9 @@ def _poetry_locked(package: Path) -> dict[str, str]:
 _TEXT = st.text(st.characters(codec="utf-8"), max_size=8)
 _VALUE = st.recursive(
     st.one_of(_TEXT, st.integers(), st.booleans()),
-    lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(_TEXT.filter(bool), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(_TEXT.filter(bool), inner, max_size=3)
+    ),
     max_leaves=12,
 )
 _TABLE = st.dictionaries(_TEXT.filter(bool), _VALUE, max_size=4)

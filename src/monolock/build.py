@@ -80,8 +80,8 @@ def check_request(request: Request, workspace: Workspace) -> Request:
 def require_fresh_lock(root: Path) -> None:
     found = relock.check(root)
     if not found.fresh:
-        # monolock's own finding leads with its point, uv's message ends with it
-        lines = found.why.splitlines()[:1] if found.why else found.message.splitlines()[-1:]
+        # monolock's own finding is one line; uv's message ends with its point
+        lines = [found.why] if found.why else found.message.splitlines()[-1:]
         raise LockError(
             f"uv.lock is stale ({lines[0] if lines else 'out of date'}): "
             "an image built from it would not match the manifests",

@@ -14,10 +14,17 @@ from pathlib import Path
 from monolock.errors import GitError
 
 
-def _call(root: Path, args: tuple[str, ...]) -> subprocess.CompletedProcess[bytes]:
+def _call(
+    root: Path, args: tuple[str, ...], env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
     try:
         return subprocess.run(
-            ["git", *args], cwd=root, capture_output=True, check=False, stdin=subprocess.DEVNULL
+            ["git", *args],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            check=False,
+            stdin=subprocess.DEVNULL,
         )
     except OSError as exc:
         raise GitError(f"cannot run git: {exc.strerror}", hint="install git") from None
@@ -32,8 +39,8 @@ def output(root: Path, *args: str) -> str | None:
     return out.stdout.decode() if out.returncode == 0 else None
 
 
-def _run(root: Path, *args: str, what: str) -> bytes:
-    out = _call(root, args)
+def _run(root: Path, *args: str, what: str, env: dict[str, str] | None = None) -> bytes:
+    out = _call(root, args, env)
     if out.returncode != 0:
         message = out.stderr.decode(errors="replace").strip().splitlines()
         raise GitError(f"{what}: {message[-1] if message else 'git failed'}")
@@ -143,19 +150,22 @@ def unmerged(root: Path, path: str) -> dict[int, bytes]:
     """A file git holds unmerged (a merge or a rebase stopped on it): stage -> content
     (1 the common ancestor, 2 ours, 3 theirs; a side that deleted the file is absent).
     Empty when the file is merged, or outside git."""
-    try:
-        listed = _call(root, ("ls-files", "-u", "-z", "--", path))
-    except GitError:
-        return {}
+    listed = _call(root, ("ls-files", "-u", "-z", "--", path))
     if listed.returncode != 0:
         return {}
-    stages: dict[int, bytes] = {}
-    for entry in listed.stdout.split(b"\0"):
-        meta, _, _name = entry.partition(b"\t")
+    blobs = _stages(listed.stdout).get(path, {})
+    return {n: _run(root, "cat-file", "blob", b, what="git cat-file") for n, b in blobs.items()}
+
+
+def _stages(listing: bytes) -> dict[str, dict[int, str]]:
+    """`git ls-files -u -z` read: path -> stage -> blob id."""
+    stages: dict[str, dict[int, str]] = {}
+    for entry in listing.split(b"\0"):
+        meta, _, name = entry.partition(b"\t")
         fields = meta.split(b" ")
         if len(fields) == 3:
-            blob = fields[1].decode()
-            stages[int(fields[2])] = _run(root, "cat-file", "blob", blob, what="git cat-file")
+            path = name.decode("utf-8", "surrogateescape")
+            stages.setdefault(path, {})[int(fields[2])] = fields[1].decode()
     return stages
 
 
@@ -174,52 +184,49 @@ def config(root: Path, *args: str) -> str | None:
 def merged_tree(top: Path, trees: tuple[str, str, str], dest: Path) -> list[str]:
     """The three-way merge of trees (base, ours, theirs) written below `dest`, file by file
     as git merges text, without touching the repository's index or work tree. Returns the
-    paths that did not merge cleanly (written with conflict markers, or one side's file)."""
+    paths that did not merge cleanly (written with conflict markers, or one side's file).
+    Large files git-lfs keeps elsewhere stay pointers: a relock reads none of them."""
     import os
     import tempfile
 
     dest.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
-        env = {**os.environ, "GIT_INDEX_FILE": str(Path(scratch) / "index")}
+        env = {
+            **os.environ,
+            "GIT_INDEX_FILE": str(Path(scratch) / "index"),
+            "GIT_LFS_SKIP_SMUDGE": "1",
+        }
+        _run(top, "read-tree", "-i", "-m", "--aggressive", *trees, what="git read-tree", env=env)
+        _run(
+            top,
+            "checkout-index",
+            "--all",
+            "--force",
+            f"--prefix={dest}/",
+            what="git checkout-index",
+            env=env,
+        )
+        listing = _run(top, "ls-files", "-u", "-z", what="git ls-files", env=env)
+        return [
+            path
+            for path, blobs in sorted(_stages(listing).items())
+            if not _merge_file(top, blobs, Path(scratch), dest / path)
+        ]
 
-        def run(*args: str, ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess[bytes]:
-            try:
-                out = subprocess.run(
-                    ["git", *args],
-                    cwd=top,
-                    env=env,
-                    capture_output=True,
-                    check=False,
-                    stdin=subprocess.DEVNULL,
-                )
-            except OSError as exc:
-                raise GitError(f"cannot run git: {exc.strerror}", hint="install git") from None
-            if out.returncode not in ok:
-                lines = out.stderr.decode(errors="replace").strip().splitlines()
-                raise GitError(f"git {args[0]}: {lines[-1] if lines else 'failed'}")
-            return out
 
-        run("read-tree", "-i", "-m", "--aggressive", *trees)
-        run("checkout-index", "--all", "--force", f"--prefix={dest}/")
-        stages: dict[str, dict[int, str]] = {}
-        for entry in run("ls-files", "-u", "-z").stdout.split(b"\0"):
-            meta, _, name = entry.partition(b"\t")
-            fields = meta.split(b" ")
-            if len(fields) == 3:
-                path = name.decode("utf-8", "surrogateescape")
-                stages.setdefault(path, {})[int(fields[2])] = fields[1].decode()
-        conflicted = []
-        for path, blobs in sorted(stages.items()):
-            base, ours, theirs = (Path(scratch) / name for name in ("base", "ours", "theirs"))
-            for stage, side in ((1, base), (2, ours), (3, theirs)):
-                blob = run("cat-file", "blob", blobs[stage]).stdout if stage in blobs else b""
-                side.write_bytes(blob)
-            # merge-file exits with the number of conflicts (up to 127), negative on error
-            sides = (str(ours), str(base), str(theirs))
-            merged = run("merge-file", "-p", "-q", *sides, ok=tuple(range(128)))
-            if merged.returncode or 2 not in blobs or 3 not in blobs:
-                conflicted.append(path)
-            target = dest / path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(merged.stdout)
-    return conflicted
+def _merge_file(top: Path, blobs: dict[int, str], scratch: Path, target: Path) -> bool:
+    """One unmerged file merged as text into `target`: whether it merged cleanly."""
+    sides = [scratch / name for name in ("base", "ours", "theirs")]
+    for stage, side in zip((1, 2, 3), sides, strict=True):
+        side.write_bytes(
+            _run(top, "cat-file", "blob", blobs[stage], what="git cat-file")
+            if stage in blobs
+            else b""
+        )
+    # merge-file exits with the number of conflicts (up to 127), negative on error
+    out = _call(top, ("merge-file", "-p", "-q", str(sides[1]), str(sides[0]), str(sides[2])))
+    if not 0 <= out.returncode < 128:
+        raise GitError("git merge-file failed")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(out.stdout)
+    return out.returncode == 0 and 2 in blobs and 3 in blobs

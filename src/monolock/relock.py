@@ -145,8 +145,11 @@ def check(root: Path, uv_args: Sequence[str] = ()) -> Freshness:
     found = unmet(raw) if fresh else []
     if not found:
         return Freshness(fresh, message)
-    why = "uv.lock holds versions the manifests exclude (a text merge of two locks?):\n"
-    why += "".join(f"  {line}\n" for line in found) + "run `monolock lock`"
+    why = (
+        "uv.lock holds versions the manifests exclude (a text merge of two locks?): "
+        + "; ".join(found)
+        + ": run `monolock lock`"
+    )
     return Freshness(False, message, why)
 
 

@@ -21,11 +21,13 @@ def merge_driver_cmd() -> None:
     \b
     `install` registers the driver in this clone's git config (merge.monolock.driver)
     and adds `/uv.lock merge=monolock` to the root's .gitattributes (commit that file:
-    each clone then runs `install` once). When both sides of a merge changed uv.lock,
-    git hands it to monolock, which merges the manifests as git does, relocks them
-    preferring the versions either side locked, and writes the result. If it cannot
-    (manifests in conflict, requirements that cannot be met together), the file is left
-    conflicted with git's text merge, and `monolock lock` resolves it afterwards.
+    each clone then runs `install` once; `install --uninstall` removes both). When both
+    sides of a merge changed uv.lock, git hands it to monolock, which merges the
+    manifests as git does, relocks them preferring the versions either side locked, and
+    writes the result. If it cannot (manifests in conflict, requirements that cannot be
+    met together), the file is left conflicted with git's text merge, and
+    `monolock lock` resolves it afterwards. The driver runs the Python that ran
+    `install`: install monolock where it stays (not a throwaway environment).
     """
 
 
@@ -61,27 +63,18 @@ def install_cmd(ctx: click.Context, uninstall: bool, fmt: str) -> None:
     _render(done, "uninstalled" if uninstall else "installed", fmt)
 
 
-@merge_driver_cmd.command("uninstall")
-@_FORMAT
-@click.pass_context
-def uninstall_cmd(ctx: click.Context, fmt: str) -> None:
-    """Remove the driver: the attribute line and the git config section."""
-    from monolock.merging import driver
-
-    with writing(ctx) as root:
-        done = driver.uninstall(root)
-    _render(done, "uninstalled", fmt)
-
-
 @merge_driver_cmd.command("run", hidden=True)
 @click.argument("base", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("ours", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("theirs", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("marker_size", type=int)
 @click.argument("name")
 @click.pass_context
-def run_cmd(ctx: click.Context, base: Path, ours: Path, theirs: Path, name: str) -> None:
-    """What git runs: %O %A %B %P. Exit 0 when uv.lock was regenerated."""
+def run_cmd(
+    ctx: click.Context, base: Path, ours: Path, theirs: Path, marker_size: int, name: str
+) -> None:
+    """What git runs: %O %A %B %L %P. Exit 0 when uv.lock was regenerated."""
     from monolock.cli.main import say
     from monolock.merging import driver
 
-    ctx.exit(driver.run(base, ours, theirs, name, say))
+    ctx.exit(driver.run(driver.Handed(base, ours, theirs, marker_size, name), say))

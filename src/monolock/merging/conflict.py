@@ -19,7 +19,8 @@ from monolock.errors import LockError
 _OPEN, _BASE, _SPLIT, _CLOSE = (
     re.compile(rb"%s(?: (.*?))?\r?\n?" % re.escape(bytes([c]) * 7)) for c in b"<|=>"
 )
-_ANY = re.compile(rb"^(<{7}|={7}|>{7})(?: |\r?$)", re.MULTILINE)
+# a conflict is there when one opens: a lone `=======` may be part of a TOML string
+_OPENING = re.compile(rb"^<{7}(?: |\r?$)", re.MULTILINE)
 
 
 # the first line of the lock monolock writes for uv or Poetry to relock a merge from: a
@@ -36,7 +37,7 @@ class Sides:
 
 
 def has_markers(raw: bytes) -> bool:
-    return _ANY.search(raw) is not None
+    return _OPENING.search(raw) is not None
 
 
 def conflicted(raw: bytes) -> bool:

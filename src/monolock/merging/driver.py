@@ -27,9 +27,9 @@ from monolock.fsutil import atomic_write
 NAME = "monolock"
 ATTRIBUTE = f"/uv.lock merge={NAME}"
 _SECTION = f"merge.{NAME}"
-# files a relock reads: one of them in conflict leaves nothing to relock
 # the rebase commands that replay one commit
 _PICKS = ("pick", "p", "reword", "r", "edit", "e", "fixup", "f", "squash", "s")
+# files a relock reads: one of them in conflict leaves nothing to relock
 _MANIFESTS = ("pyproject.toml", "uv.toml", ".python-version", "setup.py", "setup.cfg")
 
 
@@ -41,8 +41,10 @@ class Installed:
 
 
 def command() -> str:
-    """What git runs: this interpreter's monolock, wherever the shell's PATH leads."""
-    return f"{shlex.quote(sys.executable)} -m monolock merge-driver run %O %A %B %P"
+    """What git runs: this interpreter's monolock, wherever the shell's PATH leads. git
+    runs it at the top of the work tree: -P keeps a `monolock.py` there (or any module
+    monolock imports) from being run in its place."""
+    return f"{shlex.quote(sys.executable)} -P -m monolock merge-driver run %O %A %B %L %P"
 
 
 def install(root: Path) -> Installed:
@@ -91,23 +93,34 @@ class _Commits:
     theirs_label: str
 
 
-def run(base: Path, ours: Path, theirs: Path, name: str, say: Callable[[str], None]) -> int:
+@dataclass(frozen=True)
+class Handed:
+    """What git hands a driver: %O %A %B (temporary files), %L and %P."""
+
+    base: Path
+    ours: Path  # the result goes here
+    theirs: Path
+    marker_size: int
+    name: str  # the file's path from the top of the work tree
+
+
+def run(handed: Handed, say: Callable[[str], None]) -> int:
     """git's driver protocol: the merged file into `ours`, exit 0 when merged cleanly."""
     top = Path.cwd()
-    raw = [p.read_bytes() for p in (base, ours, theirs)]
+    raw = [p.read_bytes() for p in (handed.base, handed.ours, handed.theirs)]
     try:
-        commits = _commits(top, name, *raw)
+        commits = _commits(top, handed.name, *raw)
         if commits is None:
             reason = "could not tell which commits git is merging (only merge and rebase are known)"
         else:
-            return _relock(top, name, commits, raw, ours, say)
+            return _relock(top, handed.name, commits, raw, handed.ours, say)
     except MonolockError as exc:
         reason = f"{exc}" + (f" ({exc.hint})" if exc.hint else "")
     except Exception as exc:  # a bug in monolock must not cost a merge: git's text merge
         reason = f"internal error: {type(exc).__name__}: {exc}"
-    say(f"monolock: {name} not regenerated: {reason}")
+    say(f"monolock: {handed.name} not regenerated: {reason}")
     say("monolock: once the merge's other conflicts are resolved, run `monolock lock`")
-    _text_merge(top, base, ours, theirs)
+    _text_merge(top, handed)
     return 1
 
 
@@ -150,8 +163,9 @@ def _commits(top: Path, name: str, base: bytes, ours: bytes, theirs: bytes) -> _
     found: _Commits | None = None
     if len(heads) == 1:  # `git merge` names the commit it merges (one: no octopus)
         other = heads[0]
-        common = (git.output(top, "merge-base", head, other) or "").split()
+        common = (git.output(top, "merge-base", "--all", head, other) or "").split()
         label = os.environ.get(f"GITHEAD_{other}") or other[:12]
+        # criss-cross histories merge against a virtual base that is no commit: not ours
         found = _Commits(common[0], head, other, label) if len(common) == 1 else None
     else:  # a rebase: the pick it stopped on is the last line of its `done` list
         picked = _picked(top)
@@ -180,7 +194,13 @@ def _picked(top: Path) -> str | None:
     return found or None
 
 
-def _text_merge(top: Path, base: Path, ours: Path, theirs: Path) -> None:
-    """What git would have done without the driver: the file merged as text, in place."""
-    labels = ("-L", "ours", "-L", "base", "-L", "theirs")
-    git.output(top, "merge-file", "-q", *labels, str(ours), str(base), str(theirs))
+def _text_merge(top: Path, handed: Handed) -> None:
+    """What git would have done without the driver: the file merged as text, in place,
+    with its labels, marker size and conflict style."""
+    heads = [v for k, v in os.environ.items() if k.startswith("GITHEAD_")]
+    labels = ("-L", "HEAD", "-L", "base", "-L", heads[0] if len(heads) == 1 else "theirs")
+    style = (git.output(top, "config", "merge.conflictStyle") or "").strip()
+    options = [f"--marker-size={handed.marker_size}", *labels]
+    options += [f"--{style}"] if style in ("diff3", "zdiff3") else []
+    paths = (str(handed.ours), str(handed.base), str(handed.theirs))
+    git.output(top, "merge-file", "-q", *options, *paths)

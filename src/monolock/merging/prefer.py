@@ -4,7 +4,8 @@ uv keeps, for every distribution, the version the existing uv.lock holds, as lon
 manifests admit it. A merge has two such locks. This one holds, for each distribution,
 the entries of the side that locked the newer version (the other side's when told to),
 and no dependency edges: edges name packages by name alone, and one side's edges into
-the other side's entries need not line up. uv reads versions from it, and resolves the
+the other side's entries need not line up. Members keep no recorded requirements either,
+so uv never finds it satisfied as it stands: it reads versions from it, and resolves the
 edges anew from the merged manifests.
 """
 
@@ -20,7 +21,10 @@ from monolock.manifest.toml import loads
 from monolock.merging.conflict import PENDING
 from monolock.model import normalize
 
-_EDGES = ("dependencies", "optional-dependencies", "dev-dependencies")
+EDGES = ("dependencies", "optional-dependencies", "dev-dependencies")
+# what uv's preferences need of an entry is its name, version and source; a member's
+# recorded requirements would let uv call an edgeless lock satisfied and keep it as it is
+_DROPPED = (*EDGES, "metadata")
 _MEMBER_SOURCES = ("editable", "virtual", "directory")
 
 
@@ -78,7 +82,7 @@ def preferred(
             else:
                 keep = (name in from_theirs) == (side == "theirs")
             if keep:
-                kept.append({k: v for k, v in package.items() if edges or k not in _EDGES})
+                kept.append({k: v for k, v in package.items() if edges or k not in _DROPPED})
     document = {k: v for k, v in ours.items() if k != "package"}
     document["package"] = sorted(kept, key=lambda p: (normalize(p["name"]), str(p.get("version"))))
     return PENDING + dumps(document).encode()

@@ -18,7 +18,7 @@ from monolock import uv
 from monolock.errors import LockError
 from monolock.fsutil import atomic_write, restore
 from monolock.merging import prefer
-from monolock.merging.conflict import Sides, settle
+from monolock.merging.conflict import PENDING, Sides
 from monolock.model import Lock, Workspace
 from monolock.projection import Change, diff, project
 
@@ -60,8 +60,14 @@ def relock(
             atomic_write(path, prefer.preferred(ours, theirs, older))
             result = uv.start_lock(root, uv_args).wait(check=False)
             if result.returncode != 0:
+                if "no solution found" not in result.stderr.lower():
+                    raise uv.failure(result)  # the index, the interpreter: not the merge
                 raise _unsatisfiable(result, workspace, sides, ours, theirs)
-            settle(path)
+            if path.read_bytes().startswith(PENDING):
+                # uv kept the preferences as they were (a workspace that requires nothing):
+                # ours, edges and all, is a lock to relock from
+                atomic_write(path, sides.ours)
+                uv.start_lock(root, uv_args).wait()
             new = read_lock(path)
             moved = _moved(ours, theirs, prefer.read(path.read_bytes(), "uv.lock"))
             # where the newer version was excluded, the older one may still be admitted

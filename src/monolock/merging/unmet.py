@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from monolock.merging.prefer import EDGES
 from monolock.model import normalize
-
-_EDGES = ("dependencies", "optional-dependencies", "dev-dependencies")
 
 
 def unmet(data: dict[str, Any]) -> list[str]:
@@ -26,12 +25,20 @@ def unmet(data: dict[str, Any]) -> list[str]:
     for package in packages:
         if isinstance(package.get("name"), str) and isinstance(package.get("version"), str):
             by_name.setdefault(normalize(package["name"]), []).append(package["version"])
+    # an override replaces every requirement on its name: theirs are not binding
+    manifest = data.get("manifest")
+    overrides = manifest.get("overrides") if isinstance(manifest, dict) else None
+    overridden = {
+        normalize(o["name"])
+        for o in (overrides if isinstance(overrides, list) else [])
+        if isinstance(o, dict) and isinstance(o.get("name"), str)
+    }
     found = []
     for package in packages:
         wanted = _requirements(package)
         for name, version in sorted(_edges(package, by_name)):
             specs = wanted.get(name)
-            if not specs:
+            if not specs or name in overridden:
                 continue  # no specifier (a path, a URL), or not a requirement of its own
             try:
                 if any(SpecifierSet(s).contains(version, prereleases=True) for s in specs):
@@ -65,7 +72,7 @@ def _requirements(package: dict[str, Any]) -> dict[str, list[str]]:
 def _edges(package: dict[str, Any], by_name: dict[str, list[str]]) -> set[tuple[str, str]]:
     """(name, version) of every package the member's edges lead to."""
     lists = [package.get("dependencies")]
-    for key in _EDGES[1:]:
+    for key in EDGES[1:]:
         table = package.get(key)
         lists += list(table.values()) if isinstance(table, dict) else []
     found = set()

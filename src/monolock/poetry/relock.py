@@ -56,19 +56,23 @@ def relock(
         path = lock_path(workspace.root, package)
         before = path.read_bytes() if present(workspace.root, package) else None
         started = time.monotonic()
-        if before is not None:
-            _prefer_both_sides(workspace.root, path, before)
-        result = tool.run(args, cwd=workspace.root / package.path)
-        output = tail(result.output)
-        ok = result.returncode == 0
-        if ok:
-            try:
-                settle(path)
-                read(workspace.root, package)  # what Poetry wrote must be a lock
-            except MonolockError as exc:
-                ok, output = False, f"Poetry wrote a lock monolock cannot read: {exc}"
+        try:
+            if before is not None:
+                _prefer_both_sides(workspace.root, path, before)
+            result = tool.run(args, cwd=workspace.root / package.path)
+            output = tail(result.output)
+            ok = result.returncode == 0
+            if ok:
+                try:
+                    settle(path)
+                    read(workspace.root, package)  # what Poetry wrote must be a lock
+                except MonolockError as exc:
+                    ok, output = False, f"Poetry wrote a lock monolock cannot read: {exc}"
+        except BaseException:
+            restore(path, before)  # a conflicted one too: its markers are all there may be
+            raise
         if not ok:
-            restore(path, before)  # the conflicted one, if it was
+            restore(path, before)
         return Locked(name, ok, time.monotonic() - started, "" if ok else output)
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:

@@ -82,7 +82,7 @@ def _merged(merged: Merged) -> str:
         for label, found in ((merged.ours, changes), (merged.theirs, merged.against_theirs[name])):
             lines.append(f"  against {label}: {_summary(found)}")
             lines += [f"    {change}" for change in found]
-    lines.append("then: `git add uv.lock` and finish the merge")
+    lines.append("then commit uv.lock (in a merge: `git add uv.lock`, and finish it)")
     return "\n".join(lines)
 
 
