@@ -9,7 +9,7 @@ version neither side had only when the merged manifests admit none that they had
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,27 +54,22 @@ def relock(
         )
     ]
     before = path.read_bytes() if path.is_file() else None
+
+    def explain(result: uv.Result) -> LockError:
+        return _unsatisfiable(result, workspace, sides, ours, theirs)
+
     older: set[str] = set()
     try:
-        for _ in range(2):
-            atomic_write(path, prefer.preferred(ours, theirs, older))
-            result = uv.start_lock(root, uv_args).wait(check=False)
-            if result.returncode != 0:
-                if "no solution found" not in result.stderr.lower():
-                    raise uv.failure(result)  # the index, the interpreter: not the merge
-                raise _unsatisfiable(result, workspace, sides, ours, theirs)
-            if path.read_bytes().startswith(PENDING):
-                # uv kept the preferences as they were (a workspace that requires nothing):
-                # ours, edges and all, is a lock to relock from
-                atomic_write(path, sides.ours)
-                uv.start_lock(root, uv_args).wait()
-            new = read_lock(path)
+        while True:
+            preferences = prefer.preferred(ours, theirs, older)
+            result = _attempt(root, preferences, sides.ours, uv_args, explain)
             moved = _moved(ours, theirs, prefer.read(path.read_bytes(), "uv.lock"))
             # where the newer version was excluded, the older one may still be admitted
-            retry = {c.name for c in moved if len(c.before) > 1 and c.name not in older}
-            if not retry:
+            retry = {c.name for c in moved if len(c.before) > 1} - older
+            if not retry or older:
                 break
-            older |= retry
+            older = retry
+        new = read_lock(path)
     except BaseException:
         restore(path, before)
         raise
@@ -86,6 +81,29 @@ def relock(
         tuple(moved),
     )
     return merged, uv.tail(result.stderr, 3)
+
+
+def _attempt(
+    root: Path,
+    preferences: bytes,
+    fallback: bytes,
+    uv_args: Sequence[str],
+    explain: Callable[[uv.Result], LockError],
+) -> uv.Result:
+    """One `uv lock` from these preferences; a failed resolution explained."""
+    path = root / "uv.lock"
+    atomic_write(path, preferences)
+    result = uv.start_lock(root, uv_args).wait(check=False)
+    if result.returncode != 0:
+        if "no solution found" not in result.stderr.lower():
+            raise uv.failure(result)  # the index, the interpreter: not the merge
+        raise explain(result)
+    if path.read_bytes().startswith(PENDING):
+        # uv kept the preferences as they were (a workspace that requires nothing):
+        # ours, edges and all, is a lock to relock from
+        atomic_write(path, fallback)
+        return uv.start_lock(root, uv_args).wait()
+    return result
 
 
 def _changes(old: Lock, new: Lock, shown: Mapping[str, str]) -> dict[str, list[Change]]:
