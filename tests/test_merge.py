@@ -18,9 +18,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monolock.errors import LockError
+from monolock.errors import LockError, UsageError
 from monolock.merging import prefer
 from monolock.merging.conflict import PENDING, has_markers, split
+from monolock.merging.driver import Handed
 from monolock.uv import uv_binary
 from tests.conftest import RepoFactory, Run, poetry_manifest, project, uv_export, write_toml
 from tests.test_crash import MONOLOCK, _env, monolock
@@ -234,6 +235,11 @@ def test_a_text_merge_that_leaves_a_stale_lock_is_caught_by_lock_check(
     found = cli("-C", repo, "check", "--format", "json")
     ml201 = [f for f in json.loads(found.out)["findings"] if f["code"] == "ML201"]
     assert len(ml201) == 1 and "beta 2.0.0" in ml201[0]["message"]
+    # and `lock` moves what uv alone would keep (it calls the lock satisfied)
+    fixed = cli("-C", repo, "lock")
+    assert fixed.code == 0 and "relocked them" in fixed.err
+    assert locked(repo)["beta"] == "1.0.0"
+    assert cli("-C", repo, "lock", "--check").code == 0
 
 
 def test_the_newer_version_gives_way_to_the_older_where_the_merge_excludes_it(
@@ -264,6 +270,7 @@ def test_manifests_that_cannot_be_locked_together_name_each_side_and_leave_the_f
     assert "cannot be locked together" in result.err
     assert "core requires alpha<2 (runtime; from old)" in result.err
     assert "core requires beta>=2 (runtime; from HEAD)" in result.err
+    assert "zeta" not in result.err.split("uv says")[0]  # on both sides, and no cause
     assert (repo / "uv.lock").read_bytes() == conflicted
 
 
@@ -283,6 +290,15 @@ def test_sides_that_only_relocked_give_a_lock_with_every_edge(
     pins = {line.split(";")[0].strip() for line in exported.out.splitlines() if "==" in line}
     assert pins == {f"{n}=={v}" for n, v in uv_export(repo, "api").items()}
     assert "alpha==2.0.0" in pins
+
+
+def test_without_markers_the_sides_are_named_as_git_names_them(repo: Path, cli: Cli) -> None:
+    both_add(cli, repo)
+    git(repo, "merge", "b", check=False)
+    git(repo, "checkout", "--ours", "uv.lock")  # no markers: git's index holds the sides
+    merged = json.loads(cli("-C", repo, "lock", "--format", "json").out)["merged"]
+    assert (merged["ours"], merged["theirs"]) == ("HEAD", "b")
+    assert [c["name"] for c in merged["apps"]["api"]["against_ours"]] == ["pyyaml"]
 
 
 def test_an_override_is_not_taken_for_a_merge_left_behind(make_repo: RepoFactory, cli: Cli) -> None:
@@ -440,6 +456,14 @@ def test_markers_that_do_not_pair_up_are_an_error_naming_the_file(raw: bytes) ->
     with pytest.raises(LockError) as caught:
         split(raw)
     assert caught.value.where == "uv.lock"
+
+
+def test_a_driver_registered_before_it_took_the_marker_size_still_runs() -> None:
+    handed = Handed.of(["%O", "%A", "%B", "uv.lock"])
+    assert (handed.marker_size, handed.name) == (7, "uv.lock")
+    assert Handed.of(["%O", "%A", "%B", "9", "sub/uv.lock"]).marker_size == 9
+    with pytest.raises(UsageError):
+        Handed.of(["%O", "%A", "uv.lock"])
 
 
 def test_a_lone_separator_line_is_no_conflict() -> None:

@@ -199,20 +199,21 @@ def _lock_finding(
                 )
             ]
         if fresh:
-            from monolock.relock import unmet as excluded
+            from monolock.relock import unmet as find
 
-            unmet = excluded(lock.raw)
+            unmet = [str(u) for u in find(lock.raw)]
         if slot is not None:
             cache_write(slot, json.dumps({"fresh": fresh, "unmet": unmet}))
     if fresh and not unmet:
         return []
+    from monolock.relock import excluded
+
     return [
         Finding(
             "ML201",
             None,
             "uv.lock",
-            "uv.lock holds versions the manifests exclude (a text merge of two locks?): "
-            + "; ".join(unmet)
+            excluded(unmet)
             if unmet
             else "uv.lock is out of date: a manifest changed since it was locked",
             "run `monolock lock` and commit uv.lock",

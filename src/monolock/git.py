@@ -157,6 +157,19 @@ def unmerged(root: Path, path: str) -> dict[int, bytes]:
     return {n: _run(root, "cat-file", "blob", b, what="git cat-file") for n, b in blobs.items()}
 
 
+def merging(root: Path) -> str | None:
+    """The name of what a stopped merge, rebase or cherry-pick brings in, as git labels
+    its side of a conflict: a branch, or a short commit."""
+    for head in ("MERGE_HEAD", "REBASE_HEAD", "CHERRY_PICK_HEAD"):
+        named = output(root, "name-rev", "--name-only", "--no-undefined", head)
+        if named:
+            return named.strip().removesuffix("~0").removesuffix("^0")
+        short = output(root, "rev-parse", "--verify", "-q", "--short", head)
+        if short:
+            return short.strip()
+    return None
+
+
 def _stages(listing: bytes) -> dict[str, dict[int, str]]:
     """`git ls-files -u -z` read: path -> stage -> blob id."""
     stages: dict[str, dict[int, str]] = {}

@@ -20,6 +20,7 @@ from monolock.root import is_uv_workspace
 if TYPE_CHECKING:
     from monolock.merging.conflict import Sides
     from monolock.merging.resolve import Merged
+    from monolock.merging.unmet import Unmet
     from monolock.model import Workspace
     from monolock.projection import Change, Projection
 
@@ -71,7 +72,10 @@ def relock(root: Path, uv_args: Sequence[str] = ()) -> Outcome:
         sides = read(root, "uv.lock", before)
         if sides is not None:
             return _merge(root, sides, uv_args)
-    running = uv.start_lock(root, uv_args)
+    found = _unmet(before)
+    # uv calls such a lock satisfied: the distributions are named for it to move
+    moving = [a for u in found for a in ("--upgrade-package", u.name)]
+    running = uv.start_lock(root, [*uv_args, *moving])
     try:
         # imported here, not at the top: this work overlaps with uv's resolution
         from monolock.lockfile import parse_lock, read_lock
@@ -107,9 +111,18 @@ def relock(root: Path, uv_args: Sequence[str] = ()) -> Outcome:
         for name, member in shown.items()
     }
     unchanged = before is not None and path.read_bytes() == before
-    return Outcome(
-        before is None, unchanged, changes, uv.tail(result.stderr, 3), workspace.warnings
-    )
+    warnings = workspace.warnings + ((f"{excluded(found)}: relocked them",) if found else ())
+    return Outcome(before is None, unchanged, changes, uv.tail(result.stderr, 3), warnings)
+
+
+def _unmet(before: bytes | None) -> list[Unmet]:
+    """What an unreadable old lock holds is uv's to say."""
+    if before is None:
+        return []
+    try:
+        return unmet(before)
+    except MonolockError:
+        return []
 
 
 def _merge(root: Path, sides: Sides, uv_args: Sequence[str]) -> Outcome:
@@ -120,7 +133,9 @@ def _merge(root: Path, sides: Sides, uv_args: Sequence[str]) -> Outcome:
 
     workspace = discover(root)
     merged, message = resolve.relock(root, sides, workspace, targets(workspace), uv_args)
-    return Outcome(False, False, merged.against_ours, message, workspace.warnings, merged=merged)
+    # what discovery says of the conflicted lock it could not read is what this resolves
+    warnings = tuple(w for w in workspace.warnings if "uv.lock cannot be read" not in w)
+    return Outcome(False, False, merged.against_ours, message, warnings, merged=merged)
 
 
 @dataclass(frozen=True)
@@ -145,18 +160,19 @@ def check(root: Path, uv_args: Sequence[str] = ()) -> Freshness:
     found = unmet(raw) if fresh else []
     if not found:
         return Freshness(fresh, message)
-    why = (
-        "uv.lock holds versions the manifests exclude (a text merge of two locks?): "
-        + "; ".join(found)
-        + ": run `monolock lock`"
-    )
-    return Freshness(False, message, why)
+    return Freshness(False, message, f"{excluded(found)}: run `monolock lock`")
 
 
-def unmet(raw: bytes) -> list[str]:
+def unmet(raw: bytes) -> list[Unmet]:
     """What a lock uv calls fresh holds that the members' own requirements exclude (as a
     text merge of two locks can leave it)."""
     from monolock.manifest.toml import loads
     from monolock.merging.unmet import unmet as find
 
     return find(loads(raw, where="uv.lock", error=LockError))
+
+
+def excluded(found: Sequence[object]) -> str:
+    return "uv.lock holds versions the manifests exclude (a text merge of two locks?): " + (
+        "; ".join(map(str, found))
+    )

@@ -220,8 +220,10 @@ def check_required_version(root: Path) -> None:
         )
 
 
-def start_lock(root: Path, extra: Sequence[str] = ()) -> Running:
-    return Running(["lock", *extra], cwd=root)
+def start_lock(
+    root: Path, extra: Sequence[str] = (), env: Mapping[str, str] | None = None
+) -> Running:
+    return Running(["lock", *extra], cwd=root, env=env)
 
 
 def lock_is_fresh(root: Path, extra: Sequence[str] = ()) -> tuple[bool, str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -41,6 +40,10 @@ def _render(installed: Installed, verb: str, fmt: str) -> None:
         click.echo(json.dumps(data, indent=2, sort_keys=True))
     elif installed.changed:
         click.echo(f"merge driver {verb}: {installed.attributes.name} and .git/config")
+        if verb == "installed":
+            click.echo(
+                f"commit {installed.attributes.name}: git reads it from the branch merged into"
+            )
     else:
         click.echo(f"merge driver already {verb}")
 
@@ -64,17 +67,11 @@ def install_cmd(ctx: click.Context, uninstall: bool, fmt: str) -> None:
 
 
 @merge_driver_cmd.command("run", hidden=True)
-@click.argument("base", type=click.Path(dir_okay=False, path_type=Path))
-@click.argument("ours", type=click.Path(dir_okay=False, path_type=Path))
-@click.argument("theirs", type=click.Path(dir_okay=False, path_type=Path))
-@click.argument("marker_size", type=int)
-@click.argument("name")
+@click.argument("handed", nargs=-1, required=True)
 @click.pass_context
-def run_cmd(
-    ctx: click.Context, base: Path, ours: Path, theirs: Path, marker_size: int, name: str
-) -> None:
+def run_cmd(ctx: click.Context, handed: tuple[str, ...]) -> None:
     """What git runs: %O %A %B %L %P. Exit 0 when uv.lock was regenerated."""
     from monolock.cli.main import say
     from monolock.merging import driver
 
-    ctx.exit(driver.run(driver.Handed(base, ours, theirs, marker_size, name), say))
+    ctx.exit(driver.run(driver.Handed.of(handed), say))

@@ -121,11 +121,13 @@ def read(root: Path, name: str, raw: bytes) -> Sides | None:
     an interrupted `monolock lock`): the merge is not done until the lock is regenerated."""
     staged = git.unmerged(root, name)
     if 2 in staged and 3 in staged:
-        try:
-            labels = split(raw, display=name)
-        except LockError:
-            labels = Sides(b"", b"")  # the index holds the sides; the labels are a nicety
-        return Sides(staged[2], staged[3], labels.ours_label, labels.theirs_label)
+        if has_markers(raw):
+            try:
+                labels = split(raw, display=name)
+                return Sides(staged[2], staged[3], labels.ours_label, labels.theirs_label)
+            except LockError:
+                pass  # the index holds the sides; the labels are a nicety
+        return Sides(staged[2], staged[3], "HEAD", git.merging(root) or "theirs")
     if has_markers(raw):
         return split(raw, display=name)
     return None

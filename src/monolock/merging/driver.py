@@ -13,16 +13,21 @@ it leaves git's text merge with the file conflicted, and says to run `monolock l
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from monolock import git
-from monolock.errors import MonolockError
+from monolock.errors import MonolockError, UsageError
 from monolock.fsutil import atomic_write
+
+if TYPE_CHECKING:
+    from monolock.model import Workspace
 
 NAME = "monolock"
 ATTRIBUTE = f"/uv.lock merge={NAME}"
@@ -103,6 +108,18 @@ class Handed:
     marker_size: int
     name: str  # the file's path from the top of the work tree
 
+    @classmethod
+    def of(cls, args: Sequence[str]) -> Handed:
+        """%O %A %B %L %P, or %O %A %B %P as an older install registered it."""
+        if len(args) == 4:
+            args = (*args[:3], "7", args[3])
+        if len(args) != 5 or not args[3].isdigit():
+            raise UsageError(
+                f"a merge driver is given %O %A %B %L %P, not {' '.join(args)}",
+                hint="register it again with `monolock merge-driver install`",
+            )
+        return cls(Path(args[0]), Path(args[1]), Path(args[2]), int(args[3]), args[4])
+
 
 def run(handed: Handed, say: Callable[[str], None]) -> int:
     """git's driver protocol: the merged file into `ours`, exit 0 when merged cleanly."""
@@ -142,7 +159,8 @@ def _relock(
             raise MonolockError(f"{', '.join(blocking)} conflict as well")
         workspace = discover(root)
         sides = Sides(raw[1], raw[2], "HEAD", commits.theirs_label)
-        merged, _ = resolve.relock(root, sides, workspace, targets(workspace))
+        env = _pretend_versions(top, workspace)
+        merged, _ = resolve.relock(root, sides, workspace, targets(workspace), env=env)
         atomic_write(out, (root / "uv.lock").read_bytes())
     moved = f", {len(merged.moved)} moved past both sides" if merged.moved else ""
     say(
@@ -150,6 +168,26 @@ def _relock(
         f"{commits.theirs_label}'s versions{moved})"
     )
     return 0
+
+
+# what the version plugins that ask git (uv-dynamic-versioning, setuptools-scm and
+# hatch-vcs, poetry-dynamic-versioning, pdm's scm source) take in its place
+_PRETEND = (
+    "UV_DYNAMIC_VERSIONING_BYPASS",
+    "SETUPTOOLS_SCM_PRETEND_VERSION",
+    "POETRY_DYNAMIC_VERSIONING_BYPASS",
+    "PDM_BUILD_SCM_VERSION",
+)
+
+
+def _pretend_versions(top: Path, workspace: Workspace) -> dict[str, str]:
+    """The scratch tree has no git, so a member whose version comes from git is given the
+    latest tag's: uv records no dynamic member's version, only what it requires."""
+    if all(p.version is not None for p in workspace.packages):
+        return {}
+    tag = (git.output(top, "describe", "--tags", "--abbrev=0", "HEAD") or "").strip()
+    version = tag.removeprefix("v") if re.fullmatch(r"v?[0-9]+(\.[0-9]+)*", tag) else "0.0.0"
+    return {key: os.environ.get(key, version) for key in _PRETEND}
 
 
 def _tree(commit: str, prefix: str) -> str:

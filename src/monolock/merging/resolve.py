@@ -38,9 +38,11 @@ def relock(
     workspace: Workspace,
     shown: Mapping[str, str],
     uv_args: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
 ) -> tuple[Merged, str]:
     """Write the regenerated lock to `root/uv.lock`; return what changed against each side
-    and uv's summary. On any failure the file is left as it was."""
+    and uv's summary (`env` for uv, on top of monolock's). On any failure the file is
+    left as it was."""
     from monolock.lockfile import parse_lock, read_lock
 
     path = root / "uv.lock"
@@ -62,7 +64,7 @@ def relock(
     try:
         while True:
             preferences = prefer.preferred(ours, theirs, older)
-            result = _attempt(root, preferences, sides.ours, uv_args, explain)
+            result = _attempt(root, preferences, sides.ours, uv_args, env, explain)
             moved = _moved(ours, theirs, prefer.read(path.read_bytes(), "uv.lock"))
             # where the newer version was excluded, the older one may still be admitted
             retry = {c.name for c in moved if len(c.before) > 1} - older
@@ -88,12 +90,13 @@ def _attempt(
     preferences: bytes,
     fallback: bytes,
     uv_args: Sequence[str],
+    env: Mapping[str, str] | None,
     explain: Callable[[uv.Result], LockError],
 ) -> uv.Result:
     """One `uv lock` from these preferences; a failed resolution explained."""
     path = root / "uv.lock"
     atomic_write(path, preferences)
-    result = uv.start_lock(root, uv_args).wait(check=False)
+    result = uv.start_lock(root, uv_args, env).wait(check=False)
     if result.returncode != 0:
         if "no solution found" not in result.stderr.lower():
             raise uv.failure(result)  # the index, the interpreter: not the merge
@@ -102,7 +105,7 @@ def _attempt(
         # uv kept the preferences as they were (a workspace that requires nothing):
         # ours, edges and all, is a lock to relock from
         atomic_write(path, fallback)
-        return uv.start_lock(root, uv_args).wait()
+        return uv.start_lock(root, uv_args, env).wait()
     return result
 
 

@@ -9,15 +9,28 @@ git without a conflict into a lock uv calls up to date and that installs beta 2.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from monolock.merging.prefer import EDGES
 from monolock.model import normalize
 
 
-def unmet(data: dict[str, Any]) -> list[str]:
-    """ "member requires spec, and the lock holds name version" for each member edge into
-    a version none of the member's requirements on that name admits."""
+@dataclass(frozen=True)
+class Unmet:
+    member: str
+    name: str  # the distribution
+    version: str  # as locked
+    specifiers: tuple[str, ...]  # the member's own requirements on it, none admitting it
+
+    def __str__(self) -> str:
+        shown = " or ".join(f"{self.name}{s}" for s in self.specifiers)
+        return f"{self.member} requires {shown}, and uv.lock holds {self.name} {self.version}"
+
+
+def unmet(data: dict[str, Any]) -> list[Unmet]:
+    """Each member edge into a version none of the member's requirements on that name
+    admits."""
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
     packages = [p for p in data.get("package", []) if isinstance(p, dict)]
@@ -45,8 +58,7 @@ def unmet(data: dict[str, Any]) -> list[str]:
                     continue
             except InvalidSpecifier:
                 continue  # uv reads what it wrote; an unreadable one is uv's to report
-            shown = " or ".join(f"{name}{s}" for s in specs)
-            found.append(f"{package['name']} requires {shown}, and uv.lock holds {name} {version}")
+            found.append(Unmet(str(package["name"]), name, version, tuple(specs)))
     return found
 
 
