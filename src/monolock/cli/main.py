@@ -31,6 +31,8 @@ _COMMANDS = {
     "drift": ("drifting", "drift_cmd"),
     "init": ("migrating", "init_cmd"),
     "merge-driver": ("merging", "merge_driver_cmd"),
+    "add": ("authoring", "add_cmd"),
+    "remove": ("authoring", "remove_cmd"),
 }
 
 
@@ -84,6 +86,8 @@ def cli(ctx: click.Context, root: Path | None) -> None:
       monolock lock                 one `uv lock`, then what changed per app (a
                                     conflicted uv.lock: regenerated, both sides kept)
       monolock merge-driver install git merges and rebases regenerate uv.lock
+      monolock add REQ --to MEMBER  a requirement, at the locked version, then one lock
+      monolock remove DIST --from M the reverse, and which apps lose it
       monolock build APP --out DIR  a Docker build context: wheels, hashed pins, Dockerfile
       monolock build APP --venv DIR the same environment here, proven exact
     """

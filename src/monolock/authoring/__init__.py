@@ -1,0 +1,1 @@
+"""Changing the monorepo under its policy: requirements added and removed."""

@@ -1,0 +1,141 @@
+"""A requirement written into (or taken out of) one manifest, in its own dialect, with
+its formatting and comments kept (tomlkit): PEP 621 lists, PEP 735 groups, uv's
+workspace sources; `[tool.poetry]` tables for Poetry packages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import tomlkit
+from packaging.requirements import Requirement
+
+from monolock.errors import ManifestError
+from monolock.model import normalize
+
+Place = tuple[str, str | None]  # ("runtime" | "group" | "extra", its name)
+
+
+@dataclass(frozen=True)
+class Edit:
+    text: str  # the manifest after the edit
+    changed: bool
+    said: str  # "added alpha>=1 to [project].dependencies", "already declared", …
+
+
+def _name_of(entry: object) -> str | None:
+    if not isinstance(entry, str):
+        return None
+    try:
+        return normalize(Requirement(entry).name)
+    except ValueError:
+        return None
+
+
+def _pep621_list(doc: Any, place: Place, *, create: bool) -> tuple[Any, str] | None:
+    kind, name = place
+    if kind == "runtime":
+        project = doc.get("project")
+        if project is None:
+            return None
+        if "dependencies" not in project and create:
+            project["dependencies"] = tomlkit.array()
+        found = project.get("dependencies")
+        return (found, "[project].dependencies") if found is not None else None
+    table = (
+        doc.get("dependency-groups")
+        if kind == "group"
+        else (doc.get("project") or {}).get("optional-dependencies")
+    )
+    key = "[dependency-groups]" if kind == "group" else "[project.optional-dependencies]"
+    if table is None:
+        if not create:
+            return None
+        table = tomlkit.table()
+        if kind == "group":
+            doc["dependency-groups"] = table
+        else:
+            doc["project"]["optional-dependencies"] = table
+    for existing in table:
+        if normalize(existing) == normalize(name or ""):
+            return table[existing], f"{key}.{existing}"
+    if not create or name is None:
+        return None
+    table[name] = tomlkit.array()
+    return table[name], f"{key}.{name}"
+
+
+def add_pep621(
+    text: str, requirement: str, place: Place, *, workspace: bool, replace: bool = True
+) -> Edit:
+    """`requirement` in its list, at its sorted place when the list is sorted; one on the
+    same name is replaced when `replace` (the user said which range, extras, marker).
+    `workspace` also writes `{ workspace = true }` as its source."""
+    doc = tomlkit.parse(text)
+    found = _pep621_list(doc, place, create=True)
+    if found is None:
+        raise ManifestError("has no [project] table to add a dependency to")
+    entries, key = found
+    name = _name_of(requirement)
+    names = [_name_of(e) for e in entries]
+    said = f"added {requirement} to {key}"
+    if name in names:
+        at = names.index(name)
+        if str(entries[at]) == requirement or not replace:
+            said = f"{entries[at]} is already in {key}"
+        else:
+            said = f"{entries[at]} -> {requirement} in {key}"
+            entries[at] = requirement
+    else:
+        ordered = [n or "" for n in names]
+        at = len(entries)
+        if ordered == sorted(ordered):
+            at = next((i for i, n in enumerate(ordered) if n > (name or "")), len(entries))
+        entries.insert(at, requirement)
+    if workspace and name is not None:
+        sources = doc.setdefault("tool", tomlkit.table(is_super_table=True))
+        uv = sources.setdefault("uv", tomlkit.table(is_super_table=True))
+        table = uv.setdefault("sources", tomlkit.table())
+        if name not in {normalize(k) for k in table}:
+            table[name] = tomlkit.inline_table()
+            table[name]["workspace"] = True
+    out = tomlkit.dumps(doc)
+    return Edit(out, out != text, said)
+
+
+def remove_pep621(text: str, name: str, place: Place) -> Edit:
+    """Every requirement on `name` out of its list; its workspace source too, when no list
+    of the manifest names it any more."""
+    doc = tomlkit.parse(text)
+    found = _pep621_list(doc, place, create=False)
+    if found is None:
+        return Edit(text, False, f"there is no {_describe(place)}")
+    entries, key = found
+    hits = [i for i, e in enumerate(entries) if _name_of(e) == name]
+    if not hits:
+        return Edit(text, False, f"{name} is not in {key}")
+    for i in reversed(hits):
+        del entries[i]
+    if not _mentions(doc, name):
+        sources = ((doc.get("tool") or {}).get("uv") or {}).get("sources") or {}
+        for key_name in [k for k in sources if normalize(k) == name]:
+            del sources[key_name]
+    out = tomlkit.dumps(doc)
+    return Edit(out, True, f"removed {name} from {key}")
+
+
+def _mentions(doc: Any, name: str) -> bool:
+    project = doc.get("project") or {}
+    lists = [project.get("dependencies") or []]
+    lists += list((project.get("optional-dependencies") or {}).values())
+    lists += list((doc.get("dependency-groups") or {}).values())
+    return any(_name_of(e) == name for entries in lists for e in entries)
+
+
+def _describe(place: Place) -> str:
+    kind, name = place
+    return {
+        "runtime": "[project].dependencies",
+        "group": f"[dependency-groups].{name}",
+        "extra": f"[project.optional-dependencies].{name}",
+    }[kind]

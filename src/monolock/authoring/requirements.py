@@ -1,0 +1,265 @@
+"""`monolock add` and `remove`: a member's requirements changed under the Single Version
+Policy, then one lock.
+
+A distribution the shared lock already holds is added with a range that admits the
+locked version: under one lock every member gets that version, so a range that excludes
+it is refused (with the apps that ship it) rather than quietly moving it for all of them.
+An internal member is added with `{ workspace = true }`. A distribution new to the lock
+is added as asked, then, when no range was given, at `>=` the version uv resolved (as
+`uv add` does). If uv fails, every file is left as it was.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+
+from monolock import relock, uv
+from monolock.authoring.edit import Place, add_pep621, remove_pep621
+from monolock.errors import UsageError, known
+from monolock.fsutil import atomic_write, restore
+from monolock.model import Lock, Package, Workspace, normalize
+
+
+@dataclass(frozen=True)
+class Done:
+    said: tuple[str, ...]  # what changed in the manifest, one line each
+    diff: str  # the manifest's unified diff
+    outcome: relock.Outcome | None  # None: nothing to lock, or a dry run
+    preview: str = ""  # a dry run: what `uv lock --dry-run` says would change
+
+    def lost(self, names: Sequence[str]) -> dict[str, list[str]]:
+        """Distribution -> the apps whose projection no longer holds it at all."""
+        wanted = {normalize(n) for n in names}
+        found: dict[str, list[str]] = {}
+        for app, changes in (self.outcome.changes if self.outcome else {}).items():
+            for change in changes:
+                if change.kind == "removed" and change.name in wanted:
+                    found.setdefault(change.name, []).append(app)
+        return found
+
+
+def add(
+    root: Path,
+    member: str,
+    wanted: Sequence[str],
+    place: Place,
+    *,
+    dry_run: bool = False,
+    uv_args: Sequence[str] = (),
+) -> Done:
+    from monolock.lockfile import present, read_lock
+    from monolock.workspace import discover
+
+    workspace = discover(root)
+    package = _member(workspace, member)
+    lock = read_lock(workspace.lock_path) if present(workspace.lock_path) else None
+    path = root / package.manifest
+    before = path.read_text(encoding="utf-8")
+    text, said, unpinned = before, [], []
+    for raw in wanted:
+        requirement, internal, pin = _requirement(workspace, lock, package, raw)
+        edit = add_pep621(text, requirement, place, workspace=internal, replace=_told(raw))
+        text = edit.text
+        said.append(edit.said)
+        if pin:
+            unpinned.append(requirement)
+    return _apply(root, path, before, text, said, dry_run, uv_args, unpinned, place)
+
+
+def remove(
+    root: Path,
+    member: str,
+    names: Sequence[str],
+    place: Place,
+    *,
+    dry_run: bool = False,
+    uv_args: Sequence[str] = (),
+) -> Done:
+    from monolock.workspace import discover
+
+    workspace = discover(root)
+    package = _member(workspace, member)
+    path = root / package.manifest
+    before = path.read_text(encoding="utf-8")
+    text, said = before, []
+    for name in names:
+        edit = remove_pep621(text, normalize(name), place)
+        if not edit.changed:
+            raise UsageError(
+                f"{package.name} does not require {name} there ({edit.said})",
+                where=package.manifest,
+                hint=_declared_where(package, normalize(name)),
+            )
+        text = edit.text
+        said.append(edit.said)
+    return _apply(root, path, before, text, said, dry_run, uv_args, [], place)
+
+
+def _member(workspace: Workspace, name: str) -> Package:
+    if workspace.kind != "uv":
+        raise UsageError(
+            "add and remove edit members of a uv workspace; this repository has a "
+            "poetry.lock per package",
+            hint="use `poetry add` in the package, then `monolock lock`",
+        )
+    package = workspace.get(name)
+    if package is None:
+        raise UsageError(f"no member is called '{name}'", hint=known(name, workspace.by_name))
+    if package.dialect != "pep621":
+        raise UsageError(
+            f"{package.name} is written in Poetry's dialect",
+            where=package.manifest,
+            hint="move it to [project] (`monolock init --from-poetry`), or use `poetry add`",
+        )
+    return package
+
+
+def _requirement(
+    workspace: Workspace, lock: Lock | None, package: Package, raw: str
+) -> tuple[str, bool, bool]:
+    """(the requirement to write, whether it is a member, whether to pin it after the
+    lock) for what the user typed."""
+    try:
+        requirement = Requirement(raw)
+    except InvalidRequirement as exc:
+        raise UsageError(f"'{raw}' is not a PEP 508 requirement: {exc}") from None
+    name = normalize(requirement.name)
+    if name == package.name:
+        raise UsageError(f"{package.name} cannot require itself")
+    target = workspace.get(name)
+    if target is not None:
+        if target.version and not requirement.specifier.contains(target.version, True):
+            raise UsageError(
+                f"'{raw}' excludes {name} {target.version}, the member in this workspace",
+                hint="members are required without a range: drop it",
+            )
+        return _text(requirement, ""), True, False
+    locked = _locked(lock, name)
+    if not locked:
+        return str(requirement), False, not requirement.specifier and not requirement.url
+    admitted = [v for v in locked if requirement.specifier.contains(v, prereleases=True)]
+    if not admitted:
+        raise UsageError(
+            f"'{raw}' excludes {name} {', '.join(locked)}, the version uv.lock holds for "
+            f"every member; {_shipped_by(workspace, lock, name)}",
+            hint=f"drop the range (monolock adds one that admits {locked[0]}), or move "
+            f"{name} for every app deliberately: widen the range where it is declared and "
+            f"run `monolock lock -P {name}`",
+        )
+    if requirement.specifier:
+        return str(requirement), False, False
+    return _text(requirement, f">={locked[0]}"), False, False
+
+
+def _told(raw: str) -> bool:
+    """Whether the user said more than a name: a range, extras, a marker or a URL."""
+    requirement = Requirement(raw)
+    return bool(
+        requirement.specifier or requirement.extras or requirement.marker or requirement.url
+    )
+
+
+def _text(requirement: Requirement, specifier: str) -> str:
+    extras = f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else ""
+    marker = f"; {requirement.marker}" if requirement.marker else ""
+    return f"{requirement.name}{extras}{specifier}{marker}"
+
+
+def _locked(lock: Lock | None, name: str) -> list[str]:
+    """The versions the shared lock holds of a third-party distribution, oldest first."""
+    from packaging.version import Version
+
+    if lock is None:
+        return []
+    found = {
+        p.version
+        for p in lock.packages
+        if p.name == name and p.version is not None and not p.source.is_local
+    }
+    return sorted(found, key=Version)
+
+
+def _shipped_by(workspace: Workspace, lock: Lock | None, name: str) -> str:
+    from monolock.projection import project
+
+    if lock is None:
+        return "no app ships it yet"
+    apps = sorted(
+        app
+        for app, member in relock.targets(workspace).items()
+        if lock.member(member) and name in project(lock, member).versions()
+    )
+    return f"apps that ship it: {', '.join(apps)}" if apps else "no app ships it"
+
+
+def _declared_where(package: Package, name: str) -> str:
+    found = sorted({d.label for d in package.dependencies if d.name == name})
+    if not found:
+        return f"{package.name} does not declare it anywhere"
+    return "it is declared as " + ", ".join(found) + " (--group G or --extra E for those)"
+
+
+def _apply(
+    root: Path,
+    path: Path,
+    before: str,
+    after: str,
+    said: list[str],
+    dry_run: bool,
+    uv_args: Sequence[str],
+    unpinned: list[str],
+    place: Place,
+) -> Done:
+    shown = path.relative_to(root).as_posix()
+    diff = "".join(
+        difflib.unified_diff(
+            before.splitlines(keepends=True),
+            after.splitlines(keepends=True),
+            f"a/{shown}",
+            f"b/{shown}",
+        )
+    )
+    if after == before:
+        return Done(tuple(said), "", None)
+    old = before.encode("utf-8")
+    lock_path = root / "uv.lock"
+    old_lock = lock_path.read_bytes() if lock_path.is_file() else None
+    if dry_run:
+        atomic_write(path, after)
+        try:
+            preview = uv.run(["lock", "--dry-run", *uv_args], cwd=root).stderr
+        finally:
+            restore(path, old)
+        return Done(tuple(said), diff, None, uv.tail(preview))
+    atomic_write(path, after)
+    try:
+        outcome = relock.relock(root, uv_args)
+        if unpinned:
+            _pin(root, path, unpinned, place, uv_args)
+    except BaseException:
+        restore(path, old)
+        restore(lock_path, old_lock)  # a second lock (the pin) may fail after the first
+        raise
+    return Done(tuple(said), diff, outcome)
+
+
+def _pin(root: Path, path: Path, unpinned: list[str], place: Place, uv_args: Sequence[str]) -> None:
+    """A distribution new to the lock, added without a range: `>=` what uv resolved."""
+    from monolock.lockfile import read_lock
+
+    lock = read_lock(root / "uv.lock")
+    text = path.read_text(encoding="utf-8")
+    for raw in unpinned:
+        requirement = Requirement(raw)
+        locked = _locked(lock, normalize(requirement.name))
+        if locked:
+            text = add_pep621(
+                text, _text(requirement, f">={locked[0]}"), place, workspace=False
+            ).text
+    atomic_write(path, text)
+    relock.relock(root, uv_args)

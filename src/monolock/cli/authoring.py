@@ -1,0 +1,130 @@
+"""`monolock add` and `monolock remove`: a member's requirements, then one lock."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import click
+
+from monolock.cli.common import resolver_options, writing
+
+if TYPE_CHECKING:
+    from monolock.authoring.edit import Place
+    from monolock.authoring.requirements import Done
+
+_FORMAT = click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+
+
+def _place(group: str | None, extra: str | None) -> Place:
+    from monolock.errors import UsageError
+
+    if group is not None and extra is not None:
+        raise UsageError("--group and --extra: give one of them")
+    if group is not None:
+        return ("group", group)
+    return ("extra", extra) if extra is not None else ("runtime", None)
+
+
+def _render(done: Done, fmt: str, removed: tuple[str, ...] = ()) -> None:
+    from monolock.report import lock as render
+
+    lost = done.lost(removed)
+    if fmt == "json":
+        data: dict[str, object] = {"changes": list(done.said), "diff": done.diff}
+        if removed:
+            data["lost"] = lost
+        if done.outcome is not None:
+            data["lock"] = json.loads(render.as_json(done.outcome))
+        if done.preview:
+            data["preview"] = done.preview
+        click.echo(json.dumps(data, indent=2, sort_keys=True))
+        return
+    for line in done.said:
+        click.echo(line)
+    if done.preview:
+        click.echo(done.diff, nl=False)
+        click.echo(f"uv lock --dry-run:\n{done.preview}")
+    if done.outcome is not None:
+        for warning in done.outcome.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        click.echo(render.text(done.outcome))
+    for name, apps in sorted(lost.items()):
+        click.echo(f"{name} no longer ships in: {', '.join(sorted(apps))}")
+
+
+@click.command("add")
+@click.argument("requirements", nargs=-1, required=True)
+@click.option("--to", "member", required=True, metavar="MEMBER", help="The member to add to.")
+@click.option("--group", default=None, help="Into this dependency group (PEP 735).")
+@click.option("--extra", default=None, help="Into this extra ([project.optional-dependencies]).")
+@click.option(
+    "--dry-run", is_flag=True, help="Show the change and what uv would lock; write nothing."
+)
+@resolver_options
+@_FORMAT
+@click.pass_context
+def add_cmd(
+    ctx: click.Context,
+    requirements: tuple[str, ...],
+    member: str,
+    group: str | None,
+    extra: str | None,
+    dry_run: bool,
+    uv_options: list[str],
+    fmt: str,
+) -> None:
+    """Add REQUIREMENTS (PEP 508) to MEMBER's manifest, then lock once.
+
+    \b
+    A distribution uv.lock already holds is added with a range that admits the locked
+    version (every member shares it: a range that excludes it is refused, with the apps
+    that ship it). A member of the workspace is added with `{ workspace = true }`. A new
+    distribution without a range gets `>=` the version uv resolves. The list keeps its
+    formatting and comments, and its order when it was sorted. Then, per app, what
+    changed in its projection. If uv fails, every file is left as it was.
+    """
+    from monolock.authoring import requirements as core
+
+    place = _place(group, extra)
+    with writing(ctx) as root:
+        done = core.add(root, member, requirements, place, dry_run=dry_run, uv_args=uv_options)
+    _render(done, fmt)
+
+
+@click.command("remove")
+@click.argument("names", nargs=-1, required=True)
+@click.option(
+    "--from", "member", required=True, metavar="MEMBER", help="The member to remove from."
+)
+@click.option("--group", default=None, help="From this dependency group.")
+@click.option("--extra", default=None, help="From this extra.")
+@click.option(
+    "--dry-run", is_flag=True, help="Show the change and what uv would lock; write nothing."
+)
+@resolver_options
+@_FORMAT
+@click.pass_context
+def remove_cmd(
+    ctx: click.Context,
+    names: tuple[str, ...],
+    member: str,
+    group: str | None,
+    extra: str | None,
+    dry_run: bool,
+    uv_options: list[str],
+    fmt: str,
+) -> None:
+    """Remove NAMES (distributions or members) from MEMBER's manifest, then lock once.
+
+    Then, per app, what changed: an app whose projection no longer holds a removed
+    distribution at all loses it (`- NAME` in its list).
+    """
+    from monolock.authoring import requirements as core
+
+    place = _place(group, extra)
+    with writing(ctx) as root:
+        done = core.remove(root, member, names, place, dry_run=dry_run, uv_args=uv_options)
+    _render(done, fmt, names)

@@ -1,0 +1,176 @@
+"""`monolock add` and `remove` on a real uv workspace: manifests edited in their own
+format, the Single Version Policy kept, one lock, and nothing left half-done."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import RepoFactory, Run, project, uv_export
+
+Cli = Callable[..., Run]
+
+CORE = """[project]
+name = "core"
+version = "0.1.0"
+requires-python = ">=3.11"
+dependencies = [
+    "alpha==1.0.0",  # pinned on purpose
+    "zeta",
+]
+"""
+
+
+def locked(root: Path) -> dict[str, str]:
+    data = tomllib.loads((root / "uv.lock").read_text())
+    return {p["name"]: p["version"] for p in data["package"] if "registry" in p["source"]}
+
+
+def files(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in root.rglob("*")
+        if p.is_file() and ".venv" not in p.parts
+    }
+
+
+@pytest.fixture
+def repo(make_repo: RepoFactory, cli: Cli) -> Path:
+    """web depends on core; worker does not; devtool is locked at 1.0.0 (2.0.0 exists)."""
+    root = make_repo(
+        {
+            "core": project("core"),
+            "web": project(
+                "web", ["core", "devtool==1.0.0"], sources={"core": {"workspace": True}}
+            ),
+            "worker": project("worker", ["reqish"]),
+        },
+        apps=["web", "worker"],
+    )
+    (root / "core/pyproject.toml").write_text(CORE)
+    assert cli("-C", root, "lock").code == 0
+    return root
+
+
+def test_a_locked_distribution_is_added_at_a_range_that_admits_its_version(
+    repo: Path, cli: Cli
+) -> None:
+    result = cli("-C", repo, "add", "devtool", "--to", "core", "--format", "json")
+    assert result.code == 0, result.err
+    text = (repo / "core/pyproject.toml").read_text()
+    # sorted place, comment kept, the locked version admitted (never a second one)
+    assert '    "alpha==1.0.0",  # pinned on purpose\n    "devtool>=1.0.0",\n    "zeta",' in text
+    assert locked(repo)["devtool"] == "1.0.0"
+    assert cli("-C", repo, "lock", "--check").code == 0
+    apps = json.loads(result.out)["lock"]["apps"]
+    assert apps["worker"] == []  # does not depend on core: its projection is unchanged
+    assert apps["web"] == []  # already shipped devtool 1.0.0 through its own requirement
+
+
+def test_an_addition_changes_exactly_the_apps_that_depend_on_the_member(
+    repo: Path, cli: Cli
+) -> None:
+    result = cli("-C", repo, "add", "pyyaml", "--to", "core", "--format", "json")
+    assert result.code == 0, result.err
+    apps = json.loads(result.out)["lock"]["apps"]
+    assert [(c["name"], c["change"]) for c in apps["web"]] == [("pyyaml", "added")]
+    assert apps["worker"] == []
+    # new to the lock, added without a range: pinned at what uv resolved, as uv add does
+    assert '"pyyaml>=6.0.1"' in (repo / "core/pyproject.toml").read_text()
+    assert cli("-C", repo, "lock", "--check").code == 0
+    assert uv_export(repo, "web")["pyyaml"] == "6.0.1"
+
+
+def test_a_range_that_excludes_the_locked_version_is_refused_and_nothing_changes(
+    repo: Path, cli: Cli
+) -> None:
+    before = files(repo)
+    result = cli("-C", repo, "add", "devtool>=2", "--to", "core")
+    assert result.code == 2
+    assert "excludes devtool 1.0.0, the version uv.lock holds for every member" in result.err
+    assert "apps that ship it: web" in result.err
+    assert "monolock lock -P devtool" in result.err
+    assert files(repo) == before
+
+
+def test_a_member_is_added_with_its_workspace_source(repo: Path, cli: Cli) -> None:
+    assert cli("-C", repo, "add", "core", "--to", "worker").code == 0
+    data = tomllib.loads((repo / "worker/pyproject.toml").read_text())
+    assert "core" in data["project"]["dependencies"]
+    assert data["tool"]["uv"]["sources"]["core"] == {"workspace": True}
+    graph = json.loads(cli("-C", repo, "graph", "--format", "json").out)
+    assert any(e["source"] == "worker" and e["target"] == "core" for e in graph["edges"])
+    assert cli("-C", repo, "lock", "--check").code == 0
+
+
+def test_groups_and_extras_get_their_own_tables(repo: Path, cli: Cli) -> None:
+    assert cli("-C", repo, "add", "devtool", "--to", "worker", "--group", "dev").code == 0
+    assert cli("-C", repo, "add", "delta", "--to", "worker", "--extra", "fast").code == 0
+    data = tomllib.loads((repo / "worker/pyproject.toml").read_text())
+    assert data["dependency-groups"]["dev"] == ["devtool>=1.0.0"]
+    assert data["project"]["optional-dependencies"]["fast"] == ["delta>=1.0.0"]
+    exported = cli("-C", repo, "export", "worker", "--no-hashes")
+    assert "devtool" not in exported.out and "delta" not in exported.out  # neither ships
+
+
+def test_what_is_already_declared_changes_nothing(repo: Path, cli: Cli) -> None:
+    before = files(repo)
+    result = cli("-C", repo, "add", "zeta", "--to", "core")
+    assert result.code == 0 and "already in [project].dependencies" in result.out
+    assert files(repo) == before
+
+
+def test_when_uv_fails_every_file_is_left_as_it_was(repo: Path, cli: Cli) -> None:
+    before = files(repo)
+    result = cli("-C", repo, "add", "no-such-distribution", "--to", "core")
+    assert result.code == 2 and "uv lock" in result.err
+    assert files(repo) == before
+
+
+def test_a_dry_run_shows_the_change_and_writes_nothing(repo: Path, cli: Cli) -> None:
+    before = files(repo)
+    result = cli("-C", repo, "add", "pyyaml", "--to", "core", "--dry-run")
+    assert result.code == 0, result.err
+    assert '+    "pyyaml",' in result.out and "uv lock --dry-run" in result.out
+    assert files(repo) == before
+
+
+def test_remove_says_which_apps_lose_the_distribution(repo: Path, cli: Cli) -> None:
+    assert cli("-C", repo, "add", "pyyaml", "--to", "core").code == 0
+    result = cli("-C", repo, "remove", "pyyaml", "--from", "core", "--format", "json")
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["lost"] == {"pyyaml": ["web"]}
+    assert "pyyaml" not in locked(repo)
+    assert "# pinned on purpose" in (repo / "core/pyproject.toml").read_text()
+
+
+def test_removing_a_member_drops_its_workspace_source(repo: Path, cli: Cli) -> None:
+    assert cli("-C", repo, "remove", "core", "--from", "web").code == 0
+    data = tomllib.loads((repo / "web/pyproject.toml").read_text())
+    assert "core" not in data["project"]["dependencies"]
+    assert "core" not in data.get("tool", {}).get("uv", {}).get("sources", {})
+    assert cli("-C", repo, "lock", "--check").code == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["remove", "pyyaml", "--from", "core"], "core does not declare it anywhere"),
+        (["remove", "devtool", "--from", "web", "--group", "dev"], "there is no"),
+        (["add", "alpha", "--to", "nobody"], "no member is called 'nobody'"),
+        (["add", "alpha (", "--to", "core"], "is not a PEP 508 requirement"),
+        (["add", "core", "--to", "core"], "cannot require itself"),
+        (["add", "alpha", "--to", "core", "--group", "g", "--extra", "e"], "give one of them"),
+    ],
+)
+def test_bad_requests_are_refused_with_nothing_changed(
+    repo: Path, cli: Cli, args: list[str], said: str
+) -> None:
+    before = files(repo)
+    result = cli("-C", repo, *args)
+    assert result.code == 2 and said in result.err, result.err
+    assert files(repo) == before
