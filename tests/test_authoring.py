@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import RepoFactory, Run, project, uv_export
+from tests.conftest import RepoFactory, Run, project, uv_export, write_toml
 
 Cli = Callable[..., Run]
+WS = {"core": {"workspace": True}}
 
 CORE = """[project]
 name = "core"
@@ -40,7 +41,8 @@ def files(root: Path) -> dict[str, bytes]:
 
 @pytest.fixture
 def repo(make_repo: RepoFactory, cli: Cli) -> Path:
-    """web depends on core; worker does not; devtool is locked at 1.0.0 (2.0.0 exists)."""
+    """web depends on core and devtool, locked at 1.0.0 (2.0.0 exists); worker depends on
+    neither."""
     root = make_repo(
         {
             "core": project("core"),
@@ -53,6 +55,8 @@ def repo(make_repo: RepoFactory, cli: Cli) -> Path:
     )
     (root / "core/pyproject.toml").write_text(CORE)
     assert cli("-C", root, "lock").code == 0
+    write_toml(root / "web/pyproject.toml", project("web", ["core", "devtool"], sources=WS))
+    assert cli("-C", root, "lock").code == 0  # devtool stays at 1.0.0, as locked
     return root
 
 
@@ -174,3 +178,29 @@ def test_bad_requests_are_refused_with_nothing_changed(
     result = cli("-C", repo, *args)
     assert result.code == 2 and said in result.err, result.err
     assert files(repo) == before
+
+
+def test_upgrade_dry_run_names_the_apps_that_would_redeploy_and_writes_nothing(
+    repo: Path, cli: Cli
+) -> None:
+    before = files(repo)
+    result = cli("-C", repo, "upgrade", "--dry-run", "--format", "json")
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    assert data["written"] is False and data["redeploy"] == ["web"]
+    assert [(c["name"], c["before"], c["after"]) for c in data["apps"]["web"]] == [
+        ("devtool", ["1.0.0"], ["2.0.0"])
+    ]
+    assert files(repo) == before
+
+
+def test_upgrade_moves_within_the_ranges_and_says_who_redeploys(repo: Path, cli: Cli) -> None:
+    planned = json.loads(cli("-C", repo, "upgrade", "devtool", "--dry-run", "--format", "json").out)
+    result = cli("-C", repo, "upgrade", "devtool")
+    assert result.code == 0, result.err
+    assert result.out.startswith("redeploy: web\nweb:\n  ~ devtool 1.0.0 -> 2.0.0")
+    assert locked(repo)["devtool"] == "2.0.0"
+    assert locked(repo)["alpha"] == "1.0.0"  # pinned by core's range: not moved
+    again = json.loads(cli("-C", repo, "upgrade", "--dry-run", "--format", "json").out)
+    assert again["redeploy"] == [] and planned["redeploy"] == ["web"]
+    assert cli("-C", repo, "upgrade", "nosuch").code == 2

@@ -128,3 +128,46 @@ def remove_cmd(
     with writing(ctx) as root:
         done = core.remove(root, member, names, place, dry_run=dry_run, uv_args=uv_options)
     _render(done, fmt, names)
+
+
+@click.command("upgrade")
+@click.argument("names", nargs=-1)
+@click.option("--dry-run", is_flag=True, help="Resolve and report; write nothing.")
+@resolver_options
+@_FORMAT
+@click.pass_context
+def upgrade_cmd(
+    ctx: click.Context, names: tuple[str, ...], dry_run: bool, uv_options: list[str], fmt: str
+) -> None:
+    """Upgrade the shared lock within the declared ranges: every distribution, or NAMES.
+
+    Then the apps that redeploy, each with its old -> new versions. `--dry-run` asks uv
+    to resolve without writing (`uv lock --dry-run`) and reads each app's part of it
+    from its projection; a distribution new to the lock is named, not placed.
+    """
+    from monolock.authoring.upgrade import upgrade
+    from monolock.report import lock as render
+
+    with writing(ctx) as root:
+        done = upgrade(root, names, dry_run=dry_run, uv_args=uv_options)
+    changes = done.outcome.changes if done.outcome is not None else done.planned
+    if fmt == "json":
+        data = {
+            "written": done.outcome is not None,
+            "redeploy": done.redeploy(),
+            "apps": json.loads(render.as_json(done.outcome))["apps"]
+            if done.outcome is not None
+            else {a: render.rows(c) for a, c in changes.items()},
+            "new": list(done.new),
+        }
+        click.echo(json.dumps(data, indent=2, sort_keys=True))
+        return
+    apps = done.redeploy()
+    head = "would redeploy" if done.outcome is None else "redeploy"
+    click.echo(f"{head}: {', '.join(apps)}" if apps else "no app's projection changes")
+    for app in apps:
+        click.echo(f"{app}:")
+        for change in changes[app]:
+            click.echo(f"  {change}")
+    for entry in done.new:
+        click.echo(f"new in the lock: {entry} (its apps are known once locked)")

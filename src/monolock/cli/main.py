@@ -33,6 +33,7 @@ _COMMANDS = {
     "merge-driver": ("merging", "merge_driver_cmd"),
     "add": ("authoring", "add_cmd"),
     "remove": ("authoring", "remove_cmd"),
+    "upgrade": ("authoring", "upgrade_cmd"),
 }
 
 
@@ -88,6 +89,7 @@ def cli(ctx: click.Context, root: Path | None) -> None:
       monolock merge-driver install git merges and rebases regenerate uv.lock
       monolock add REQ --to MEMBER  a requirement, at the locked version, then one lock
       monolock remove DIST --from M the reverse, and which apps lose it
+      monolock upgrade [DIST...]    within the declared ranges, and which apps redeploy
       monolock build APP --out DIR  a Docker build context: wheels, hashed pins, Dockerfile
       monolock build APP --venv DIR the same environment here, proven exact
     """

@@ -21,10 +21,10 @@ def freshness(found: Freshness, fmt: str) -> str:
     return found.why or "uv.lock is stale: run `monolock lock`"
 
 
-def _changes(changes: list[Change]) -> list[dict[str, object]]:
+def rows(found: list[Change]) -> list[dict[str, object]]:
     return [
         {"name": c.name, "change": c.kind, "before": list(c.before), "after": list(c.after)}
-        for c in changes
+        for c in found
     ]
 
 
@@ -32,7 +32,7 @@ def as_json(outcome: Outcome) -> str:
     data: dict[str, object] = {
         "created": outcome.created,
         "unchanged": outcome.unchanged,
-        "apps": {name: _changes(changes) for name, changes in outcome.changes.items()},
+        "apps": {name: rows(found) for name, found in outcome.changes.items()},
     }
     merged = outcome.merged
     if merged is not None:
@@ -41,12 +41,12 @@ def as_json(outcome: Outcome) -> str:
             "theirs": merged.theirs,
             "apps": {
                 name: {
-                    "against_ours": _changes(changes),
-                    "against_theirs": _changes(merged.against_theirs[name]),
+                    "against_ours": rows(found),
+                    "against_theirs": rows(merged.against_theirs[name]),
                 }
-                for name, changes in merged.against_ours.items()
+                for name, found in merged.against_ours.items()
             },
-            "moved": _changes(list(merged.moved)),
+            "moved": rows(list(merged.moved)),
         }
     return json.dumps(data, indent=2, sort_keys=True)
 
