@@ -204,3 +204,97 @@ def test_upgrade_moves_within_the_ranges_and_says_who_redeploys(repo: Path, cli:
     again = json.loads(cli("-C", repo, "upgrade", "--dry-run", "--format", "json").out)
     assert again["redeploy"] == [] and planned["redeploy"] == ["web"]
     assert cli("-C", repo, "upgrade", "nosuch").code == 2
+
+
+# --- new ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def packages(make_repo: RepoFactory, cli: Cli) -> Path:
+    """Members under a `packages/*` glob, all with the same dev group."""
+    dev = {"dev": ["devtool==1.0.0"]}
+    root = make_repo(
+        {
+            "packages/core": project("core", ["alpha"], groups=dev),
+            "packages/web": project("web", ["core"], groups=dev, sources=WS),
+        },
+        globs=["packages/*"],
+        apps=["web"],
+    )
+    assert cli("-C", root, "lock").code == 0
+    return root
+
+
+def test_a_new_library_is_wired_in_and_check_is_clean_on_it(packages: Path, cli: Cli) -> None:
+    result = cli("-C", packages, "new", "lib", "payments")
+    assert result.code == 0, result.err
+    member = packages / "packages/payments"
+    assert (member / "src/payments/py.typed").is_file()
+    assert (member / "tests/test_payments.py").read_text().startswith("import payments\n")
+    data = tomllib.loads((member / "pyproject.toml").read_text())
+    assert data["project"]["requires-python"] == ">=3.11"
+    assert data["dependency-groups"]["dev"] == ["devtool==1.0.0"]  # as every member has it
+    listed = json.loads(cli("-C", packages, "list", "--format", "json").out)
+    assert "payments" in {m["name"] for m in listed["members"]}
+    checked = cli("-C", packages, "check", "--package", "payments")
+    assert checked.code == 0, checked.out  # (core's own findings are core's)
+    assert cli("-C", packages, "lock", "--check").code == 0
+
+
+def test_a_new_app_is_added_to_members_and_apps(make_repo: RepoFactory, cli: Cli) -> None:
+    root = make_repo({"core": project("core", ["alpha"])})
+    assert cli("-C", root, "lock").code == 0
+    result = cli("-C", root, "new", "app", "svc", "--format", "json")
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["path"] == "svc"
+    data = tomllib.loads((root / "pyproject.toml").read_text())
+    assert "svc" in data["tool"]["uv"]["workspace"]["members"]
+    assert data["tool"]["monolock"]["apps"]["svc"] == {
+        "package": "svc",
+        "command": "svc",
+        "smoke": "python -c 'import svc'",
+    }
+    manifest = tomllib.loads((root / "svc/pyproject.toml").read_text())
+    assert manifest["project"]["scripts"] == {"svc": "svc.__main__:main"}
+    checked = cli("-C", root, "check", "--package", "svc")
+    assert checked.code == 0, checked.out
+
+
+def test_a_repository_template_is_used_and_a_failed_lock_undoes_everything(
+    packages: Path, cli: Cli, tmp_path: Path
+) -> None:
+    templates = tmp_path / "templates"
+    (templates / "lib/src/__module__").mkdir(parents=True)
+    (templates / "lib/pyproject.toml.tmpl").write_text(
+        '[project]\nname = "{{name}}"\nversion = "0.1.0"\nrequires-python = "{{python}}"\n'
+        'dependencies = ["no-such-distribution"]\n'
+    )
+    (templates / "lib/src/__module__/__init__.py.tmpl").write_text("NAME = '{{module}}'\n")
+    before = files(packages)
+    failed = cli("-C", packages, "new", "lib", "ledger", "--template", templates)
+    assert failed.code == 2 and "uv lock" in failed.err
+    assert files(packages) == before
+    assert not (packages / "packages/ledger").exists()  # nor the directories made for it
+    (templates / "lib/pyproject.toml.tmpl").write_text(
+        '[project]\nname = "{{name}}"\nversion = "0.1.0"\nrequires-python = "{{python}}"\n'
+    )
+    assert cli("-C", packages, "new", "lib", "ledger", "--template", templates).code == 0
+    assert (packages / "packages/ledger/src/ledger/__init__.py").read_text() == "NAME = 'ledger'\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["new", "lib", "core"], "a member called 'core' exists already"),
+        (["new", "lib", "no way"], "is not a valid distribution name"),
+        (["new", "lib", "x", "--path", "../x"], "a directory inside the repository"),
+        (["new", "lib", "x", "--python", "three"], "not a version range"),
+    ],
+)
+def test_a_new_member_that_cannot_be_is_refused_with_nothing_written(
+    packages: Path, cli: Cli, args: list[str], said: str
+) -> None:
+    before = files(packages)
+    result = cli("-C", packages, *args)
+    assert result.code == 2 and said in result.err, result.err
+    assert files(packages) == before

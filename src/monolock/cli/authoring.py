@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -171,3 +172,57 @@ def upgrade_cmd(
             click.echo(f"  {change}")
     for entry in done.new:
         click.echo(f"new in the lock: {entry} (its apps are known once locked)")
+
+
+@click.command("new")
+@click.argument("kind", type=click.Choice(["lib", "app"]))
+@click.argument("name")
+@click.option("--path", default=None, help="Its directory. Default: beside the others.")
+@click.option(
+    "--python", "python_range", default=None, help="requires-python. Default: the workspace's."
+)
+@click.option(
+    "--template",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="A directory holding lib/ and app/ templates (default: [tool.monolock] templates, "
+    "else monolock's own).",
+)
+@_FORMAT
+@click.pass_context
+def new_cmd(
+    ctx: click.Context,
+    kind: str,
+    name: str,
+    path: str | None,
+    python_range: str | None,
+    template: Path | None,
+    fmt: str,
+) -> None:
+    """A new member NAME, wired into the workspace, then one lock.
+
+    \b
+    src layout with py.typed and a test; the workspace's Python range and the dev group
+    most members share (so `check` is clean on it at once); inside the members glob
+    that fits (`packages/*`), else added to `members`. An app also gets a console
+    script and a `[tool.monolock.apps]` entry (command and smoke). Templates are files:
+    `*.tmpl`, with {{name}}, {{module}}, {{python}} and {{dev}} filled in.
+    """
+    from monolock.authoring.scaffold import new
+    from monolock.report import lock as render
+
+    with writing(ctx) as root:
+        done = new(root, kind, name, path=path, python=python_range, template=template)
+    if fmt == "json":
+        data = {
+            "member": done.member,
+            "path": done.path,
+            "files": list(done.files),
+            "lock": json.loads(render.as_json(done.outcome)),
+        }
+        click.echo(json.dumps(data, indent=2, sort_keys=True))
+        return
+    click.echo(f"created {kind} {done.member} in {done.path}/")
+    for file in done.files:
+        click.echo(f"  {file}")
+    click.echo(render.text(done.outcome))

@@ -34,6 +34,7 @@ _COMMANDS = {
     "add": ("authoring", "add_cmd"),
     "remove": ("authoring", "remove_cmd"),
     "upgrade": ("authoring", "upgrade_cmd"),
+    "new": ("authoring", "new_cmd"),
 }
 
 
@@ -87,6 +88,7 @@ def cli(ctx: click.Context, root: Path | None) -> None:
       monolock lock                 one `uv lock`, then what changed per app (a
                                     conflicted uv.lock: regenerated, both sides kept)
       monolock merge-driver install git merges and rebases regenerate uv.lock
+      monolock new lib|app NAME     a member wired in, check-clean, then one lock
       monolock add REQ --to MEMBER  a requirement, at the locked version, then one lock
       monolock remove DIST --from M the reverse, and which apps lose it
       monolock upgrade [DIST...]    within the declared ranges, and which apps redeploy
