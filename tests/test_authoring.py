@@ -298,3 +298,64 @@ def test_a_new_member_that_cannot_be_is_refused_with_nothing_written(
     result = cli("-C", packages, *args)
     assert result.code == 2 and said in result.err, result.err
     assert files(packages) == before
+
+
+# --- check --fix --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def planted(make_repo: RepoFactory, cli: Cli) -> Path:
+    """One of each finding a manifest edit settles."""
+    root = make_repo(
+        {
+            # ML103: zeta is declared, never imported
+            "core": project("core", ["alpha", "zeta"], groups={"dev": ["devtool>=1"]}),
+            # ML101: imports beta (locked through alpha); ML104: yaml only in a group
+            "web": project("web", ["core"], groups={"dev": ["devtool>=1", "pyyaml"]}, sources=WS),
+            # ML204: core without its workspace source; ML203: devtool pinned apart;
+            # ML107: its tests import zeta, declared nowhere of its own
+            "worker": project("worker", ["core"], groups={"dev": ["devtool>=2"]}, sources=WS),
+        },
+        apps=["web", "worker"],
+    )
+    (root / "core/src/core/__init__.py").write_text("import alpha\n")
+    (root / "web/src/web/__init__.py").write_text("import beta\nimport core\nimport yaml\n")
+    (root / "worker/src/worker/__init__.py").write_text("import core\n")
+    (root / "worker/tests").mkdir()
+    (root / "worker/tests/test_worker.py").write_text("import devtool\nimport zeta\n")
+    assert cli("-C", root, "lock").code == 0
+    manifest = root / "worker/pyproject.toml"  # uv locks nothing without the source
+    text = manifest.read_text().replace("[tool.uv.sources.core]\nworkspace = true\n", "")
+    manifest.write_text(text + "\n# the worker's own notes\n")
+    return root
+
+
+def _codes(cli: Cli, root: Path) -> set[str]:
+    out = json.loads(cli("-C", root, "check", "--no-lock-check", "--format", "json").out)
+    return {f["code"] for f in out["findings"]}
+
+
+def test_check_fix_settles_every_planted_finding_and_locks_once(planted: Path, cli: Cli) -> None:
+    assert _codes(cli, planted) >= {"ML101", "ML103", "ML104", "ML107", "ML203", "ML204"}
+    before = files(planted)
+    shown = cli("-C", planted, "check", "--diff")
+    assert shown.code == 1 and "would fix" in shown.err
+    assert '+    "zeta>=1.0.0",' in shown.out or '"zeta>=1.0.0"' in shown.out
+    assert files(planted) == before  # --diff alone writes nothing
+
+    fixed = cli("-C", planted, "check", "--fix")
+    assert fixed.code == 0, fixed.out + fixed.err
+    assert "no findings" in fixed.out
+    assert _codes(cli, planted) == set()
+    assert cli("-C", planted, "lock", "--check").code == 0
+    core = tomllib.loads((planted / "core/pyproject.toml").read_text())
+    assert core["project"]["dependencies"] == ["alpha"]
+    web = tomllib.loads((planted / "web/pyproject.toml").read_text())
+    assert "pyyaml" in web["project"]["dependencies"]
+    assert web["dependency-groups"]["dev"] == ["devtool>=1"]
+    assert any(d.startswith("beta>=") for d in web["project"]["dependencies"])
+    worker_text = (planted / "worker/pyproject.toml").read_text()
+    assert "# the worker's own notes" in worker_text  # comments stay
+    worker = tomllib.loads(worker_text)
+    assert worker["tool"]["uv"]["sources"]["core"] == {"workspace": True}
+    assert worker["dependency-groups"]["dev"] == ["devtool>=1", "zeta>=1.0.0"]

@@ -91,16 +91,34 @@ def add_pep621(
         at = len(entries)
         if ordered == sorted(ordered):
             at = next((i for i, n in enumerate(ordered) if n > (name or "")), len(entries))
-        entries.insert(at, requirement)
+        if "\n" in entries.as_string():
+            entries.insert(at, requirement)
+        else:  # on one line, tomlkit inserts at the front without a space: laid out anew
+            values = [str(e) for e in entries]
+            values.insert(at, requirement)
+            del entries[:]
+            entries.extend(values)
     if workspace and name is not None:
-        sources = doc.setdefault("tool", tomlkit.table(is_super_table=True))
-        uv = sources.setdefault("uv", tomlkit.table(is_super_table=True))
-        table = uv.setdefault("sources", tomlkit.table())
-        if name not in {normalize(k) for k in table}:
-            table[name] = tomlkit.inline_table()
-            table[name]["workspace"] = True
+        _source(doc, name)
     out = tomlkit.dumps(doc)
     return Edit(out, out != text, said)
+
+
+def add_source(text: str, name: str) -> Edit:
+    """`name = { workspace = true }` under [tool.uv.sources], unless it has a source."""
+    doc = tomlkit.parse(text)
+    _source(doc, name)
+    out = tomlkit.dumps(doc)
+    return Edit(out, out != text, f"{name} = {{ workspace = true }} in [tool.uv.sources]")
+
+
+def _source(doc: Any, name: str) -> None:
+    tool = doc.setdefault("tool", tomlkit.table(is_super_table=True))
+    uv = tool.setdefault("uv", tomlkit.table(is_super_table=True))
+    table = uv.setdefault("sources", tomlkit.table())
+    if name not in {normalize(k) for k in table}:
+        table[name] = tomlkit.inline_table()
+        table[name]["workspace"] = True
 
 
 def remove_pep621(text: str, name: str, place: Place) -> Edit:

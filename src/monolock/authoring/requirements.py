@@ -62,7 +62,7 @@ def add(
     before = path.read_text(encoding="utf-8")
     text, said, unpinned = before, [], []
     for raw in wanted:
-        requirement, internal, pin = _requirement(workspace, lock, package, raw)
+        requirement, internal, pin = requirement_for(workspace, lock, package, raw)
         edit = add_pep621(text, requirement, place, workspace=internal, replace=_told(raw))
         text = edit.text
         said.append(edit.said)
@@ -119,7 +119,7 @@ def _member(workspace: Workspace, name: str) -> Package:
     return package
 
 
-def _requirement(
+def requirement_for(
     workspace: Workspace, lock: Lock | None, package: Package, raw: str
 ) -> tuple[str, bool, bool]:
     """(the requirement to write, whether it is a member, whether to pin it after the

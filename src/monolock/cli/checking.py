@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from monolock.cli.common import JOBS, workspace
+from monolock.cli.common import JOBS, workspace, writing
 
 
 @click.command("check")
@@ -32,6 +32,13 @@ from monolock.cli.common import JOBS, workspace
 )
 @click.option("--no-lock-check", is_flag=True, help="Skip `uv lock --check` (ML201).")
 @click.option(
+    "--fix",
+    is_flag=True,
+    help="Settle what a manifest edit settles (ML101, ML103, ML104, ML105, ML107, ML203, "
+    "ML204), lock once, then report what is left.",
+)
+@click.option("--diff", is_flag=True, help="With or without --fix: print the manifest edits.")
+@click.option(
     "-j",
     "--jobs",
     type=JOBS,
@@ -45,6 +52,8 @@ def check_cmd(
     fmt: str,
     no_cache: bool,
     no_lock_check: bool,
+    fix: bool,
+    diff: bool,
     jobs: int | None,
 ) -> int:
     """Check that every member declares what it imports, and the workspace policy.
@@ -70,21 +79,34 @@ def check_cmd(
     or the root: `ignore = ["ML103:uvicorn"]`.
     Map a distribution whose wheel cannot be read with [tool.monolock.import-names].
 
+    `--fix` edits the manifests (in their own format, comments kept) for what an edit
+    settles, locks once (every file taken back if uv fails), and reports what is left;
+    `--diff` alone prints those edits and writes nothing.
+
     Exit code: 0 clean, 1 findings, 2 bad input.
     """
     from monolock.check import Options, check
-
-    ws = workspace(ctx)
 
     def progress(message: str) -> None:
         if fmt == "text" and sys.stderr.isatty():
             click.echo(message, err=True)
 
-    report = check(
-        ws,
-        Options(package=package, cache=not no_cache, lock_check=not no_lock_check, jobs=jobs),
-        progress,
-    )
+    options = Options(package=package, cache=not no_cache, lock_check=not no_lock_check, jobs=jobs)
+    if fix or diff:
+        from monolock.authoring.fix import check_and_fix
+
+        with writing(ctx) as root:
+            fixed, report = check_and_fix(root, options, write=fix, progress=progress)
+        for line in fixed.said:
+            click.echo(("fixed " if fix else "would fix ") + line, err=True)
+        if fixed.outcome is not None:
+            from monolock.report import lock as locked
+
+            click.echo(locked.text(fixed.outcome), err=True)
+        if diff:
+            click.echo(fixed.diff, nl=False, err=fmt != "text")
+    else:
+        report = check(workspace(ctx), options, progress)
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
     from monolock.report import check as render
