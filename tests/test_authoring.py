@@ -359,3 +359,32 @@ def test_check_fix_settles_every_planted_finding_and_locks_once(planted: Path, c
     worker = tomllib.loads(worker_text)
     assert worker["tool"]["uv"]["sources"]["core"] == {"workspace": True}
     assert worker["dependency-groups"]["dev"] == ["devtool>=1", "zeta>=1.0.0"]
+
+
+# --- a Poetry repository ------------------------------------------------------------------
+
+
+def test_poetry_add_writes_poetrys_dialect_and_relocks_what_went_stale(
+    tmp_path: Path, poetry_index: str, poetry_env: str, cli: Cli
+) -> None:
+    from tests.test_poetry import seed_repo
+
+    root = seed_repo(tmp_path, poetry_index)
+    assert cli("-C", root, "lock").code == 0
+    before = files(root)
+    refused = cli("-C", root, "add", "pyyaml<6", "--to", "core")
+    assert refused.code == 2 and "api-gateway lock" in refused.err
+    assert files(root) == before
+
+    added = cli("-C", root, "add", "pyyaml", "--to", "core", "--format", "json")
+    assert added.code == 0, added.err
+    manifest = tomllib.loads((root / "packages/core/pyproject.toml").read_text())
+    assert manifest["tool"]["poetry"]["dependencies"]["pyyaml"] == ">=6.0.1"
+    # core, and what reaches core by path, relocked with Poetry: every lock fresh
+    assert set(json.loads(added.out)["relocked"]) >= {"core", "api-gateway", "background-worker"}
+    assert cli("-C", root, "lock", "--check").code == 0
+
+    removed = cli("-C", root, "remove", "pyyaml", "--from", "core")
+    assert removed.code == 0, removed.err
+    assert "pyyaml" not in (root / "packages/core/pyproject.toml").read_text()
+    assert cli("-C", root, "lock", "--check").code == 0

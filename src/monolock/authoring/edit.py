@@ -157,3 +157,71 @@ def _describe(place: Place) -> str:
         "group": f"[dependency-groups].{name}",
         "extra": f"[project.optional-dependencies].{name}",
     }[kind]
+
+
+def _poetry_table(doc: Any, place: Place, *, create: bool) -> tuple[Any, str] | None:
+    kind, name = place
+    poetry = (doc.get("tool") or {}).get("poetry")
+    if poetry is None:
+        return None
+    if kind == "extra":
+        raise ManifestError(
+            "an extra in Poetry's dialect (`optional = true` and [tool.poetry.extras]) is "
+            "not written by monolock yet",
+            hint="use `poetry add --optional`",
+        )
+    if kind == "runtime":
+        owner, key, field = poetry, "[tool.poetry.dependencies]", "dependencies"
+    else:
+        groups = poetry.get("group")
+        if groups is None:
+            if not create:
+                return None
+            groups = poetry["group"] = tomlkit.table(is_super_table=True)
+        owner = groups.get(name)
+        if owner is None:
+            if not create:
+                return None
+            owner = groups[name or ""] = tomlkit.table()
+        key, field = f"[tool.poetry.group.{name}.dependencies]", "dependencies"
+    if field not in owner:
+        if not create:
+            return None
+        owner[field] = tomlkit.table()
+    return owner[field], key
+
+
+def add_poetry(text: str, name: str, value: object, place: Place, *, replace: bool) -> Edit:
+    """`name = value` (a constraint, or a table) in a Poetry dependency table."""
+    doc = tomlkit.parse(text)
+    found = _poetry_table(doc, place, create=True)
+    if found is None:
+        raise ManifestError("has no [tool.poetry] table to add a dependency to")
+    table, key = found
+    existing = next((k for k in table if normalize(k) == name), None)
+    if existing is not None and not replace:
+        return Edit(text, False, f"{existing} is already in {key}")
+    table[existing or name] = value
+    out = tomlkit.dumps(doc)
+    return Edit(out, out != text, f"{name} = {_shown(value)} in {key}")
+
+
+def remove_poetry(text: str, name: str, place: Place) -> Edit:
+    doc = tomlkit.parse(text)
+    found = _poetry_table(doc, place, create=False)
+    if found is None:
+        return Edit(text, False, f"there is no {_describe(place)}")
+    table, key = found
+    hits = [k for k in table if normalize(k) == name]
+    if not hits:
+        return Edit(text, False, f"{name} is not in {key}")
+    for hit in hits:
+        del table[hit]
+    out = tomlkit.dumps(doc)
+    return Edit(out, True, f"removed {name} from {key}")
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_shown(v)}" for k, v in value.items()) + " }"
+    return '"' + str(value) + '"' if isinstance(value, str) else str(value).lower()

@@ -31,6 +31,7 @@ class Done:
     diff: str  # the manifest's unified diff
     outcome: relock.Outcome | None  # None: nothing to lock, or a dry run
     preview: str = ""  # a dry run: what `uv lock --dry-run` says would change
+    relocked: tuple[str, ...] = ()  # a Poetry repository: the packages locked again
 
     def lost(self, names: Sequence[str]) -> dict[str, list[str]]:
         """Distribution -> the apps whose projection no longer holds it at all."""
@@ -57,6 +58,11 @@ def add(
 
     workspace = discover(root)
     package = _member(workspace, member)
+    if workspace.kind == "paths":
+        from monolock.authoring import poetry_deps
+
+        said, diff, locked = poetry_deps.add(workspace, package, wanted, place, dry_run)
+        return Done(tuple(said), diff, None, relocked=locked)
     lock = read_lock(workspace.lock_path) if present(workspace.lock_path) else None
     path = root / package.manifest
     before = path.read_text(encoding="utf-8")
@@ -84,6 +90,11 @@ def remove(
 
     workspace = discover(root)
     package = _member(workspace, member)
+    if workspace.kind == "paths":
+        from monolock.authoring import poetry_deps
+
+        said, diff, locked = poetry_deps.remove(workspace, package, names, place, dry_run)
+        return Done(tuple(said), diff, None, relocked=locked)
     path = root / package.manifest
     before = path.read_text(encoding="utf-8")
     text, said = before, []
@@ -101,20 +112,20 @@ def remove(
 
 
 def _member(workspace: Workspace, name: str) -> Package:
-    if workspace.kind != "uv":
-        raise UsageError(
-            "add and remove edit members of a uv workspace; this repository has a "
-            "poetry.lock per package",
-            hint="use `poetry add` in the package, then `monolock lock`",
-        )
+    """The member edited: in a uv workspace written as PEP 621, in a Poetry repository
+    in Poetry's dialect."""
     package = workspace.get(name)
     if package is None:
         raise UsageError(f"no member is called '{name}'", hint=known(name, workspace.by_name))
-    if package.dialect != "pep621":
+    wanted = "pep621" if workspace.kind == "uv" else "poetry"
+    if package.dialect != wanted:
         raise UsageError(
-            f"{package.name} is written in Poetry's dialect",
+            f"{package.name} is written in {'Poetry' if wanted == 'pep621' else 'PEP 621'}'s "
+            "dialect, not the one this repository locks with",
             where=package.manifest,
-            hint="move it to [project] (`monolock init --from-poetry`), or use `poetry add`",
+            hint="move it to [project] (`monolock init --from-poetry`), or use `poetry add`"
+            if wanted == "pep621"
+            else "use `uv add` in it, or give it a [tool.poetry] table",
         )
     return package
 

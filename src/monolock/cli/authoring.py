@@ -41,12 +41,17 @@ def _render(done: Done, fmt: str, removed: tuple[str, ...] = ()) -> None:
             data["lock"] = json.loads(render.as_json(done.outcome))
         if done.preview:
             data["preview"] = done.preview
+        if done.relocked:
+            data["relocked"] = list(done.relocked)
         click.echo(json.dumps(data, indent=2, sort_keys=True))
         return
     for line in done.said:
         click.echo(line)
-    if done.preview:
+    for name in done.relocked:
+        click.echo(f"locked {name} with Poetry")
+    if done.outcome is None and not done.relocked:  # a dry run: the edit, and uv's view
         click.echo(done.diff, nl=False)
+    if done.preview:
         click.echo(f"uv lock --dry-run:\n{done.preview}")
     if done.outcome is not None:
         for warning in done.outcome.warnings:
