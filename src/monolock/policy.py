@@ -87,24 +87,35 @@ def python_ranges(workspace: Workspace, graph: Graph) -> list[Finding]:
     return out
 
 
-def dev_pins(workspace: Workspace) -> list[Finding]:
-    """Every dev tool pinned the same way wherever it is declared in a group."""
-    pins: dict[str, dict[str, list[str]]] = {}
+UNPINNED = "(unpinned)"
+
+
+def pins(workspace: Workspace) -> dict[str, dict[str, list[str]]]:
+    """Dev tool -> how each group pins it (normalised, or UNPINNED) -> the members."""
+    found: dict[str, dict[str, list[str]]] = {}
     for package in workspace.packages:
         for dep in package.dependencies:
             if dep.kind == "group" and dep.name not in workspace.by_name and not dep.source:
                 spec = str(SpecifierSet(dep.requirement.specifier or ""))
-                pins.setdefault(dep.name, {}).setdefault(spec or "(unpinned)", []).append(
-                    package.name
-                )
+                found.setdefault(dep.name, {}).setdefault(spec or UNPINNED, []).append(package.name)
+    return found
+
+
+def common_pin(by_spec: dict[str, list[str]]) -> str:
+    """The pin most members use (ties: the greater text)."""
+    return max(by_spec.items(), key=lambda item: (len(item[1]), item[0]))[0]
+
+
+def dev_pins(workspace: Workspace) -> list[Finding]:
+    """Every dev tool pinned the same way wherever it is declared in a group."""
     out: list[Finding] = []
-    for name, by_spec in sorted(pins.items()):
+    for name, by_spec in sorted(pins(workspace).items()):
         if len(by_spec) < 2:
             continue
         detail = "; ".join(
             f"{spec} in {', '.join(sorted(set(who)))}" for spec, who in sorted(by_spec.items())
         )
-        common = max(by_spec.items(), key=lambda item: (len(item[1]), item[0]))[0]
+        common = common_pin(by_spec)
         odd = sorted({p for spec, who in by_spec.items() if spec != common for p in who})
         first = workspace.by_name[odd[0]]
         out.append(

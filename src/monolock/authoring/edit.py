@@ -4,7 +4,9 @@ workspace sources; `[tool.poetry]` tables for Poetry packages."""
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import tomlkit
@@ -21,6 +23,17 @@ class Edit:
     text: str  # the manifest after the edit
     changed: bool
     said: str  # "added alpha>=1 to [project].dependencies", "already declared", …
+
+
+def text_of(path: Path) -> str:
+    """A manifest's text with its line endings as they are (read_text would make CRLF
+    LF, and a restore of that would rewrite every line)."""
+    return path.read_bytes().decode("utf-8")
+
+
+def unified(shown: str, before: str, after: str) -> str:
+    lines = (before.splitlines(keepends=True), after.splitlines(keepends=True))
+    return "".join(difflib.unified_diff(*lines, f"a/{shown}", f"b/{shown}"))
 
 
 def _name_of(entry: object) -> str | None:
@@ -94,7 +107,7 @@ def add_pep621(
         if "\n" in entries.as_string():
             entries.insert(at, requirement)
         else:  # on one line, tomlkit inserts at the front without a space: laid out anew
-            values = [str(e) for e in entries]
+            values: list[Any] = list(entries)  # the items themselves: an inline table stays one
             values.insert(at, requirement)
             del entries[:]
             entries.extend(values)
@@ -135,9 +148,12 @@ def remove_pep621(text: str, name: str, place: Place) -> Edit:
     for i in reversed(hits):
         del entries[i]
     if not _mentions(doc, name):
-        sources = ((doc.get("tool") or {}).get("uv") or {}).get("sources") or {}
+        uv = (doc.get("tool") or {}).get("uv") or {}
+        sources = uv.get("sources") or {}
         for key_name in [k for k in sources if normalize(k) == name]:
             del sources[key_name]
+        if "sources" in uv and not uv["sources"]:
+            del uv["sources"]  # an empty table left behind is noise
     out = tomlkit.dumps(doc)
     return Edit(out, True, f"removed {name} from {key}")
 

@@ -15,14 +15,21 @@ Every manifest is written as one change, and taken back if uv fails. What is lef
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 from monolock import journal, relock
-from monolock.authoring.edit import Edit, Place, add_pep621, add_source, remove_pep621
+from monolock.authoring.edit import (
+    Edit,
+    Place,
+    add_pep621,
+    add_source,
+    remove_pep621,
+    text_of,
+    unified,
+)
 from monolock.check import Options, Report
 from monolock.findings import Finding
 from monolock.model import Lock, Package, Workspace
@@ -77,7 +84,7 @@ class _Edits:
     def apply(self, package: Package, code: str, edit: Callable[[str], Edit]) -> None:
         path = package.manifest
         if path not in self.now:
-            self.before[path] = self.now[path] = (self.root / path).read_text(encoding="utf-8")
+            self.before[path] = self.now[path] = text_of(self.root / path)
         done = edit(self.now[path])
         if done.changed:
             self.now[path] = done.text
@@ -87,17 +94,7 @@ class _Edits:
         return [(p, t) for p, t in sorted(self.now.items()) if t != self.before[p]]
 
     def diff(self) -> str:
-        return "".join(
-            "".join(
-                difflib.unified_diff(
-                    self.before[p].splitlines(keepends=True),
-                    t.splitlines(keepends=True),
-                    f"a/{p}",
-                    f"b/{p}",
-                )
-            )
-            for p, t in self.changes()
-        )
+        return "".join(unified(p, self.before[p], t) for p, t in self.changes())
 
 
 def _settle(workspace: Workspace, lock: Lock | None, finding: Finding, edits: _Edits) -> None:
@@ -137,28 +134,28 @@ def _settle(workspace: Workspace, lock: Lock | None, finding: Finding, edits: _E
 
 
 def _align(workspace: Workspace, name: str, edits: _Edits) -> None:
-    """ML203: every group requirement on `name` pinned as most members pin it."""
-    from collections import Counter
+    """ML203: every group requirement on `name` pinned as most members pin it, its
+    extras and marker kept."""
+    from dataclasses import replace
 
     from packaging.specifiers import SpecifierSet
 
-    found = [
-        (package, dep)
-        for package in workspace.packages
-        for dep in package.dependencies
-        if dep.kind == "group" and dep.name == name and package.dialect == "pep621"
-    ]
-    specs = Counter(str(SpecifierSet(d.requirement.specifier or "")) for _, d in found)
-    common = max(specs.items(), key=lambda item: (item[1], item[0]))[0]
-    for package, dep in found:
-        if str(SpecifierSet(dep.requirement.specifier or "")) != common:
-            wanted = dep.requirement.name + common
-            place: Place = ("group", dep.context)
-            edits.apply(
-                package,
-                "ML203",
-                partial(add_pep621, requirement=wanted, place=place, workspace=False),
-            )
+    from monolock.policy import UNPINNED, common_pin, pins
+
+    by_spec = pins(workspace).get(name)
+    if not by_spec:
+        return
+    common = common_pin(by_spec)
+    spec = "" if common == UNPINNED else common
+    for package in workspace.packages:
+        for dep in package.dependencies:
+            if dep.kind != "group" or dep.name != name or package.dialect != "pep621":
+                continue
+            if str(SpecifierSet(dep.requirement.specifier or "")) != spec:
+                wanted = replace(dep.requirement, specifier=spec).pep508()
+                place: Place = ("group", dep.context)
+                edit = partial(add_pep621, requirement=wanted, place=place, workspace=False)
+                edits.apply(package, "ML203", edit)
 
 
 def check_and_fix(

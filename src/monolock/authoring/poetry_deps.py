@@ -9,7 +9,6 @@ the versions they hold, and a range that admits none of them is refused.
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,7 +16,7 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import Version
 
-from monolock.authoring.edit import Place, add_poetry, remove_poetry
+from monolock.authoring.edit import Place, add_poetry, remove_poetry, text_of, unified
 from monolock.errors import LockError, UsageError
 from monolock.fsutil import atomic_write, restore
 from monolock.model import Package, Workspace, normalize
@@ -27,7 +26,7 @@ def add(
     workspace: Workspace, package: Package, wanted: Sequence[str], place: Place, dry_run: bool
 ) -> tuple[list[str], str, tuple[str, ...]]:
     """(what changed, the manifest's diff, the packages relocked)."""
-    text = before = (workspace.root / package.manifest).read_text(encoding="utf-8")
+    text = before = text_of(workspace.root / package.manifest)
     said = []
     for raw in wanted:
         name, value, told = _value(workspace, package, raw)
@@ -40,7 +39,7 @@ def add(
 def remove(
     workspace: Workspace, package: Package, names: Sequence[str], place: Place, dry_run: bool
 ) -> tuple[list[str], str, tuple[str, ...]]:
-    text = before = (workspace.root / package.manifest).read_text(encoding="utf-8")
+    text = before = text_of(workspace.root / package.manifest)
     said = []
     for name in names:
         edit = remove_poetry(text, normalize(name), place)
@@ -117,14 +116,7 @@ def _write(
 
     root = workspace.root
     path = root / package.manifest
-    diff = "".join(
-        difflib.unified_diff(
-            before.splitlines(keepends=True),
-            after.splitlines(keepends=True),
-            f"a/{package.manifest}",
-            f"b/{package.manifest}",
-        )
-    )
+    diff = unified(package.manifest, before, after)
     if after == before or dry_run:
         return diff, ()
     locks = {p.name: lock_path(root, p) for p in workspace.packages}

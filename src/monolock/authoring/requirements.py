@@ -11,15 +11,14 @@ is added as asked, then, when no range was given, at `>=` the version uv resolve
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 
-from monolock import relock, uv
-from monolock.authoring.edit import Place, add_pep621, remove_pep621
+from monolock import relock
+from monolock.authoring.edit import Place, add_pep621, remove_pep621, text_of, unified
 from monolock.errors import UsageError, known
 from monolock.fsutil import atomic_write, restore
 from monolock.model import Lock, Package, Workspace, normalize
@@ -30,7 +29,6 @@ class Done:
     said: tuple[str, ...]  # what changed in the manifest, one line each
     diff: str  # the manifest's unified diff
     outcome: relock.Outcome | None  # None: nothing to lock, or a dry run
-    preview: str = ""  # a dry run: what `uv lock --dry-run` says would change
     relocked: tuple[str, ...] = ()  # a Poetry repository: the packages locked again
 
     def lost(self, names: Sequence[str]) -> dict[str, list[str]]:
@@ -65,16 +63,18 @@ def add(
         return Done(tuple(said), diff, None, relocked=locked)
     lock = read_lock(workspace.lock_path) if present(workspace.lock_path) else None
     path = root / package.manifest
-    before = path.read_text(encoding="utf-8")
-    text, said, unpinned = before, [], []
+    before = text_of(path)
+    text, said = before, []
+    unpinned: list[tuple[str, Place]] = []
     for raw in wanted:
         requirement, internal, pin = requirement_for(workspace, lock, package, raw)
         edit = add_pep621(text, requirement, place, workspace=internal, replace=_told(raw))
         text = edit.text
         said.append(edit.said)
         if pin:
-            unpinned.append(requirement)
-    return _apply(root, path, before, text, said, dry_run, uv_args, unpinned, place)
+            unpinned.append((requirement, place))
+    change = _Edit(path, before, text, said)
+    return _apply(root, change, dry_run=dry_run, uv_args=uv_args, unpinned=unpinned)
 
 
 def remove(
@@ -96,7 +96,7 @@ def remove(
         said, diff, locked = poetry_deps.remove(workspace, package, names, place, dry_run)
         return Done(tuple(said), diff, None, relocked=locked)
     path = root / package.manifest
-    before = path.read_text(encoding="utf-8")
+    before = text_of(path)
     text, said = before, []
     for name in names:
         edit = remove_pep621(text, normalize(name), place)
@@ -108,7 +108,8 @@ def remove(
             )
         text = edit.text
         said.append(edit.said)
-    return _apply(root, path, before, text, said, dry_run, uv_args, [], place)
+    change = _Edit(path, before, text, said)
+    return _apply(root, change, dry_run=dry_run, uv_args=uv_args, unpinned=[])
 
 
 def _member(workspace: Workspace, name: str) -> Package:
@@ -150,9 +151,11 @@ def requirement_for(
                 hint="members are required without a range: drop it",
             )
         return _text(requirement, ""), True, False
+    if requirement.url:
+        return str(requirement), False, False  # a direct reference, as written: uv says if two meet
     locked = _locked(lock, name)
     if not locked:
-        return str(requirement), False, not requirement.specifier and not requirement.url
+        return str(requirement), False, not requirement.specifier
     admitted = [v for v in locked if requirement.specifier.contains(v, prereleases=True)]
     if not admitted:
         raise UsageError(
@@ -215,62 +218,61 @@ def _declared_where(package: Package, name: str) -> str:
     return "it is declared as " + ", ".join(found) + " (--group G or --extra E for those)"
 
 
+@dataclass(frozen=True)
+class _Edit:
+    """One manifest, before and after, and what the change says of itself."""
+
+    path: Path
+    before: str
+    after: str
+    said: list[str]
+
+
 def _apply(
     root: Path,
-    path: Path,
-    before: str,
-    after: str,
-    said: list[str],
+    edit: _Edit,
+    *,
     dry_run: bool,
     uv_args: Sequence[str],
-    unpinned: list[str],
-    place: Place,
+    unpinned: list[tuple[str, Place]],
 ) -> Done:
-    shown = path.relative_to(root).as_posix()
-    diff = "".join(
-        difflib.unified_diff(
-            before.splitlines(keepends=True),
-            after.splitlines(keepends=True),
-            f"a/{shown}",
-            f"b/{shown}",
-        )
-    )
-    if after == before:
-        return Done(tuple(said), "", None)
-    old = before.encode("utf-8")
+    """The manifest written and locked once (a new distribution then pinned at `>=` what
+    uv resolved, and locked again); on any failure the manifest and uv.lock as they were.
+    A dry run writes nothing: it shows the edit, the policy's verdicts already given."""
+    shown = edit.path.relative_to(root).as_posix()
+    if edit.after == edit.before or dry_run:
+        return Done(tuple(edit.said), unified(shown, edit.before, edit.after), None)
     lock_path = root / "uv.lock"
     old_lock = lock_path.read_bytes() if lock_path.is_file() else None
-    if dry_run:
-        atomic_write(path, after)
-        try:
-            preview = uv.run(["lock", "--dry-run", *uv_args], cwd=root).stderr
-        finally:
-            restore(path, old)
-        return Done(tuple(said), diff, None, uv.tail(preview))
-    atomic_write(path, after)
+    atomic_write(edit.path, edit.after)
     try:
         outcome = relock.relock(root, uv_args)
+        said = list(edit.said)
         if unpinned:
-            _pin(root, path, unpinned, place, uv_args)
+            for raw, pinned in _pin(root, edit.path, unpinned, uv_args).items():
+                said = [s.replace(f"added {raw} to", f"added {pinned} to") for s in said]
     except BaseException:
-        restore(path, old)
+        restore(edit.path, edit.before.encode("utf-8"))
         restore(lock_path, old_lock)  # a second lock (the pin) may fail after the first
         raise
-    return Done(tuple(said), diff, outcome)
+    return Done(tuple(said), unified(shown, edit.before, text_of(edit.path)), outcome)
 
 
-def _pin(root: Path, path: Path, unpinned: list[str], place: Place, uv_args: Sequence[str]) -> None:
-    """A distribution new to the lock, added without a range: `>=` what uv resolved."""
+def _pin(
+    root: Path, path: Path, unpinned: list[tuple[str, Place]], uv_args: Sequence[str]
+) -> dict[str, str]:
+    """A distribution new to the lock, added without a range: `>=` what uv resolved.
+    Returns each requirement as added -> as pinned."""
     from monolock.lockfile import read_lock
 
     lock = read_lock(root / "uv.lock")
-    text = path.read_text(encoding="utf-8")
-    for raw in unpinned:
+    text = text_of(path)
+    pinned = {}
+    for raw, place in unpinned:
         requirement = Requirement(raw)
         locked = _locked(lock, normalize(requirement.name))
-        if locked:
-            text = add_pep621(
-                text, _text(requirement, f">={locked[0]}"), place, workspace=False
-            ).text
+        pinned[raw] = _text(requirement, f">={locked[0]}") if locked else raw
+        text = add_pep621(text, pinned[raw], place, workspace=False).text
     atomic_write(path, text)
     relock.relock(root, uv_args)
+    return pinned

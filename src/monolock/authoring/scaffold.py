@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import keyword
 import tomllib
 from collections import Counter
 from collections.abc import Sequence
@@ -26,6 +27,7 @@ import tomlkit
 
 from monolock import journal, relock
 from monolock.errors import UsageError
+from monolock.fsutil import restore
 from monolock.model import Workspace, is_name, normalize
 
 KINDS = ("lib", "app")
@@ -58,8 +60,16 @@ def new(
     if not is_name(name):
         raise UsageError(f"'{name}' is not a valid distribution name (PEP 508)")
     member = normalize(name)
-    if workspace.get(member) is not None:
-        raise UsageError(f"a member called '{member}' exists already")
+    if workspace.get(member) is not None or any(
+        normalize(a.name) == member for a in workspace.apps
+    ):
+        raise UsageError(f"a member or an app called '{member}' exists already")
+    module = member.replace("-", "_")
+    if not module.isidentifier() or keyword.iskeyword(module):
+        raise UsageError(
+            f"'{member}' would be imported as '{module}', which Python cannot import",
+            hint="choose a name that starts with a letter and is no Python keyword",
+        )
     manifest = root / "pyproject.toml"
     old_root = manifest.read_bytes()
     data = tomllib.loads(old_root.decode("utf-8"))
@@ -68,7 +78,7 @@ def new(
         raise UsageError(f"{where} exists and is not empty", hint="choose another --path")
     values = {
         "name": member,
-        "module": member.replace("-", "_"),
+        "module": module,
         "python": _python(workspace, python),
         "dev": ", ".join(json.dumps(r) for r in _dev(workspace)),
     }
@@ -81,13 +91,22 @@ def new(
         {d for p in files for d in (root / p).parents if not d.exists()},
         key=lambda d: -len(d.parts),
     )
+    lock = root / "uv.lock"
+    old_lock = lock.read_bytes() if lock.is_file() else None
     journal.commit(root, f"new {kind}", changes)
     try:
         outcome = relock.relock(root, uv_args)
+        if discover(root).get(member) is None:  # an exclude, a glob that does not reach it
+            raise UsageError(
+                f"{where} is not a member of the workspace as uv reads it (an exclude?)",
+                where="pyproject.toml",
+                hint="choose another --path, or change [tool.uv.workspace]",
+            )
     except BaseException:
         undo = [journal.Change(p, None) for p in files]
         undo.append(journal.Change("pyproject.toml", old_root))
         journal.commit(root, f"new {kind} (undone)", undo)
+        restore(lock, old_lock)
         for directory in made:
             directory.rmdir()
         raise
@@ -99,7 +118,8 @@ def _directory(data: dict[str, Any], member: str, path: str | None) -> str:
     else at the root."""
     if path is not None:
         shown = PurePosixPath(path).as_posix().strip("/")
-        if not shown or ".." in PurePosixPath(shown).parts or PurePosixPath(path).is_absolute():
+        parts = PurePosixPath(shown).parts
+        if not shown or PurePosixPath(path).is_absolute() or ".." in parts or ".git" in parts:
             raise UsageError(f"--path {path}: a directory inside the repository, please")
         return shown
     for pattern in _members(data):
@@ -166,15 +186,19 @@ def _render(source: Path, values: dict[str, str], where: str) -> dict[str, bytes
     return files
 
 
+def _glob(path: str, pattern: str) -> bool:
+    """A members glob as uv matches it: segment by segment (`*` stays inside one)."""
+    names, parts = path.split("/"), pattern.strip("/").split("/")
+    return len(names) == len(parts) and all(map(fnmatch.fnmatchcase, names, parts))
+
+
 def _wire(text: str, data: dict[str, Any], where: str, member: str, kind: str, module: str) -> str:
     """The root manifest with the member in `members` (unless a glob holds it already)
     and, for an app, its `[tool.monolock.apps]` entry."""
     doc = tomlkit.parse(text)
     patterns = _members(data)
     excluded = data.get("tool", {}).get("uv", {}).get("workspace", {}).get("exclude", [])
-    held = any(fnmatch.fnmatchcase(where, p) for p in patterns) and not any(
-        fnmatch.fnmatchcase(where, p) for p in excluded
-    )
+    held = any(_glob(where, p) for p in patterns) and not any(_glob(where, p) for p in excluded)
     if not held:
         doc["tool"]["uv"]["workspace"].setdefault("members", tomlkit.array()).append(where)
     if kind == "app":

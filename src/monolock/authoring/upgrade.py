@@ -15,12 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from monolock import relock, uv
-from monolock.errors import UsageError, known
+from monolock.errors import UsageError, UvError, known
 from monolock.model import normalize
 from monolock.projection import Change
 
-# uv's dry-run lines: "Update pydantic v2.14.3 -> v2.14.4", "Add x v1", "Remove y v2"
-_MOVE = re.compile(r"^(Update|Add|Remove) (\S+) v(\S+)(?: -> v(\S+))?$", re.MULTILINE)
+# uv's dry-run lines: "Update pydantic v2.14.3 -> v2.14.4", "Add x v1", "Remove y v2";
+# a distribution locked at several versions lists them: "Update a v1.0, v2.0 -> v1.1, v2.0"
+_VERSIONS = r"v\S+(?:, v\S+)*"
+_MOVE = re.compile(rf"^(Update|Add|Remove) (\S+) ({_VERSIONS})(?: -> ({_VERSIONS}))?$")
+_ANY = re.compile(r"^(Update|Add|Remove) ")
 
 
 @dataclass(frozen=True)
@@ -50,11 +53,7 @@ def upgrade(
     if not dry_run:
         return Upgraded(relock.relock(root, [*args, *uv_args]), {})
     said = uv.run(["lock", "--dry-run", *args, *uv_args], cwd=root).stderr
-    # name -> (what uv would do, the version it would lock; none when it removes it)
-    moves = {
-        normalize(name): (kind, new or ("" if kind == "Remove" else old))
-        for kind, name, old, new in _MOVE.findall(said)
-    }
+    moves = _moves(said)
     from monolock.projection import project
 
     workspace = discover(root)
@@ -62,9 +61,28 @@ def upgrade(
     for app, member in relock.targets(workspace).items():
         have = project(lock, member).versions() if lock.member(member) else {}
         planned[app] = [
-            Change(name, have[name], (version,) if version else ())
-            for name, (kind, version) in sorted(moves.items())
+            Change(name, have[name], versions)
+            for name, (kind, versions) in sorted(moves.items())
             if name in have and kind != "Add"
         ]
-    new = tuple(f"{n} {v}" for n, (kind, v) in sorted(moves.items()) if kind == "Add")
+    new = tuple(f"{n} {', '.join(v)}" for n, (kind, v) in sorted(moves.items()) if kind == "Add")
     return Upgraded(None, planned, new)
+
+
+def _moves(said: str) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Name -> (what uv would do, the versions it would lock: none when it removes it).
+    A line uv writes that this does not read is an error, never "nothing changes"."""
+    moves: dict[str, tuple[str, tuple[str, ...]]] = {}
+    for line in said.splitlines():
+        if not _ANY.match(line):
+            continue
+        found = _MOVE.fullmatch(line.strip())
+        if found is None:
+            raise UvError(
+                f"uv's dry run said a line monolock does not read: {line.strip()!r}",
+                hint="run `monolock upgrade` without --dry-run, or report this",
+            )
+        kind, name, old, new = found.groups()
+        after = "" if kind == "Remove" else (new or old)
+        moves[normalize(name)] = (kind, tuple(v.removeprefix("v") for v in after.split(", ") if v))
+    return moves

@@ -39,8 +39,6 @@ def _render(done: Done, fmt: str, removed: tuple[str, ...] = ()) -> None:
             data["lost"] = lost
         if done.outcome is not None:
             data["lock"] = json.loads(render.as_json(done.outcome))
-        if done.preview:
-            data["preview"] = done.preview
         if done.relocked:
             data["relocked"] = list(done.relocked)
         click.echo(json.dumps(data, indent=2, sort_keys=True))
@@ -49,10 +47,8 @@ def _render(done: Done, fmt: str, removed: tuple[str, ...] = ()) -> None:
         click.echo(line)
     for name in done.relocked:
         click.echo(f"locked {name} with Poetry")
-    if done.outcome is None and not done.relocked:  # a dry run: the edit, and uv's view
+    if done.outcome is None and not done.relocked:  # a dry run: the edit alone
         click.echo(done.diff, nl=False)
-    if done.preview:
-        click.echo(f"uv lock --dry-run:\n{done.preview}")
     if done.outcome is not None:
         for warning in done.outcome.warnings:
             click.echo(f"warning: {warning}", err=True)
@@ -66,9 +62,7 @@ def _render(done: Done, fmt: str, removed: tuple[str, ...] = ()) -> None:
 @click.option("--to", "member", required=True, metavar="MEMBER", help="The member to add to.")
 @click.option("--group", default=None, help="Into this dependency group (PEP 735).")
 @click.option("--extra", default=None, help="Into this extra ([project.optional-dependencies]).")
-@click.option(
-    "--dry-run", is_flag=True, help="Show the change and what uv would lock; write nothing."
-)
+@click.option("--dry-run", is_flag=True, help="Show the manifest's edit; write nothing.")
 @resolver_options
 @_FORMAT
 @click.pass_context
@@ -107,9 +101,7 @@ def add_cmd(
 )
 @click.option("--group", default=None, help="From this dependency group.")
 @click.option("--extra", default=None, help="From this extra.")
-@click.option(
-    "--dry-run", is_flag=True, help="Show the change and what uv would lock; write nothing."
-)
+@click.option("--dry-run", is_flag=True, help="Show the manifest's edit; write nothing.")
 @resolver_options
 @_FORMAT
 @click.pass_context
