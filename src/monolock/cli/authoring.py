@@ -1,18 +1,17 @@
-"""`monolock add` and `monolock remove`: a member's requirements, then one lock."""
+"""`monolock add`, `remove`, `upgrade` and `new`: the monorepo changed, then one lock."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from monolock.cli.common import resolver_options, writing
+from monolock.report import authoring as render
 
 if TYPE_CHECKING:
     from monolock.authoring.edit import Place
-    from monolock.authoring.requirements import Done
 
 _FORMAT = click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
@@ -29,32 +28,12 @@ def _place(group: str | None, extra: str | None) -> Place:
     return ("extra", extra) if extra is not None else ("runtime", None)
 
 
-def _render(done: Done, fmt: str, removed: tuple[str, ...] = ()) -> None:
-    from monolock.report import lock as render
-
-    lost = done.lost(removed)
-    if fmt == "json":
-        data: dict[str, object] = {"changes": list(done.said), "diff": done.diff}
-        if removed:
-            data["lost"] = lost
-        if done.outcome is not None:
-            data["lock"] = json.loads(render.as_json(done.outcome))
-        if done.relocked:
-            data["relocked"] = list(done.relocked)
-        click.echo(json.dumps(data, indent=2, sort_keys=True))
-        return
-    for line in done.said:
-        click.echo(line)
-    for name in done.relocked:
-        click.echo(f"locked {name} with Poetry")
-    if done.outcome is None and not done.relocked:  # a dry run: the edit alone
-        click.echo(done.diff, nl=False)
-    if done.outcome is not None:
-        for warning in done.outcome.warnings:
-            click.echo(f"warning: {warning}", err=True)
-        click.echo(render.text(done.outcome))
-    for name, apps in sorted(lost.items()):
-        click.echo(f"{name} no longer ships in: {', '.join(sorted(apps))}")
+def _say(text_and_warnings: tuple[str, list[str]]) -> None:
+    text, warnings = text_and_warnings
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if text:
+        click.echo(text)
 
 
 @click.command("add")
@@ -91,7 +70,7 @@ def add_cmd(
     place = _place(group, extra)
     with writing(ctx) as root:
         done = core.add(root, member, requirements, place, dry_run=dry_run, uv_args=uv_options)
-    _render(done, fmt)
+    _say(render.edited(done, fmt))
 
 
 @click.command("remove")
@@ -125,7 +104,7 @@ def remove_cmd(
     place = _place(group, extra)
     with writing(ctx) as root:
         done = core.remove(root, member, names, place, dry_run=dry_run, uv_args=uv_options)
-    _render(done, fmt, names)
+    _say(render.edited(done, fmt, names))
 
 
 @click.command("upgrade")
@@ -144,31 +123,10 @@ def upgrade_cmd(
     from its projection; a distribution new to the lock is named, not placed.
     """
     from monolock.authoring.upgrade import upgrade
-    from monolock.report import lock as render
 
     with writing(ctx) as root:
         done = upgrade(root, names, dry_run=dry_run, uv_args=uv_options)
-    changes = done.outcome.changes if done.outcome is not None else done.planned
-    if fmt == "json":
-        data = {
-            "written": done.outcome is not None,
-            "redeploy": done.redeploy(),
-            "apps": json.loads(render.as_json(done.outcome))["apps"]
-            if done.outcome is not None
-            else {a: render.rows(c) for a, c in changes.items()},
-            "new": list(done.new),
-        }
-        click.echo(json.dumps(data, indent=2, sort_keys=True))
-        return
-    apps = done.redeploy()
-    head = "would redeploy" if done.outcome is None else "redeploy"
-    click.echo(f"{head}: {', '.join(apps)}" if apps else "no app's projection changes")
-    for app in apps:
-        click.echo(f"{app}:")
-        for change in changes[app]:
-            click.echo(f"  {change}")
-    for entry in done.new:
-        click.echo(f"new in the lock: {entry} (its apps are known once locked)")
+    click.echo(render.upgraded(done, fmt))
 
 
 @click.command("new")
@@ -206,20 +164,7 @@ def new_cmd(
     `*.tmpl`, with {{name}}, {{module}}, {{python}} and {{dev}} filled in.
     """
     from monolock.authoring.scaffold import new
-    from monolock.report import lock as render
 
     with writing(ctx) as root:
         done = new(root, kind, name, path=path, python=python_range, template=template)
-    if fmt == "json":
-        data = {
-            "member": done.member,
-            "path": done.path,
-            "files": list(done.files),
-            "lock": json.loads(render.as_json(done.outcome)),
-        }
-        click.echo(json.dumps(data, indent=2, sort_keys=True))
-        return
-    click.echo(f"created {kind} {done.member} in {done.path}/")
-    for file in done.files:
-        click.echo(f"  {file}")
-    click.echo(render.text(done.outcome))
+    click.echo(render.created(done, kind, fmt))
