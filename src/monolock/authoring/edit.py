@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import tomlkit
-from packaging.requirements import Requirement
+from packaging.requirements import InvalidRequirement, Requirement
 
-from monolock.errors import ManifestError
-from monolock.model import normalize
+from monolock.errors import ManifestError, UsageError
+from monolock.model import Package, normalize
 
 Place = tuple[str, str | None]  # ("runtime" | "group" | "extra", its name)
 
@@ -34,6 +34,18 @@ def text_of(path: Path) -> str:
 def unified(shown: str, before: str, after: str) -> str:
     lines = (before.splitlines(keepends=True), after.splitlines(keepends=True))
     return "".join(difflib.unified_diff(*lines, f"a/{shown}", f"b/{shown}"))
+
+
+def asked(raw: str, package: Package) -> tuple[Requirement, str]:
+    """What the user typed, read as PEP 508 (and its normalised name) for `package`."""
+    try:
+        requirement = Requirement(raw)
+    except InvalidRequirement as exc:
+        raise UsageError(f"'{raw}' is not a PEP 508 requirement: {exc}") from None
+    name = normalize(requirement.name)
+    if name == package.name:
+        raise UsageError(f"{package.name} cannot require itself")
+    return requirement, name
 
 
 def _name_of(entry: object) -> str | None:

@@ -13,10 +13,9 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import Version
 
-from monolock.authoring.edit import Place, add_poetry, remove_poetry, text_of, unified
+from monolock.authoring.edit import Place, add_poetry, asked, remove_poetry, text_of, unified
 from monolock.errors import LockError, UsageError
 from monolock.fsutil import atomic_write, restore
 from monolock.model import Package, Workspace, normalize
@@ -55,13 +54,7 @@ def remove(
 
 def _value(workspace: Workspace, package: Package, raw: str) -> tuple[str, object, bool]:
     """(name, what Poetry's table gets, whether the user said more than a name)."""
-    try:
-        requirement = Requirement(raw)
-    except InvalidRequirement as exc:
-        raise UsageError(f"'{raw}' is not a PEP 508 requirement: {exc}") from None
-    name = normalize(requirement.name)
-    if name == package.name:
-        raise UsageError(f"{package.name} cannot require itself")
+    requirement, name = asked(raw, package)
     told = bool(requirement.specifier or requirement.extras or requirement.marker)
     target = workspace.get(name)
     if target is not None:

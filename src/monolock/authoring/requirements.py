@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from packaging.requirements import InvalidRequirement, Requirement
+from packaging.requirements import Requirement
 
 from monolock import relock
-from monolock.authoring.edit import Place, add_pep621, remove_pep621, text_of, unified
+from monolock.authoring.edit import Place, add_pep621, asked, remove_pep621, text_of, unified
 from monolock.errors import UsageError, known
 from monolock.fsutil import atomic_write, restore
 from monolock.model import Lock, Package, Workspace, normalize
@@ -136,13 +136,7 @@ def requirement_for(
 ) -> tuple[str, bool, bool]:
     """(the requirement to write, whether it is a member, whether to pin it after the
     lock) for what the user typed."""
-    try:
-        requirement = Requirement(raw)
-    except InvalidRequirement as exc:
-        raise UsageError(f"'{raw}' is not a PEP 508 requirement: {exc}") from None
-    name = normalize(requirement.name)
-    if name == package.name:
-        raise UsageError(f"{package.name} cannot require itself")
+    requirement, name = asked(raw, package)
     target = workspace.get(name)
     if target is not None:
         if target.version and not requirement.specifier.contains(target.version, True):
