@@ -35,6 +35,7 @@ _COMMANDS = {
     "remove": ("authoring", "remove_cmd"),
     "upgrade": ("authoring", "upgrade_cmd"),
     "new": ("authoring", "new_cmd"),
+    "audit": ("supplying", "audit_cmd"),
 }
 
 
@@ -81,6 +82,7 @@ def cli(ctx: click.Context, root: Path | None) -> None:
       monolock check                every import declared, the workspace policy kept
       monolock affected [--base R]  the members and apps a change touches, and why
       monolock drift                Poetry repos: versions that differ between locks
+      monolock audit [APP...]       known vulnerabilities in what each app installs
     Running:
       monolock run TASK             a task in every member, in parallel, cached by content
     Writing:

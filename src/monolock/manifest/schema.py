@@ -163,6 +163,8 @@ PYPROJECT = Table(
                         "tasks": MapOf(_TASK, "a table of tasks"),
                         "check": Table({"ignore": STRS, "private": STRS}),
                         "import-names": MapOf(OneOf((STRS, STR), "a module name or an array")),
+                        "templates": STR,  # `new`: a directory holding lib/ and app/
+                        "audit": Table({"ignore": ANY}),  # each rule checked by audit
                     },
                     closed=True,
                 ),

@@ -1,0 +1,51 @@
+"""`monolock audit`: known vulnerabilities per app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from monolock.cli.common import lock, workspace
+
+
+@click.command("audit")
+@click.argument("apps", nargs=-1)
+@click.option(
+    "--db",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="A directory or zip archive of OSV records (e.g. OSV's PyPI export). "
+    "Default: ask OSV's API.",
+)
+@click.option("--dev", is_flag=True, help="Also the members' dev groups.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "sarif"]),
+    default="text",
+    show_default=True,
+)
+@click.pass_context
+def audit_cmd(
+    ctx: click.Context, apps: tuple[str, ...], db: Path | None, dev: bool, fmt: str
+) -> None:
+    """Known vulnerabilities in what each app (default: every app) installs.
+
+    \b
+    Each app's projection of uv.lock is matched against OSV records: the advisory and
+    its aliases, the version installed, the versions that fix it, and the path by which
+    it reaches the app. Nothing is installed. Ignore an advisory in the root's
+    [tool.monolock.audit]: ignore = [{ id = "GHSA-…", reason = "…", expires = 2027-01-31 }].
+    OSV out of reach is an error (exit 2), never "no vulnerabilities".
+
+    Exit code: 0 none found, 1 found, 2 bad input or no answer.
+    """
+    from monolock.report import audit as render
+    from monolock.supply.audit import audit
+
+    ws = workspace(ctx)
+    report = audit(ws, lock(ws), apps, db=db, dev=dev)
+    out = {"json": render.as_json, "sarif": render.sarif}.get(fmt, render.text)(report)
+    click.echo(out)
+    ctx.exit(1 if report.found else 0)

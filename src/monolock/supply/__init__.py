@@ -1,0 +1,1 @@
+"""The supply chain per app: known vulnerabilities in what each app installs."""
