@@ -4,6 +4,7 @@ format, the Single Version Policy kept, one lock, and nothing left half-done."""
 from __future__ import annotations
 
 import json
+import shutil
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -280,6 +281,14 @@ def test_a_repository_template_is_used_and_a_failed_lock_undoes_everything(
     )
     assert cli("-C", packages, "new", "lib", "ledger", "--template", templates).code == 0
     assert (packages / "packages/ledger/src/ledger/__init__.py").read_text() == "NAME = 'ledger'\n"
+    # the repository's own, named once in the root
+    shutil.copytree(templates, packages / "tools/templates")
+    data = tomllib.loads((packages / "pyproject.toml").read_text())
+    data["tool"]["monolock"]["templates"] = "tools/templates"
+    write_toml(packages / "pyproject.toml", data)
+    assert cli("-C", packages, "new", "lib", "audit-log").code == 0
+    made = packages / "packages/audit-log/src/audit_log/__init__.py"
+    assert made.read_text() == "NAME = 'audit_log'\n"
 
 
 @pytest.mark.parametrize(
