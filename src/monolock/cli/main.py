@@ -36,6 +36,7 @@ _COMMANDS = {
     "upgrade": ("authoring", "upgrade_cmd"),
     "new": ("authoring", "new_cmd"),
     "audit": ("supplying", "audit_cmd"),
+    "sbom": ("supplying", "sbom_cmd"),
 }
 
 
@@ -83,6 +84,7 @@ def cli(ctx: click.Context, root: Path | None) -> None:
       monolock affected [--base R]  the members and apps a change touches, and why
       monolock drift                Poetry repos: versions that differ between locks
       monolock audit [APP...]       known vulnerabilities in what each app installs
+      monolock sbom APP             a CycloneDX SBOM of exactly what APP installs
     Running:
       monolock run TASK             a task in every member, in parallel, cached by content
     Writing:

@@ -8,6 +8,9 @@ import click
 
 from monolock.cli.common import lock, workspace
 
+# how every SBOM monolock writes begins: -o replaces only a file that begins so
+SBOM_HEADER = '{\n  "$schema": "http://cyclonedx.org/schema/bom-1.6.schema.json",\n  "bomFormat"'
+
 
 @click.command("audit")
 @click.argument("apps", nargs=-1)
@@ -49,3 +52,36 @@ def audit_cmd(
     out = {"json": render.as_json, "sarif": render.sarif}.get(fmt, render.text)(report)
     click.echo(out)
     ctx.exit(1 if report.found else 0)
+
+
+@click.command("sbom")
+@click.argument("app")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["cyclonedx-json"]),
+    default="cyclonedx-json",
+    show_default=True,
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write here (atomically) instead of standard output.",
+)
+@click.pass_context
+def sbom_cmd(ctx: click.Context, app: str, fmt: str, output: Path | None) -> None:
+    """A CycloneDX 1.6 SBOM of exactly what APP installs.
+
+    Every distribution of its projection with its purl, version and the hashes uv.lock
+    records; its internal packages with their version and the git commit; the lock's
+    edges between them as the dependency graph.
+    """
+    from monolock import git
+    from monolock.cli.common import emit
+    from monolock.supply.sbom import sbom
+
+    ws = workspace(ctx)
+    commit = (git.output(ws.root, "rev-parse", "HEAD") or "").strip() or None
+    emit(sbom(ws, lock(ws), app, commit), output, header=SBOM_HEADER)
