@@ -177,6 +177,16 @@ def dumps(data: Any) -> str:
     return json.dumps(data, indent=2, sort_keys=True)
 
 
+# `-o FILE` of the commands that print a document: written whole, replacing only its own
+OUTPUT = click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write here (atomically) instead of standard output.",
+)
+
+
 def emit(text: str, output: Path | None, *, header: str) -> None:
     """`text` on standard output, or into `output`: a new file, or one that starts with
     `header` (monolock wrote it before); written whole or not at all."""

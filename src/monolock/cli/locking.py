@@ -9,6 +9,7 @@ import click
 from monolock import relock
 from monolock.cli.common import (
     JOBS,
+    OUTPUT,
     emit,
     lock,
     member_of,
@@ -122,13 +123,7 @@ def _poetry(ctx: click.Context, check: bool, jobs: int | None, fmt: str, uv_only
     default="requirements",
     show_default=True,
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Write here (atomically) instead of standard output.",
-)
+@OUTPUT
 @click.option("--no-hashes", is_flag=True, help="Omit hashes (requirements format).")
 @click.option(
     "--extra", "extras", multiple=True, help="Include this extra of the app (repeatable)."

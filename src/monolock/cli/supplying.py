@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from monolock.cli.common import lock, workspace
+from monolock.cli.common import OUTPUT, lock, workspace
 
 # how every SBOM monolock writes begins: -o replaces only a file that begins so
 SBOM_HEADER = '{\n  "$schema": "http://cyclonedx.org/schema/bom-1.6.schema.json",\n  "bomFormat"'
@@ -63,13 +63,7 @@ def audit_cmd(
     default="cyclonedx-json",
     show_default=True,
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Write here (atomically) instead of standard output.",
-)
+@OUTPUT
 @click.pass_context
 def sbom_cmd(ctx: click.Context, app: str, fmt: str, output: Path | None) -> None:
     """A CycloneDX 1.6 SBOM of exactly what APP installs.
