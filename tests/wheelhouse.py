@@ -21,12 +21,13 @@ class Dist:
     requires: tuple[str, ...] = ()
     modules: tuple[str, ...] = ()  # top-level import names; default: the name with underscores
     extras: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    licence: tuple[str, ...] = ()  # METADATA lines that say it, in whichever style
 
 
 DISTS: tuple[Dist, ...] = (
-    Dist("alpha", "1.0.0", ("beta<2",)),
-    Dist("alpha", "1.1.0", ("beta<2",)),
-    Dist("alpha", "2.0.0", ("beta>=2",)),
+    Dist("alpha", "1.0.0", ("beta<2",), licence=("License-Expression: MIT",)),
+    Dist("alpha", "1.1.0", ("beta<2",), licence=("License-Expression: MIT",)),
+    Dist("alpha", "2.0.0", ("beta>=2",), licence=("License-Expression: MIT OR Apache-2.0",)),
     Dist("beta", "1.0.0", ('gamma; sys_platform == "win32"',)),
     Dist("beta", "2.0.0", ('gamma; sys_platform == "win32"',)),
     Dist("gamma", "1.0.0"),
@@ -34,8 +35,17 @@ DISTS: tuple[Dist, ...] = (
     Dist("epsilon", "1.0.0"),
     Dist("oldpy", "1.0.0", ('zeta; python_version < "3.8"',)),
     Dist("zeta", "1.0.0"),
-    Dist("pyyaml", "6.0.1", (), ("yaml",)),
-    Dist("pillow", "10.0.0", (), ("PIL",)),
+    Dist("pyyaml", "6.0.1", (), ("yaml",), licence=("License: MIT",)),
+    Dist(
+        "pillow",
+        "10.0.0",
+        (),
+        ("PIL",),
+        licence=(
+            "Classifier: License :: OSI Approved :: Historical Permission Notice and "
+            "Disclaimer (HPND)",
+        ),
+    ),
     Dist("devtool", "1.0.0"),
     Dist("devtool", "2.0.0"),
     # a namespace package shared with others: ships acme/tools/, no acme/__init__.py
@@ -63,6 +73,7 @@ def write_wheel(directory: Path, dist: Dist) -> Path:
     info = f"{stem}-{dist.version}.dist-info"
     modules = dist.modules or (stem,)
     metadata = ["Metadata-Version: 2.1", f"Name: {dist.name}", f"Version: {dist.version}"]
+    metadata += list(dist.licence)
     metadata += [f"Requires-Dist: {r}" for r in dist.requires]
     for extra, reqs in dist.extras.items():
         metadata.append(f"Provides-Extra: {extra}")

@@ -37,6 +37,7 @@ _COMMANDS = {
     "new": ("authoring", "new_cmd"),
     "audit": ("supplying", "audit_cmd"),
     "sbom": ("supplying", "sbom_cmd"),
+    "licenses": ("supplying", "licenses_cmd"),
 }
 
 
@@ -85,6 +86,7 @@ def cli(ctx: click.Context, root: Path | None) -> None:
       monolock drift                Poetry repos: versions that differ between locks
       monolock audit [APP...]       known vulnerabilities in what each app installs
       monolock sbom APP             a CycloneDX SBOM of exactly what APP installs
+      monolock licenses [APP...]    the licence of everything each app installs
     Running:
       monolock run TASK             a task in every member, in parallel, cached by content
     Writing:

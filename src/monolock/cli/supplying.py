@@ -79,3 +79,44 @@ def sbom_cmd(ctx: click.Context, app: str, fmt: str, output: Path | None) -> Non
     ws = workspace(ctx)
     commit = (git.output(ws.root, "rev-parse", "HEAD") or "").strip() or None
     emit(sbom(ws, lock(ws), app, commit), output, header=SBOM_HEADER)
+
+
+@click.command("licenses")
+@click.argument("apps", nargs=-1)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.pass_context
+def licenses_cmd(ctx: click.Context, apps: tuple[str, ...], fmt: str) -> None:
+    """The licence of every distribution each app (default: every app) installs.
+
+    Read from each wheel's METADATA (PEP 639's License-Expression, else the License
+    field, else the License classifiers), a wheel on an index in ranges, never whole;
+    kept by the wheel's hash.
+    """
+    import json
+
+    from monolock.supply.licences import of_apps
+
+    ws = workspace(ctx)
+    found = of_apps(ws, lock(ws), apps)
+    if fmt == "json":
+        data = {
+            app: [
+                {
+                    "name": x.name,
+                    "version": x.version,
+                    "license": x.text,
+                    "spdx": x.spdx,
+                    "source": x.source,
+                }
+                for x in licences
+            ]
+            for app, licences in found.items()
+        }
+        click.echo(json.dumps(data, indent=2, sort_keys=True))
+        return
+    for app, licences in found.items():
+        click.echo(f"{app}:")
+        for x in licences:
+            click.echo(f"  {x.name} {x.version}  {x.text}  ({x.source})")

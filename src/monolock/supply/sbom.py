@@ -10,12 +10,14 @@ model and serialiser (1.6, JSON). Licences are not read yet.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from monolock.model import Lock, LockedPackage, Workspace
 
 if TYPE_CHECKING:
     from cyclonedx.model.component import Component
+
+    from monolock.supply.licences import Licence
 
 
 def sbom(workspace: Workspace, lock: Lock, app: str, commit: str | None) -> str:
@@ -30,8 +32,12 @@ def sbom(workspace: Workspace, lock: Lock, app: str, commit: str | None) -> str:
     member = find_app(workspace, app).package
     projection = project(lock, member)
     components: dict[str, Component] = {}
+    from monolock.supply.licences import read
+
     for item in projection.all:
-        components[_ref(item.package)] = _component(item.package, commit)
+        package = item.package
+        found = None if package.source.is_local else read(package, lock.path.parent)
+        components[_ref(package)] = _component(package, commit, found)
     top = lock.member(member)
     assert top is not None  # project() refuses a member the lock does not hold
     root = Component(
@@ -71,7 +77,7 @@ def _ref(package: LockedPackage) -> str:
     return f"{package.name}=={package.version or ''}"
 
 
-def _component(package: LockedPackage, commit: str | None) -> Component:
+def _component(package: LockedPackage, commit: str | None, licence: Licence | None) -> Component:
     from cyclonedx.model import HashAlgorithm, HashType, Property
     from cyclonedx.model.component import Component, ComponentType
     from packageurl import PackageURL
@@ -94,4 +100,17 @@ def _component(package: LockedPackage, commit: str | None) -> Component:
         else None,
         hashes=hashes,
         properties=properties,
+        licenses=_licences(licence),
     )
+
+
+def _licences(licence: Licence | None) -> list[Any]:
+    """What the wheel says: an SPDX expression as one, anything else by name; nothing
+    when nothing says."""
+    from cyclonedx.model.license import DisjunctiveLicense, LicenseExpression
+
+    if licence is None or licence.text == "unknown":
+        return []
+    if licence.spdx:
+        return [LicenseExpression(licence.text)]
+    return [DisjunctiveLicense(name=licence.text)]
