@@ -126,6 +126,7 @@ def test_context_is_self_contained_and_reproducible(
         "internal.txt",
         "manifest.json",
         "requirements.txt",
+        "sbom.cdx.json",
         "wheels/lib-0.1.0-py3-none-any.whl",
         "wheels/tools-0.1.0-py3-none-any.whl",
         "wheels/web-0.1.0-py3-none-any.whl",

@@ -89,3 +89,9 @@ def test_o_writes_a_file_and_replaces_only_its_own(repo: Path, cli: Cli, tmp_pat
     refused = cli("-C", repo, "sbom", "web", "-o", mine)
     assert refused.code == 2 and mine.read_text() == '{"mine": true}\n'
     assert cli("-C", repo, "sbom", "nobody").code == 2
+
+
+def test_the_same_commit_gives_the_same_sbom(repo: Path, cli: Cli) -> None:
+    first, second = cli("-C", repo, "sbom", "web").out, cli("-C", repo, "sbom", "web").out
+    assert first == second  # serial number and time derive from the lock, app and commit
+    # (`build --out` ships it as sbom.cdx.json: tests/test_build.py, reproducible too)

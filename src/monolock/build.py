@@ -152,6 +152,7 @@ def _build(workspace: Workspace, request: Request, progress: Progress) -> Outcom
                     "the image's platform must match"
                 )
         container.write_context(plan, wheels, staged, root, epoch=epoch, uv_version=uv_version)
+        (staged / container.SBOM).write_text(_sbom(workspace, plan, root, epoch))
         targets.stamp(staged, CONTEXT)
         if out is not None:
             replace_dir(staged, out)
@@ -162,6 +163,15 @@ def _build(workspace: Workspace, request: Request, progress: Progress) -> Outcom
     finally:
         if not placed:
             targets.remove(staged, CONTEXT)
+
+
+def _sbom(workspace: Workspace, plan: container.Plan, root: Path, epoch: int) -> str:
+    """The app's SBOM, beside what it describes: the same commit gives the same bytes."""
+    from monolock import git
+    from monolock.supply.sbom import sbom
+
+    commit = (git.output(root, "rev-parse", "HEAD") or "").strip() or None
+    return sbom(workspace, plan.projection.lock, plan.app.name, commit, epoch)
 
 
 def _prove(

@@ -30,6 +30,7 @@ VENV = "/opt/venv"
 WORKDIR = "/app"
 UID = 10001
 REQUIREMENTS = "requirements.txt"
+SBOM = "sbom.cdx.json"  # CycloneDX: what the image holds, for the registry and scanners
 INTERNAL = "internal.txt"
 WHEELS = "wheels"
 FILES = "app"

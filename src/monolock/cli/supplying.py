@@ -75,10 +75,12 @@ def sbom_cmd(ctx: click.Context, app: str, fmt: str, output: Path | None) -> Non
     from monolock import git
     from monolock.cli.common import emit
     from monolock.supply.sbom import sbom
+    from monolock.wheels import source_date_epoch
 
     ws = workspace(ctx)
     commit = (git.output(ws.root, "rev-parse", "HEAD") or "").strip() or None
-    emit(sbom(ws, lock(ws), app, commit), output, header=SBOM_HEADER)
+    text = sbom(ws, lock(ws), app, commit, source_date_epoch(ws.root))
+    emit(text, output, header=SBOM_HEADER)
 
 
 @click.command("licenses")

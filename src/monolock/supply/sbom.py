@@ -20,7 +20,9 @@ if TYPE_CHECKING:
     from monolock.supply.licences import Licence
 
 
-def sbom(workspace: Workspace, lock: Lock, app: str, commit: str | None) -> str:
+def sbom(workspace: Workspace, lock: Lock, app: str, commit: str | None, epoch: int) -> str:
+    """The document: the same lock, app and commit give the same bytes (its serial number
+    derived from them, its timestamp `epoch`, the commit's time as for the wheels)."""
     from cyclonedx.model.bom import Bom
     from cyclonedx.model.component import Component, ComponentType
     from cyclonedx.output.json import JsonV1Dot6
@@ -48,7 +50,13 @@ def sbom(workspace: Workspace, lock: Lock, app: str, commit: str | None) -> str:
         purl=PackageURL(type="pypi", name=top.name, version=top.version) if top.version else None,
     )
     components.pop(_ref(top), None)
-    bom = Bom()
+    import datetime
+    import uuid
+
+    bom = Bom(
+        serial_number=uuid.uuid5(uuid.NAMESPACE_URL, f"monolock:{lock.digest}/{app}/{commit}")
+    )
+    bom.metadata.timestamp = datetime.datetime.fromtimestamp(epoch, tz=datetime.UTC)
     bom.metadata.component = root
     for component in components.values():
         bom.components.add(component)
