@@ -153,3 +153,33 @@ def test_the_online_api_answers_for_a_known_advisory() -> None:
     except Exception as exc:  # no route to OSV from here: nothing to learn
         pytest.skip(f"OSV's API is out of reach: {exc}")
     assert any(a.id == "PYSEC-2023-175" or "GHSA" in a.id for a in found["pillow"])
+
+
+def test_fix_says_which_upgrade_clears_a_finding_and_what_it_redeploys(
+    make_repo: RepoFactory, cli: Cli
+) -> None:
+    """worker ships pyyaml 5.3.1 (PYSEC-2021-142, fixed in 5.4); its range admits 6.0.1.
+    web ships pillow 10.0.0 (PYSEC-2023-175), and nothing newer exists to move to."""
+    root = make_repo(
+        {
+            "web": project("web", ["pillow"]),
+            "worker": project("worker", ["pyyaml==5.3.1"]),
+        },
+        apps=["web", "worker"],
+    )
+    assert cli("-C", root, "lock").code == 0
+    write_toml(root / "worker/pyproject.toml", project("worker", ["pyyaml>=5"]))
+    assert cli("-C", root, "lock").code == 0  # still 5.3.1, as locked
+    before = (root / "uv.lock").read_bytes()
+    result = cli("-C", root, "audit", "--db", RECORDS, "--fix", "--format", "json")
+    assert result.code == 1, result.err
+    fixes = {f["name"]: f for f in json.loads(result.out)["fixes"]}
+    assert fixes["pyyaml"]["to"] == ["6.0.1"]
+    assert fixes["pyyaml"]["clears"] == ["PYSEC-2021-142"]
+    assert fixes["pyyaml"]["redeploy"] == ["worker"]
+    assert fixes["pillow"]["to"] == [] and fixes["pillow"]["remains"] == ["PYSEC-2023-175"]
+    assert (root / "uv.lock").read_bytes() == before  # a proposal: nothing written
+    text = cli("-C", root, "audit", "--db", RECORDS, "--fix").out
+    assert (
+        "fix: upgrade pyyaml 5.3.1 -> 6.0.1 (`monolock upgrade pyyaml`), redeploying worker" in text
+    )

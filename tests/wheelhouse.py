@@ -35,6 +35,7 @@ DISTS: tuple[Dist, ...] = (
     Dist("epsilon", "1.0.0"),
     Dist("oldpy", "1.0.0", ('zeta; python_version < "3.8"',)),
     Dist("zeta", "1.0.0"),
+    Dist("pyyaml", "5.3.1", (), ("yaml",), licence=("License: MIT",)),  # PYSEC-2021-142 hits it
     Dist("pyyaml", "6.0.1", (), ("yaml",), licence=("License: MIT",)),
     Dist(
         "pillow",

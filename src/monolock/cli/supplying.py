@@ -23,6 +23,12 @@ SBOM_HEADER = '{\n  "$schema": "http://cyclonedx.org/schema/bom-1.6.schema.json"
 )
 @click.option("--dev", is_flag=True, help="Also the members' dev groups.")
 @click.option(
+    "--fix",
+    is_flag=True,
+    help="For each vulnerable distribution, what upgrading it within the declared ranges "
+    "would clear, and which apps it redeploys (nothing is written).",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(["text", "json", "sarif"]),
@@ -31,7 +37,7 @@ SBOM_HEADER = '{\n  "$schema": "http://cyclonedx.org/schema/bom-1.6.schema.json"
 )
 @click.pass_context
 def audit_cmd(
-    ctx: click.Context, apps: tuple[str, ...], db: Path | None, dev: bool, fmt: str
+    ctx: click.Context, apps: tuple[str, ...], db: Path | None, dev: bool, fix: bool, fmt: str
 ) -> None:
     """Known vulnerabilities in what each app (default: every app) installs.
 
@@ -45,12 +51,12 @@ def audit_cmd(
     Exit code: 0 none found, 1 found, 2 bad input or no answer.
     """
     from monolock.report import audit as render
-    from monolock.supply.audit import audit
+    from monolock.supply.audit import audit, remedies
 
     ws = workspace(ctx)
     report = audit(ws, lock(ws), apps, db=db, dev=dev)
-    out = {"json": render.as_json, "sarif": render.sarif}.get(fmt, render.text)(report)
-    click.echo(out)
+    fixes = remedies(ws.root, report) if fix and report.found else []
+    click.echo(render.render(report, fixes, fmt))
     ctx.exit(1 if report.found else 0)
 
 

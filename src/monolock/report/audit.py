@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from monolock.report.check import _SARIF_SCHEMA
-from monolock.supply.audit import Audit, Hit
+from monolock.supply.audit import Audit, Hit, Remedy
 
 
 def _row(hit: Hit) -> dict[str, object]:
@@ -22,13 +23,48 @@ def _row(hit: Hit) -> dict[str, object]:
     }
 
 
-def as_json(report: Audit) -> str:
+def render(report: Audit, fixes: Sequence[Remedy], fmt: str) -> str:
+    if fmt == "sarif":
+        return sarif(report)
+    if fmt == "json":
+        return as_json(report, fixes)
+    return "\n".join([text(report), *map(_remedy, fixes)])
+
+
+def _remedy(fix: Remedy) -> str:
+    now = ", ".join(fix.installed)
+    if not fix.to:
+        return (
+            f"fix: {fix.name} {now}: no newer version within the declared ranges; "
+            f"widen the range that holds it back to clear {', '.join(fix.remains)}"
+        )
+    line = f"fix: upgrade {fix.name} {now} -> {', '.join(fix.to)}"
+    line += f" (`monolock upgrade {fix.name}`), redeploying {', '.join(fix.redeploy) or 'no app'}"
+    if fix.clears:
+        line += f"; clears {', '.join(fix.clears)}"
+    if fix.remains:
+        line += f"; still open: {', '.join(fix.remains)}"
+    return line
+
+
+def as_json(report: Audit, fixes: Sequence[Remedy] = ()) -> str:
     data = {
         "apps": list(report.apps),
         "source": report.source,
         "vulnerabilities": [_row(h) for h in report.hits],
         "expired_ignores": [
             {"id": r.id, "reason": r.reason, "expires": str(r.expires)} for r in report.expired
+        ],
+        "fixes": [
+            {
+                "name": f.name,
+                "installed": list(f.installed),
+                "to": list(f.to),
+                "clears": list(f.clears),
+                "remains": list(f.remains),
+                "redeploy": list(f.redeploy),
+            }
+            for f in fixes
         ],
     }
     return json.dumps(data, indent=2, sort_keys=True)

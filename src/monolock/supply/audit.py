@@ -151,3 +151,52 @@ def _rules(root: Path, today: datetime.date) -> tuple[list[Rule], list[Rule]]:
         rule = Rule(entry["id"], reason, expires)
         (expired if expires is not None and expires < today else live).append(rule)
     return live, expired
+
+
+@dataclass(frozen=True)
+class Remedy:
+    """What moving one distribution within the declared ranges would do to the findings."""
+
+    name: str
+    installed: tuple[str, ...]
+    to: tuple[str, ...]  # what uv would lock with it upgradable; () when it would not move
+    clears: tuple[str, ...]  # the advisories that version is past the fix of
+    remains: tuple[str, ...]  # those it is not
+    redeploy: tuple[str, ...]  # the apps whose projection it changes
+
+
+def remedies(root: Path, report: Audit) -> list[Remedy]:
+    """Each vulnerable distribution upgraded alone within the declared ranges, as
+    `upgrade NAME --dry-run` resolves it (uv's newest admitted version: the Single Version
+    Policy moves it for every app that ships it), and whether that clears each advisory
+    (at or past a version the advisory names as fixing it)."""
+    from packaging.version import InvalidVersion, Version
+
+    from monolock.authoring.upgrade import upgrade
+
+    out = []
+    for name in sorted({h.name for h in report.found}):
+        hits = [h for h in report.found if h.name == name]
+        plan = upgrade(root, [name], dry_run=True)
+        moved = {
+            v
+            for changes in plan.planned.values()
+            for c in changes
+            if c.name == name
+            for v in c.after
+        }
+        to = tuple(sorted(moved, key=Version))
+        clears: list[str] = []
+        remains: list[str] = []
+        for hit in {h.id: h for h in hits}.values():
+            try:
+                fixed = [Version(f) for f in hit.fixed]
+                past = bool(to) and bool(fixed) and all(Version(v) >= min(fixed) for v in to)
+            except InvalidVersion:
+                past = False
+            (clears if past else remains).append(hit.id)
+        installed = tuple(sorted({h.version for h in hits}))
+        out.append(
+            Remedy(name, installed, to, tuple(clears), tuple(remains), tuple(plan.redeploy()))
+        )
+    return out
