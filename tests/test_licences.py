@@ -56,3 +56,40 @@ def test_the_sbom_carries_each_licence(repo: Path, cli: Cli) -> None:
     assert by_name["alpha"]["licenses"] == [{"expression": "MIT OR Apache-2.0"}]
     assert by_name["pyyaml"]["licenses"] == [{"license": {"name": "MIT"}}]
     assert "licenses" not in by_name["beta"]  # nothing says: nothing claimed
+
+
+def _policy(root: Path, **policy: list[str]) -> None:
+    import tomllib
+
+    from tests.conftest import write_toml
+
+    data = tomllib.loads((root / "pyproject.toml").read_text())
+    data["tool"]["monolock"]["check"] = {"licenses": policy}
+    write_toml(root / "pyproject.toml", data)
+
+
+def _ml207(cli: Cli, root: Path) -> set[str]:
+    out = cli("-C", root, "check", "--no-lock-check", "--format", "json")
+    assert out.code in (0, 1), out.err
+    return {f["subject"] for f in json.loads(out.out)["findings"] if f["code"] == "ML207"}
+
+
+def test_a_denied_licence_is_a_finding_unless_an_alternative_passes(repo: Path, cli: Cli) -> None:
+    _policy(repo, deny=["Apache-2.0"])
+    assert _ml207(cli, repo) == set()  # alpha is MIT OR Apache-2.0: MIT passes
+    _policy(repo, deny=["Apache-2.0", "mit"])  # ids compare without case
+    assert _ml207(cli, repo) == {"alpha"}
+
+
+def test_an_allow_list_admits_only_what_is_shown_to_be_allowed(repo: Path, cli: Cli) -> None:
+    _policy(repo, allow=["MIT", "Apache-2.0"])
+    found = _ml207(cli, repo)
+    assert "alpha" not in found
+    # named, not SPDX expressions (a License field, a classifier), or named nowhere
+    assert {"pyyaml", "pillow", "beta"} <= found
+
+
+def test_a_bad_policy_key_is_an_error_naming_it(repo: Path, cli: Cli) -> None:
+    _policy(repo, permit=["MIT"])
+    result = cli("-C", repo, "check")
+    assert result.code == 2 and "tool.monolock.check.licenses" in result.err

@@ -465,6 +465,27 @@ def _policy(workspace: Workspace, inputs: str, cache_dir: Path | None) -> list[F
     return found
 
 
+def _licences(
+    workspace: Workspace, lock: _LockFile | None, inputs: str, cache_dir: Path | None
+) -> list[Finding]:
+    """ML207, when the root has a licence policy: remembered by the manifests and the
+    lock, which decide every wheel and so every licence."""
+    if not (workspace.check.allow or workspace.check.deny) or lock is None or lock.conflicted:
+        return []
+    if workspace.kind != "uv":
+        return []
+    memo = Memo(cache_dir / "licences.marshal" if cache_dir is not None else None)
+    known = memo.get("licences", inputs)
+    if known is not None:
+        return list(known)
+    from monolock.supply.licences import findings
+
+    found = findings(workspace, lock.parsed())
+    memo.put("licences", inputs, found)
+    memo.save(["licences"])
+    return found
+
+
 def _check(
     workspace: Workspace,
     options: Options,
@@ -476,6 +497,7 @@ def _check(
 ) -> Report:
     found, guessed = _imports(workspace, options, scanned, lock, cache_dir)
     found += _policy(workspace, inputs, cache_dir)
+    found += _licences(workspace, lock, inputs, cache_dir)
     warnings: list[str] = []
     if options.lock_check:
         found += _lock_finding(workspace, lock, inputs, cache_dir)

@@ -20,6 +20,7 @@ RULES: dict[str, str] = {
     "ML204": "workspace-source",
     "ML205": "runtime-cycle",
     "ML206": "same-sources",
+    "ML207": "licence-policy",
 }
 
 

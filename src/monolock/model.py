@@ -105,6 +105,9 @@ class CheckSettings:
 
     ignore: tuple[str, ...] = ()  # "ML103" everywhere, or "ML103:uvicorn" for one name
     private: tuple[str, ...] = ()  # modules of this package other packages may not import
+    # the root's licence policy (ML207): SPDX licence keys every app may ship, or not
+    allow: tuple[str, ...] = ()
+    deny: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

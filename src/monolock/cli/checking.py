@@ -71,6 +71,7 @@ def check_cmd(
     Policy:
       ML201 stale-lock   ML202 python-range   ML203 dev-pins
       ML204 workspace-source   ML205 runtime-cycle   ML206 same-sources
+      ML207 licence-policy (the root's [tool.monolock.check] licenses = { allow, deny })
 
     Imports under `if TYPE_CHECKING:`, in `try/except ImportError`, in
     `with suppress(ImportError):` or under an `if` that asks `find_spec` are never

@@ -16,7 +16,7 @@ from monolock.manifest.toml import loads, read_bytes, table
 from monolock.model import CheckSettings, Dependency, Package, is_name, normalize
 from monolock.tasks.spec import member_tasks
 
-_FORMAT = "1"  # bump when the shape a manifest is checked against changes
+_FORMAT = "2"  # bump when the shape a manifest is checked against changes
 
 
 def manifest_key(raw: bytes) -> str:
@@ -133,12 +133,12 @@ def read_package(data: dict[str, Any], directory: Path, relpath: str) -> Package
 
 def check_settings(data: dict[str, Any], *, where: str) -> CheckSettings:
     raw = table(data, "tool.monolock.check")
-    unknown = sorted(set(raw) - {"ignore", "private"})
+    unknown = sorted(set(raw) - {"ignore", "private", "licenses"})
     if unknown:
         raise ManifestError(
             f"tool.monolock.check: unknown key '{unknown[0]}'",
             where=where,
-            hint="known keys are 'ignore' and 'private'",
+            hint="known keys are 'ignore', 'private' and 'licenses'",
         )
     ignore = string_list(raw.get("ignore", []), where=where, key="tool.monolock.check.ignore")
     for entry in ignore:
@@ -151,7 +151,19 @@ def check_settings(data: dict[str, Any], *, where: str) -> CheckSettings:
             )
     private = string_list(raw.get("private", []), where=where, key="tool.monolock.check.private")
     codes = tuple(code.upper() + rest for code, rest in (_split_code(e) for e in ignore))
-    return CheckSettings(codes, tuple(private))
+    policy = table(data, "tool.monolock.check.licenses")
+    unknown = sorted(set(policy) - {"allow", "deny"})
+    if unknown:
+        raise ManifestError(
+            f"tool.monolock.check.licenses: unknown key '{unknown[0]}'",
+            where=where,
+            hint="known keys are 'allow' and 'deny' (arrays of SPDX licence ids)",
+        )
+    allow, deny = (
+        string_list(policy.get(k, []), where=where, key=f"tool.monolock.check.licenses.{k}")
+        for k in ("allow", "deny")
+    )
+    return CheckSettings(codes, tuple(private), tuple(allow), tuple(deny))
 
 
 def _split_code(entry: str) -> tuple[str, str]:

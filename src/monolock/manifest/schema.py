@@ -161,7 +161,13 @@ PYPROJECT = Table(
                     {
                         "apps": OneOf((STRS, Table()), "an array of member names or a table"),
                         "tasks": MapOf(_TASK, "a table of tasks"),
-                        "check": Table({"ignore": STRS, "private": STRS}),
+                        "check": Table(
+                            {
+                                "ignore": STRS,
+                                "private": STRS,
+                                "licenses": Table({"allow": STRS, "deny": STRS}),
+                            }
+                        ),
                         "import-names": MapOf(OneOf((STRS, STR), "a module name or an array")),
                         "templates": STR,  # `new`: a directory holding lib/ and app/
                         "audit": Table({"ignore": ANY}),  # each rule checked by audit

@@ -13,8 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from email.parser import HeaderParser
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
+from monolock.findings import Finding, Location
 from monolock.fsutil import cache_root, cache_write
 from monolock.model import Lock, LockedPackage, Workspace
 
@@ -120,3 +122,57 @@ def of_apps(
         app: sorted((found[item.package.key] for item in items), key=lambda x: x.name)
         for app, items in shipped.items()
     }
+
+
+def findings(workspace: Workspace, lock: Lock) -> list[Finding]:
+    """ML207: a distribution an app ships under a licence the root's policy
+    (`[tool.monolock.check] licenses = { allow = [...], deny = [...] }`) does not admit.
+    An SPDX expression is read with `license-expression`: `A OR B` passes when either
+    passes, `A AND B` when both do. A licence given only by name, or not at all, cannot be
+    shown to be allowed: a finding when there is an allow list."""
+    from license_expression import ExpressionError, get_spdx_licensing
+
+    allow, deny = workspace.check.allow, workspace.check.deny
+    if not allow and not deny:
+        return []
+    licensing = get_spdx_licensing()
+    out: dict[tuple[str, str], Finding] = {}
+    for app, licences in of_apps(workspace, lock, ()).items():
+        for licence in licences:
+            verdict: bool | None = None
+            if licence.spdx:
+                try:
+                    verdict = _admits(licensing.parse(licence.text), allow, deny)
+                except ExpressionError:
+                    verdict = None
+            if verdict is True or (verdict is None and not allow):
+                continue
+            key = (licence.name, licence.text)
+            if key in out:
+                continue
+            why = "the policy denies it" if verdict is False else "it is not known to be allowed"
+            out[key] = Finding(
+                "ML207",
+                None,
+                licence.name,
+                f"{app} ships {licence.name} {licence.version} under '{licence.text}' "
+                f"({licence.source}): {why}",
+                "allow its licence in [tool.monolock.check] licenses of the root, or ignore "
+                f'it with `ignore = ["ML207:{licence.name}"]`',
+                Location("pyproject.toml"),
+            )
+    return list(out.values())
+
+
+def _admits(expression: Any, allow: Sequence[str], deny: Sequence[str]) -> bool:
+    kind = type(expression).__name__
+    if kind == "OR":
+        return any(_admits(arg, allow, deny) for arg in expression.args)
+    if kind == "AND":
+        return all(_admits(arg, allow, deny) for arg in expression.args)
+    symbol = getattr(expression, "license_symbol", expression)  # `A WITH exception`: A
+    key = str(getattr(symbol, "key", symbol))
+    folded = key.casefold()
+    if any(folded == d.casefold() for d in deny):
+        return False
+    return not allow or any(folded == a.casefold() for a in allow)
