@@ -183,3 +183,13 @@ def test_fix_says_which_upgrade_clears_a_finding_and_what_it_redeploys(
     assert (
         "fix: upgrade pyyaml 5.3.1 -> 6.0.1 (`monolock upgrade pyyaml`), redeploying worker" in text
     )
+
+
+def test_dev_adds_what_the_members_dev_groups_install(make_repo: RepoFactory, cli: Cli) -> None:
+    root = make_repo({"web": project("web", ["alpha"], groups={"dev": ["pillow"]})}, apps=["web"])
+    assert cli("-C", root, "lock").code == 0
+    assert cli("-C", root, "audit", "--db", RECORDS).code == 0  # pillow never ships
+    result = cli("-C", root, "audit", "--db", RECORDS, "--dev", "--format", "json")
+    assert result.code == 1
+    found = json.loads(result.out)["vulnerabilities"]
+    assert [(h["name"], h["id"]) for h in found] == [("pillow", "PYSEC-2023-175")]

@@ -147,6 +147,8 @@ def online(
     import urllib3
 
     asked = sorted(set(queries))
+    if not asked:
+        return {}  # nothing installed: nothing to ask
     http = urllib3.PoolManager(retries=urllib3.Retry(total=2, backoff_factor=0.5))
     body = {
         "queries": [{"package": {"name": n, "ecosystem": "PyPI"}, "version": v} for n, v in asked]
