@@ -95,3 +95,30 @@ def test_the_same_commit_gives_the_same_sbom(repo: Path, cli: Cli) -> None:
     first, second = cli("-C", repo, "sbom", "web").out, cli("-C", repo, "sbom", "web").out
     assert first == second  # serial number and time derive from the lock, app and commit
     # (`build --out` ships it as sbom.cdx.json: tests/test_build.py, reproducible too)
+
+
+def test_spdx_is_valid_spdx_with_the_same_packages_and_edges(
+    repo: Path, cli: Cli, tmp_path: Path
+) -> None:
+    from spdx_tools.spdx.parser.json import json_parser
+    from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
+
+    out = tmp_path / "web.spdx.json"
+    result = cli("-C", repo, "sbom", "web", "--format", "spdx-json", "-o", out)
+    assert result.code == 0, result.err
+    document = json_parser.parse_from_file(str(out))
+    assert validate_full_spdx_document(document) == []
+    data = json.loads(out.read_text())
+    names = {p["name"] for p in data["packages"]}
+    assert names == {"web", "core"} | set(uv_export(repo, "web"))
+    alpha = next(p for p in data["packages"] if p["name"] == "alpha")
+    assert alpha["licenseDeclared"] == "MIT OR Apache-2.0"
+    assert alpha["externalRefs"][0]["referenceLocator"] == "pkg:pypi/alpha@2.0.0"
+    depends = {
+        (r["spdxElementId"], r["relatedSpdxElement"])
+        for r in data["relationships"]
+        if r["relationshipType"] == "DEPENDS_ON"
+    }
+    assert ("SPDXRef-Package-web--0.1.0", "SPDXRef-Package-core--0.1.0") in depends
+    again = cli("-C", repo, "sbom", "web", "--format", "spdx-json", "-o", out)
+    assert again.code == 0  # its own file: replaced

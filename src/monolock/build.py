@@ -168,10 +168,10 @@ def _build(workspace: Workspace, request: Request, progress: Progress) -> Outcom
 def _sbom(workspace: Workspace, plan: container.Plan, root: Path, epoch: int) -> str:
     """The app's SBOM, beside what it describes: the same commit gives the same bytes."""
     from monolock import git
-    from monolock.supply.sbom import sbom
+    from monolock.supply.sbom import contents, cyclonedx
 
     commit = (git.output(root, "rev-parse", "HEAD") or "").strip() or None
-    return sbom(workspace, plan.projection.lock, plan.app.name, commit, epoch)
+    return cyclonedx(contents(workspace, plan.projection.lock, plan.app.name, commit, epoch))
 
 
 def _prove(

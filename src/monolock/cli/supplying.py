@@ -9,7 +9,11 @@ import click
 from monolock.cli.common import OUTPUT, lock, workspace
 
 # how every SBOM monolock writes begins: -o replaces only a file that begins so
-SBOM_HEADER = '{\n  "$schema": "http://cyclonedx.org/schema/bom-1.6.schema.json",\n  "bomFormat"'
+SBOM_HEADERS = {
+    "cyclonedx-json": '{\n  "$schema": "http://cyclonedx.org/schema/bom-1.6.schema.json",\n'
+    '  "bomFormat"',
+    "spdx-json": '{\n  "spdxVersion": "SPDX-2.3",\n  "dataLicense": "CC0-1.0"',
+}
 
 
 @click.command("audit")
@@ -65,14 +69,14 @@ def audit_cmd(
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["cyclonedx-json"]),
+    type=click.Choice(["cyclonedx-json", "spdx-json"]),
     default="cyclonedx-json",
     show_default=True,
 )
 @OUTPUT
 @click.pass_context
 def sbom_cmd(ctx: click.Context, app: str, fmt: str, output: Path | None) -> None:
-    """A CycloneDX 1.6 SBOM of exactly what APP installs.
+    """An SBOM (CycloneDX 1.6, or SPDX 2.3) of exactly what APP installs.
 
     Every distribution of its projection with its purl, version and the hashes uv.lock
     records; its internal packages with their version and the git commit; the lock's
@@ -80,13 +84,14 @@ def sbom_cmd(ctx: click.Context, app: str, fmt: str, output: Path | None) -> Non
     """
     from monolock import git
     from monolock.cli.common import emit
-    from monolock.supply.sbom import sbom
+    from monolock.supply.sbom import contents, cyclonedx, spdx
     from monolock.wheels import source_date_epoch
 
     ws = workspace(ctx)
     commit = (git.output(ws.root, "rev-parse", "HEAD") or "").strip() or None
-    text = sbom(ws, lock(ws), app, commit, source_date_epoch(ws.root))
-    emit(text, output, header=SBOM_HEADER)
+    found = contents(ws, lock(ws), app, commit, source_date_epoch(ws.root))
+    text = spdx(found) if fmt == "spdx-json" else cyclonedx(found)
+    emit(text, output, header=SBOM_HEADERS[fmt])
 
 
 @click.command("licenses")
