@@ -24,11 +24,12 @@ from monolock.cli.common import workspace
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "github-matrix", "names"]),
+    type=click.Choice(["text", "json", "github-matrix", "github-apps", "names"]),
     default="text",
     show_default=True,
     help='github-matrix: one line of JSON, {"include": [{"member", "path"}]}, for a '
-    "job's strategy.matrix; names: one member per line.",
+    "job's strategy.matrix; github-apps: the same for the apps ({\"app\"}); names: one "
+    "member per line.",
 )
 @click.pass_context
 def affected_cmd(ctx: click.Context, base: str, head: str | None, fmt: str) -> None:
@@ -57,6 +58,8 @@ def affected_cmd(ctx: click.Context, base: str, head: str | None, fmt: str) -> N
         click.echo(render.as_json(result))
     elif fmt == "github-matrix":
         click.echo(render.matrix(result))
+    elif fmt == "github-apps":
+        click.echo(render.apps_matrix(result))
     elif fmt == "names":
         for name in result.names():
             click.echo(name)

@@ -38,6 +38,7 @@ _COMMANDS = {
     "audit": ("supplying", "audit_cmd"),
     "sbom": ("supplying", "sbom_cmd"),
     "licenses": ("supplying", "licenses_cmd"),
+    "ci": ("integrating", "ci_cmd"),
 }
 
 
@@ -83,6 +84,7 @@ def cli(ctx: click.Context, root: Path | None) -> None:
       monolock export APP           the app's projection, pinned with hashes
       monolock check                every import declared, the workspace policy kept
       monolock affected [--base R]  the members and apps a change touches, and why
+      monolock ci github            a workflow that fans the affected members out
       monolock drift                Poetry repos: versions that differ between locks
       monolock audit [APP...]       known vulnerabilities in what each app installs
       monolock sbom APP             a CycloneDX SBOM of exactly what APP installs

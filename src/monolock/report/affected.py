@@ -70,6 +70,11 @@ def as_json(result: Result) -> str:
     return json.dumps(as_data(result), indent=2, sort_keys=True)
 
 
+def apps_matrix(result: Result) -> str:
+    """One line for `$GITHUB_OUTPUT`: the apps whose projection the change touched."""
+    return json.dumps({"include": [{"app": a} for a in result.apps]}, separators=(",", ":"))
+
+
 def matrix(result: Result) -> str:
     """One line for `$GITHUB_OUTPUT`: `strategy.matrix: ${{ fromJSON(...) }}`."""
     include = [{"member": m.name, "path": m.path} for m in result.members]
