@@ -9,22 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 from monolock.errors import GitError
 
 
 def _call(
-    root: Path, args: tuple[str, ...], env: dict[str, str] | None = None
+    root: Path, args: tuple[str, ...], env: dict[str, str] | None = None, given: bytes = b""
 ) -> subprocess.CompletedProcess[bytes]:
     try:
         return subprocess.run(
-            ["git", *args],
-            cwd=root,
-            env=env,
-            capture_output=True,
-            check=False,
-            stdin=subprocess.DEVNULL,
+            ["git", *args], cwd=root, env=env, capture_output=True, check=False, input=given
         )
     except OSError as exc:
         raise GitError(f"cannot run git: {exc.strerror}", hint="install git") from None
@@ -39,8 +35,10 @@ def output(root: Path, *args: str) -> str | None:
     return out.stdout.decode() if out.returncode == 0 else None
 
 
-def _run(root: Path, *args: str, what: str, env: dict[str, str] | None = None) -> bytes:
-    out = _call(root, args, env)
+def _run(
+    root: Path, *args: str, what: str, env: dict[str, str] | None = None, given: bytes = b""
+) -> bytes:
+    out = _call(root, args, env, given)
     if out.returncode != 0:
         message = out.stderr.decode(errors="replace").strip().splitlines()
         raise GitError(f"{what}: {message[-1] if message else 'git failed'}")
@@ -194,11 +192,13 @@ def config(root: Path, *args: str) -> str | None:
     return output(root, "config", "--local", *args)
 
 
-def merged_tree(top: Path, trees: tuple[str, str, str], dest: Path) -> list[str]:
+def merged_tree(
+    top: Path, trees: tuple[str, str, str], dest: Path, keep: Callable[[str], bool]
+) -> list[str]:
     """The three-way merge of trees (base, ours, theirs) written below `dest`, file by file
-    as git merges text, without touching the repository's index or work tree. Returns the
-    paths that did not merge cleanly (written with conflict markers, or one side's file).
-    Large files git-lfs keeps elsewhere stay pointers: a relock reads none of them."""
+    as git merges text, without touching the repository's index or work tree: the files
+    `keep` admits only. Returns the paths that did not merge cleanly (written with
+    conflict markers, or one side's file). Files git-lfs keeps elsewhere stay pointers."""
     import os
     import tempfile
 
@@ -210,20 +210,16 @@ def merged_tree(top: Path, trees: tuple[str, str, str], dest: Path) -> list[str]
             "GIT_LFS_SKIP_SMUDGE": "1",
         }
         _run(top, "read-tree", "-i", "-m", "--aggressive", *trees, what="git read-tree", env=env)
-        _run(
-            top,
-            "checkout-index",
-            "--all",
-            "--force",
-            f"--prefix={dest}/",
-            what="git checkout-index",
-            env=env,
-        )
-        listing = _run(top, "ls-files", "-u", "-z", what="git ls-files", env=env)
+        stages = _stages(_run(top, "ls-files", "-u", "-z", what="git ls-files", env=env))
+        every = _paths(_run(top, "ls-files", "-z", what="git ls-files", env=env))
+        merged = sorted({p for p in every if keep(p) and p not in stages})
+        checkout = ("checkout-index", "--force", f"--prefix={dest}/", "--stdin", "-z")
+        given = b"".join(os.fsencode(p) + b"\0" for p in merged)
+        _run(top, *checkout, what="git checkout-index", env=env, given=given)
         return [
             path
-            for path, blobs in sorted(_stages(listing).items())
-            if not _merge_file(top, blobs, Path(scratch), dest / path)
+            for path, blobs in sorted(stages.items())
+            if keep(path) and not _merge_file(top, blobs, Path(scratch), dest / path)
         ]
 
 

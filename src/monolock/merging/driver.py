@@ -153,7 +153,7 @@ def _relock(
     trees = tuple(_tree(c, prefix) for c in (commits.base, commits.ours, commits.theirs))
     with tempfile.TemporaryDirectory(prefix="monolock-merge-") as scratch:
         root = Path(scratch) / "tree"
-        conflicted = git.merged_tree(top, (trees[0], trees[1], trees[2]), root)
+        conflicted = git.merged_tree(top, (trees[0], trees[1], trees[2]), root, _read_by_lock)
         blocking = [p for p in conflicted if PurePosixPath(p).name in _MANIFESTS]
         if blocking:
             raise MonolockError(f"{', '.join(blocking)} conflict as well")
@@ -188,6 +188,18 @@ def _pretend_versions(top: Path, workspace: Workspace) -> dict[str, str]:
     tag = (git.output(top, "describe", "--tags", "--abbrev=0", "HEAD") or "").strip()
     version = tag.removeprefix("v") if re.fullmatch(r"v?[0-9]+(\.[0-9]+)*", tag) else "0.0.0"
     return {key: os.environ.get(key, version) for key in _PRETEND}
+
+
+# what a relock reads of a member: its manifest, and what a build backend reads for its
+# metadata (a version in code, a readme, licence files); data, tests' cassettes, images
+# and the like are never read, and a large repository is mostly those
+_SUFFIXES = (".py", ".pyi", ".toml", ".cfg", ".txt", ".md", ".rst", ".in", ".typed")
+_NAMES = ("readme", "license", "licence", "copying", "notice", "authors", ".python-version")
+
+
+def _read_by_lock(path: str) -> bool:
+    name = PurePosixPath(path).name
+    return name.endswith(_SUFFIXES) or name.lower().startswith(_NAMES)
 
 
 def _tree(commit: str, prefix: str) -> str:
