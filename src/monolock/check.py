@@ -453,15 +453,23 @@ def _imports(
 
 def _policy(workspace: Workspace, inputs: str, cache_dir: Path | None) -> list[Finding]:
     """The policy rules read the manifests and the lock alone: remembered by them."""
-    memo = Memo(cache_dir / "policy.marshal" if cache_dir is not None else None)
-    known = memo.get("policy", inputs)
-    if known is not None:
-        return list(known)
     from monolock.policy import policy
 
-    found = policy(workspace)
-    memo.put("policy", inputs, found)
-    memo.save(["policy"])
+    return _remembered(cache_dir, "policy", inputs, lambda: policy(workspace))
+
+
+def _remembered(
+    cache_dir: Path | None, name: str, inputs: str, compute: Callable[[], list[Finding]]
+) -> list[Finding]:
+    """Findings that depend on the manifests and the lock alone (`inputs`): computed once
+    for them, kept in `cache_dir/NAME.marshal`."""
+    memo = Memo(cache_dir / f"{name}.marshal" if cache_dir is not None else None)
+    known = memo.get(name, inputs)
+    if known is not None:
+        return list(known)
+    found = compute()
+    memo.put(name, inputs, found)
+    memo.save([name])
     return found
 
 
@@ -474,16 +482,9 @@ def _licences(
         return []
     if workspace.kind != "uv":
         return []
-    memo = Memo(cache_dir / "licences.marshal" if cache_dir is not None else None)
-    known = memo.get("licences", inputs)
-    if known is not None:
-        return list(known)
     from monolock.supply.licences import findings
 
-    found = findings(workspace, lock.parsed())
-    memo.put("licences", inputs, found)
-    memo.save(["licences"])
-    return found
+    return _remembered(cache_dir, "licences", inputs, lambda: findings(workspace, lock.parsed()))
 
 
 def _check(

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 DepKind = Literal["runtime", "extra", "group"]
 SourceKind = Literal["workspace", "path", "git", "url", "index"]
@@ -23,6 +23,16 @@ _NAME = re.compile(r"[A-Z0-9](?:[A-Z0-9._-]*[A-Z0-9])?", re.IGNORECASE)
 def normalize(name: str) -> str:
     """PEP 503 normalisation: `thds.core` and `Thds_Core` are both `thds-core`."""
     return _SEPARATORS.sub("-", name).lower()
+
+
+def version_order(text: str) -> tuple[int, Any]:
+    """PEP 440 order; what is no version sorts before every version, as text."""
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return (1, Version(text))
+    except InvalidVersion:
+        return (0, text)
 
 
 def is_name(text: str) -> bool:

@@ -12,14 +12,13 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from monolock.merging.unmet import recorded
 from monolock.model import Workspace, normalize
 
 _Key = tuple[str, str, str]  # member, dependency name, its normalised specifier
 
 
-def requirements(
-    workspace: Workspace, said: str, sides: Mapping[str, dict[str, Any]]
-) -> list[str]:
+def requirements(workspace: Workspace, said: str, sides: Mapping[str, dict[str, Any]]) -> list[str]:
     """ "member requires spec (where; side)" for the merged requirements on each
     distribution uv's message names and one side changed: the others did not cause it."""
     recorded = {label: _recorded(data) for label, data in sides.items()}
@@ -57,15 +56,7 @@ def _recorded(data: dict[str, Any]) -> dict[_Key, str]:
     """What each member required when this side locked: key -> the requirement shown."""
     found: dict[_Key, str] = {}
     for package in data.get("package", []):
-        metadata = package.get("metadata")
-        if not isinstance(metadata, dict):
-            continue
-        entries = list(metadata.get("requires-dist") or [])
-        for group in (metadata.get("requires-dev") or {}).values():
-            entries += group if isinstance(group, list) else []
-        for entry in entries:
-            if not (isinstance(entry, dict) and isinstance(entry.get("name"), str)):
-                continue
+        for entry in recorded(package):
             spec, marker = entry.get("specifier"), entry.get("marker")
             spec = spec if isinstance(spec, str) else ""
             marker = marker if isinstance(marker, str) else None

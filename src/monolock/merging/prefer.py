@@ -19,7 +19,7 @@ from typing import Any
 from monolock.errors import LockError
 from monolock.manifest.toml import loads
 from monolock.merging.conflict import PENDING
-from monolock.model import normalize
+from monolock.model import normalize, version_order
 
 EDGES = ("dependencies", "optional-dependencies", "dev-dependencies")
 # what uv's preferences need of an entry is its name, version and source; a member's
@@ -51,14 +51,14 @@ def versions(data: dict[str, Any]) -> dict[str, tuple[str, ...]]:
     for package in data.get("package", []):
         if not _member(package) and isinstance(package.get("version"), str):
             found.setdefault(normalize(package["name"]), []).append(package["version"])
-    return {name: tuple(sorted(set(v), key=order)) for name, v in found.items()}
+    return {name: tuple(sorted(set(v), key=version_order)) for name, v in found.items()}
 
 
 def newer(ours: tuple[str, ...], theirs: tuple[str, ...]) -> bool:
     """Whether theirs locked a newer version than ours (the newest of each side)."""
     if not ours or not theirs:
         return not ours
-    return order(theirs[-1]) > order(ours[-1])
+    return version_order(theirs[-1]) > version_order(ours[-1])
 
 
 def preferred(
@@ -94,15 +94,6 @@ def _member(package: dict[str, Any]) -> bool:
     if not isinstance(source, dict):
         return False
     return any(k in source for k in _MEMBER_SOURCES) or source.get("type") == "directory"
-
-
-def order(version: str) -> tuple[int, Any]:
-    from packaging.version import InvalidVersion, Version
-
-    try:
-        return (1, Version(version))
-    except InvalidVersion:
-        return (0, version)
 
 
 _BARE = re.compile(r"[A-Za-z0-9_-]+")

@@ -19,7 +19,7 @@ from monolock.errors import LockError
 from monolock.fsutil import atomic_write, restore
 from monolock.merging import prefer
 from monolock.merging.conflict import PENDING, Sides
-from monolock.model import Lock, Workspace
+from monolock.model import Lock, Workspace, version_order
 from monolock.projection import Change, diff, project
 
 
@@ -126,7 +126,7 @@ def _moved(ours: dict[str, Any], theirs: dict[str, Any], merged: dict[str, Any])
     for name, now in sorted(prefer.versions(merged).items()):
         had = set(mine.get(name, ())) | set(other.get(name, ()))
         if had and not set(now) <= had:
-            moved.append(Change(name, tuple(sorted(had, key=prefer.order)), now))
+            moved.append(Change(name, tuple(sorted(had, key=version_order)), now))
     return moved
 
 

@@ -62,22 +62,25 @@ def unmet(data: dict[str, Any]) -> list[Unmet]:
     return found
 
 
-def _requirements(package: dict[str, Any]) -> dict[str, list[str]]:
-    """Name -> the specifiers of the member's own requirements on it (any context)."""
+def recorded(package: dict[str, Any]) -> list[dict[str, Any]]:
+    """The requirements a lock recorded of a member when it locked it (`requires-dist`
+    and every group of `requires-dev`), each a table with a string `name`."""
     metadata = package.get("metadata")
     if not isinstance(metadata, dict):
-        return {}
+        return []
     entries = list(metadata.get("requires-dist") or [])
     for group in (metadata.get("requires-dev") or {}).values():
         entries += group if isinstance(group, list) else []
+    return [e for e in entries if isinstance(e, dict) and isinstance(e.get("name"), str)]
+
+
+def _requirements(package: dict[str, Any]) -> dict[str, list[str]]:
+    """Name -> the specifiers of the member's own requirements on it (any context)."""
     specs: dict[str, list[str]] = {}
-    for entry in entries:
-        if isinstance(entry, dict) and isinstance(entry.get("name"), str):
-            spec = entry.get("specifier")
-            # one requirement without a specifier admits every version
-            specs.setdefault(normalize(entry["name"]), []).append(
-                spec if isinstance(spec, str) else ""
-            )
+    for entry in recorded(package):
+        spec = entry.get("specifier")
+        # one requirement without a specifier admits every version
+        specs.setdefault(normalize(entry["name"]), []).append(spec if isinstance(spec, str) else "")
     return {name: s for name, s in specs.items() if all(s)}
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from packaging.version import InvalidVersion, Version
 
 from monolock.errors import MonolockError, UsageError
-from monolock.model import normalize
+from monolock.model import normalize, version_order
 
 API = "https://api.osv.dev/v1"
 
@@ -54,21 +54,14 @@ class Advisory:
 
     def fixed(self, name: str) -> tuple[str, ...]:
         found = {v for a in self.affected.get(name, ()) for v in a.fixed()}
-        return tuple(sorted(found, key=_key))
-
-
-def _key(text: str) -> tuple[int, Any]:
-    try:
-        return (1, Version(text))
-    except InvalidVersion:
-        return (0, text)
+        return tuple(sorted(found, key=version_order))
 
 
 def _in_range(version: Version, events: tuple[tuple[str, str], ...]) -> bool:
     """The schema's evaluation: events in version order, each one the version has
     reached switching the range on (introduced) or off (fixed, last_affected)."""
     status = False
-    for kind, bound in sorted(events, key=lambda e: _key(e[1])):
+    for kind, bound in sorted(events, key=lambda e: version_order(e[1])):
         try:
             at = Version(bound)
         except InvalidVersion:
