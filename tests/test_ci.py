@@ -78,6 +78,23 @@ def test_the_workflow_is_yaml_that_fans_the_affected_members_out(repo: Path, cli
     assert any('monolock build "${{ matrix.app }}"' in s.get("run", "") for s in build["steps"])
 
 
+def test_the_tasks_share_the_remote_cache_and_forks_only_read_it(
+    repo: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MONOLOCK_CACHE_URL", raising=False)
+    env = _workflow(cli, repo)["jobs"]["tasks"]["env"]
+    assert env == {
+        "MONOLOCK_CACHE": "${{ github.event.pull_request.head.repo.fork && 'read-only' "
+        "|| 'read-write' }}",
+        "MONOLOCK_CACHE_SIGNING_KEY": "${{ secrets.MONOLOCK_CACHE_SIGNING_KEY }}",
+    }
+    manifest = repo / "pyproject.toml"
+    manifest.write_text(manifest.read_text() + '\n[tool.monolock.cache]\nurl = "s3://b/p"\n')
+    env = _workflow(cli, repo)["jobs"]["tasks"]["env"]
+    assert env["AWS_SECRET_ACCESS_KEY"] == "${{ secrets.AWS_SECRET_ACCESS_KEY }}"
+    assert set(env) > {"MONOLOCK_CACHE", "AWS_ACCESS_KEY_ID", "AWS_REGION"}
+
+
 def test_the_matrices_it_reads_are_the_affected_members_and_apps(repo: Path, cli: Cli) -> None:
     (repo / "core/src/core/__init__.py").write_text("X = 1\n")
     git(repo, "commit", "-qam", "core changes")

@@ -84,7 +84,19 @@ class _Show:
     "and its dependency groups: an undeclared import fails there. Environments are kept "
     "in the cache directory and reused; uv makes them exact on each run.",
 )
-@click.option("--no-cache", is_flag=True, help="Run everything; store nothing.")
+@click.option(
+    "--cache",
+    "cache_mode",
+    type=click.Choice(["read-write", "read-only", "local", "off"]),
+    default="read-write",
+    show_default=True,
+    envvar="MONOLOCK_CACHE",
+    show_envvar=True,
+    help="read-only: replay results from this machine's cache and the remote one, store "
+    "nothing (for untrusted builds such as pull requests from forks); local: leave the "
+    "remote alone; off: run everything, store nothing.",
+)
+@click.option("--no-cache", is_flag=True, help="The same as --cache=off.")
 @click.option(
     "--shard",
     default=None,
@@ -108,6 +120,7 @@ def run_cmd(
     packages: tuple[str, ...],
     jobs: int | None,
     isolated: bool,
+    cache_mode: str,
     no_cache: bool,
     shard: str | None,
     fmt: str,
@@ -137,14 +150,28 @@ def run_cmd(
     the files) and `env` (variables). The same key next time replays the result. The
     cache lives in MONOLOCK_CACHE_DIR (default ~/.cache/monolock); delete it at any time.
 
+    \b
+    A team shares results through an object store named in the root pyproject.toml:
+      [tool.monolock.cache]
+      url = "s3://bucket/prefix"    # or gs://, az://, file:///shared/disk
+    (MONOLOCK_CACHE_URL overrides it). Credentials come from each store's usual
+    variables and files (AWS_*, AWS_ENDPOINT_URL for an S3-compatible server,
+    GOOGLE_APPLICATION_CREDENTIALS, AZURE_STORAGE_*). This machine's cache is asked
+    first, then the remote; new results are written to both after the run. Remote
+    entries are checked before they are replayed: a corrupted or foreign one is a miss.
+    With MONOLOCK_CACHE_SIGNING_KEY set, entries are signed (HMAC-SHA256) and unsigned
+    or wrongly signed ones refused; `signed = true` requires it. A remote that is down
+    costs one timeout (`timeout`, default 10 s) and a warning; the tasks still run.
+
     Exit code: 0 when nothing failed, 1 when a member failed, 2 on bad input.
     """
     from rich.console import Console
 
     from monolock.cli.common import lock
+    from monolock.cli.main import say
     from monolock.report import run as render
+    from monolock.tasks.cache import open_cache
     from monolock.tasks.plan import Shard, plan, scope
-    from monolock.tasks.results import Results
     from monolock.tasks.runner import run
 
     started = time.monotonic()
@@ -165,7 +192,7 @@ def run_cmd(
             the_plan,
             ws.root,
             jobs=jobs or os.cpu_count() or 1,
-            results=None if no_cache else Results(),
+            cache=open_cache(ws.root, "off" if no_cache else cache_mode, say),  # type: ignore[arg-type]
             listener=show,
         )
     seconds = time.monotonic() - started

@@ -11,6 +11,7 @@ from monolock.shape import (
     ANY,
     BOOL,
     MARKER,
+    NUMBER,
     STR,
     STRS,
     URL,
@@ -171,6 +172,9 @@ PYPROJECT = Table(
                         "import-names": MapOf(OneOf((STRS, STR), "a module name or an array")),
                         "templates": STR,  # `new`: a directory holding lib/ and app/
                         "audit": Table({"ignore": ANY}),  # each rule checked by audit
+                        "cache": Table(
+                            {"url": STR, "timeout": NUMBER, "signed": BOOL}, closed=True
+                        ),
                     },
                     closed=True,
                 ),

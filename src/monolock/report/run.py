@@ -18,7 +18,8 @@ _STYLE = {"passed": "green", "failed": "red", "skipped": "yellow"}
 
 
 def status(outcome: Outcome) -> str:
-    return outcome.status + (" (cached)" if outcome.cached else "")
+    where = {"local": " (cached)", "remote": " (remote cache)", None: ""}[outcome.cache]
+    return outcome.status + where
 
 
 def heading(outcome: Outcome) -> str:
@@ -47,9 +48,10 @@ def block(outcome: Outcome, console: Console, *, output: bool, github: bool) -> 
 def counts(outcomes: Sequence[Outcome]) -> str:
     found = Counter(o.status for o in outcomes)
     cached = sum(o.cached for o in outcomes)
+    remote = sum(o.cache == "remote" for o in outcomes)
     parts = [f"{found[s]} {s}" for s in ("passed", "failed", "skipped") if found[s]]
     if cached:
-        parts.append(f"{cached} cached")
+        parts.append(f"{cached} cached" + (f" ({remote} from the remote)" if remote else ""))
     return ", ".join(parts) or "nothing to run"
 
 
@@ -79,6 +81,7 @@ def as_json(plan: Plan, outcomes: Sequence[Outcome], seconds: float) -> str:
             "member": o.member,
             "status": o.status,
             "cached": o.cached,
+            "cache": o.cache,
             "seconds": round(o.seconds, 3),
             "reason": o.reason,
             "returncode": o.returncode,
@@ -94,6 +97,7 @@ def as_json(plan: Plan, outcomes: Sequence[Outcome], seconds: float) -> str:
         "failed": found["failed"],
         "skipped": found["skipped"],
         "cached": sum(o.cached for o in outcomes),
+        "remote": sum(o.cache == "remote" for o in outcomes),
         "seconds": round(seconds, 3),
     }
     return json.dumps(data, indent=2, sort_keys=True)

@@ -24,8 +24,9 @@ from typing import Literal
 from monolock.errors import MonolockError
 from monolock.fsutil import on_path
 from monolock.tasks import envs
+from monolock.tasks.cache import Cache, Hit
 from monolock.tasks.plan import Job, Plan, runs_pytest, tool
-from monolock.tasks.results import Results, Stored
+from monolock.tasks.results import Stored
 
 Status = Literal["passed", "failed", "skipped"]
 PYTEST_NO_TESTS = 5
@@ -38,8 +39,12 @@ class Outcome:
     seconds: float
     output: str = ""
     reason: str | None = None  # why skipped or failed
-    cached: bool = False
+    cache: Literal["local", "remote"] | None = None  # replayed from there
     returncode: int | None = None
+
+    @property
+    def cached(self) -> bool:
+        return self.cache is not None
 
 
 def _bin(venv: Path) -> Path:
@@ -142,23 +147,24 @@ def _execute(job: Job, venv: Path, root: Path, task: str, procs: _Processes) -> 
     output = raw.decode("utf-8", "replace")
     code = proc.returncode
     if timed_out:
-        return Outcome(
-            job.member, "failed", seconds, output, f"timed out after {job.timeout:g} s", False, code
-        )
+        reason = f"timed out after {job.timeout:g} s"
+        return Outcome(job.member, "failed", seconds, output, reason, None, code)
     if code == 0:
         return Outcome(job.member, "passed", seconds, output, returncode=0)
     if code == PYTEST_NO_TESTS and runs_pytest(job.command):
-        return Outcome(job.member, "skipped", seconds, output, "no tests collected", False, code)
+        return Outcome(job.member, "skipped", seconds, output, "no tests collected", None, code)
     if module is not None and re.search(rf"No module named '?{re.escape(module)}'?$", output, re.M):
         reason = f"{module} is not installed"
-        return Outcome(job.member, "skipped", seconds, output, reason, False, code)
-    return Outcome(job.member, "failed", seconds, output, f"exit code {code}", False, code)
+        return Outcome(job.member, "skipped", seconds, output, reason, None, code)
+    return Outcome(job.member, "failed", seconds, output, f"exit code {code}", None, code)
 
 
-def _replay(job: Job, stored: Stored) -> Outcome:
+def _replay(job: Job, hit: Hit) -> Outcome:
+    stored = hit.stored
     status: Status = "passed" if stored.status == "passed" else "skipped"
     code = 0 if status == "passed" else None
-    return Outcome(job.member, status, stored.seconds, stored.output, stored.reason, True, code)
+    seconds, output = stored.seconds, stored.output
+    return Outcome(job.member, status, seconds, output, stored.reason, hit.where, code)
 
 
 Listener = Callable[[str, Job, Outcome | None], None]  # ("start" | "done", job, outcome)
@@ -169,18 +175,35 @@ def run(
     root: Path,
     *,
     jobs: int,
-    results: Results | None,
+    cache: Cache | None,
     listener: Listener,
 ) -> list[Outcome]:
-    """Every job of the plan, in order of completion; `listener` hears each start and end."""
+    """Every job of the plan, in order of completion; `listener` hears each start and end.
+    New results reach the cache's remote once all have run (not after an interrupt)."""
+    outcomes = _run(plan, root, jobs=jobs, cache=cache, listener=listener)
+    if cache is not None:
+        cache.flush()
+    return outcomes
+
+
+def _run(
+    plan: Plan,
+    root: Path,
+    *,
+    jobs: int,
+    cache: Cache | None,
+    listener: Listener,
+) -> list[Outcome]:
     outcomes: dict[str, Outcome] = {}
     pending: list[Job] = []
+    wanted = [j.key for j in plan.jobs if j.key and j.command is not None]
+    hits = cache.lookup(wanted) if cache is not None else {}
     for job in plan.jobs:
-        stored = results.get(job.key) if results is not None and job.key else None
+        hit = hits.get(job.key) if job.key else None
         if job.command is None:
             outcomes[job.member] = Outcome(job.member, "skipped", 0.0, reason=job.skip)
-        elif stored is not None:
-            outcomes[job.member] = _replay(job, stored)
+        elif hit is not None:
+            outcomes[job.member] = _replay(job, hit)
         else:
             pending.append(job)
             continue
@@ -205,8 +228,8 @@ def run(
         # a pass, or pytest finding no tests, is a result of the inputs; a missing tool is
         # checked again next time (it may be installed by then without the key changing)
         keep = outcome.status == "passed" or outcome.returncode == PYTEST_NO_TESTS
-        if results is not None and job.key and job.command and keep:
-            results.put(
+        if cache is not None and job.key and job.command and keep:
+            cache.put(
                 job.key,
                 Stored(
                     job.member,

@@ -1,0 +1,273 @@
+"""The shared task cache against a real S3-compatible server (moto's, on the loopback
+address): two clones with their own local caches replay each other's results through
+it; what comes back is checked before it is believed; read-only runs store nothing;
+signed entries are refused under another key; a remote that is down costs a warning."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from monolock.errors import ManifestError
+from monolock.tasks.remote import settings
+from tests.conftest import Run, write_toml
+from tests.test_run import _log_env, repo  # noqa: F401  (fixtures)
+
+TASKS = {"test": "python task.py"}
+MEMBERS = {"core", "tools", "web", "admin"}
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    found = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    found.start()
+    host, port = found.get_host_and_port()
+    yield f"http://{host}:{port}"
+    found.stop()
+
+
+@pytest.fixture
+def s3(server: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A new bucket on the server, named by MONOLOCK_CACHE_URL; the client to inspect it."""
+    import boto3
+
+    for key, value in {
+        "AWS_ENDPOINT_URL": server,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("MONOLOCK_CACHE_SIGNING_KEY", raising=False)
+    monkeypatch.delenv("MONOLOCK_CACHE", raising=False)
+    bucket = f"cache-{uuid.uuid4().hex[:12]}"
+    client = boto3.client("s3", endpoint_url=server, region_name="us-east-1")
+    client.create_bucket(Bucket=bucket)
+    monkeypatch.setenv("MONOLOCK_CACHE_URL", f"s3://{bucket}/team")
+    client.bucket = bucket
+    return client
+
+
+def _objects(s3: Any) -> dict[str, bytes]:
+    listed = s3.list_objects_v2(Bucket=s3.bucket).get("Contents", [])
+    return {o["Key"]: s3.get_object(Bucket=s3.bucket, Key=o["Key"])["Body"].read() for o in listed}
+
+
+def _clone(root: Path, tmp: Path) -> Path:
+    target = tmp / "second"
+    subprocess.run(["git", "clone", "-q", str(root), str(target)], check=True)
+    return target
+
+
+def _run(
+    cli: Callable[..., Run], root: Path, cache: Path, monkeypatch: pytest.MonkeyPatch, *args: str
+) -> tuple[dict[str, Any], str]:
+    """`run test` with `cache` as this runner's local cache: (summary, warnings)."""
+    monkeypatch.setenv("MONOLOCK_CACHE_DIR", str(cache))
+    result = cli("-C", root, "run", "test", "--format", "json", *args)
+    assert result.code == 0, result.err
+    return json.loads(result.out), result.err
+
+
+def _where(data: dict[str, Any]) -> dict[str, str | None]:
+    return {m["member"]: m["cache"] for m in data["members"]}
+
+
+def _ran(root: Path) -> set[str]:
+    """The members whose task ran (not replayed) since the log was last cleared."""
+    log = Path(os.environ["RUN_LOG"])
+    names = {line.split()[1] for line in log.read_text().splitlines() if line.startswith("end")}
+    log.unlink()
+    return names
+
+
+def test_a_second_runner_replays_the_first_through_the_remote(
+    repo: Callable[..., Path],  # noqa: F811
+    cli: Callable[..., Run],
+    s3: Any,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first = repo(TASKS)
+    data, _ = _run(cli, first, first / ".." / "cache-a", monkeypatch)
+    assert _where(data) == dict.fromkeys(MEMBERS) and _ran(first) == MEMBERS
+    stored = _objects(s3)
+    assert len(stored) == 4 and all(k.startswith("team/tasks/") for k in stored)
+
+    second = _clone(first, tmp_path_factory.mktemp("runner-b"))
+    data, err = _run(cli, second, second.parent / "cache-b", monkeypatch)
+    assert _where(data) == dict.fromkeys(MEMBERS, "remote"), err
+    assert data["remote"] == 4 and not Path(os.environ["RUN_LOG"]).exists(), "nothing ran"
+    text = cli("-C", second, "run", "test")
+    assert "4 passed, 4 cached" in text.out and "(remote cache)" not in text.out, (
+        "the remote's results were kept locally"
+    )
+    assert _objects(s3) == stored, "replaying writes nothing back"
+
+    # a change in core: core, web and admin run again on the second runner and reach the
+    # remote; the first runner then replays them
+    (second / "libs/core/src/core/__init__.py").write_text("VALUE = 2\n")
+    data, _ = _run(cli, second, second.parent / "cache-b", monkeypatch)
+    assert _ran(second) == {"core", "web", "admin"} and len(_objects(s3)) == 7
+    (first / "libs/core/src/core/__init__.py").write_text("VALUE = 2\n")
+    data, _ = _run(cli, first, first / ".." / "cache-a", monkeypatch)
+    assert _where(data) == {"core": "remote", "web": "remote", "admin": "remote", "tools": "local"}
+
+
+def test_a_corrupted_or_foreign_entry_is_a_miss_and_is_replaced(
+    repo: Callable[..., Path],  # noqa: F811
+    cli: Callable[..., Run],
+    s3: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    root = repo(TASKS)
+    _run(cli, root, tmp_path / "cache-1", monkeypatch)
+    _ran(root)
+    stored = _objects(s3)
+    by_member = {json.loads(v.split(b"\n", 1)[1])["member"]: (k, v) for k, v in stored.items()}
+    (core, core_data), web = by_member["core"], by_member["web"][0]
+    # a failing run's output dressed as core's: the digest no longer matches
+    s3.put_object(Bucket=s3.bucket, Key=core, Body=core_data.replace(b"ran core", b"ran c0re"))
+    s3.put_object(Bucket=s3.bucket, Key=web, Body=core_data)  # core's entry under web's key
+
+    data, err = _run(cli, root, tmp_path / "cache-2", monkeypatch)
+    assert _where(data) == {"core": None, "web": None, "tools": "remote", "admin": "remote"}
+    assert _ran(root) == {"core", "web"}
+    assert "does not match its digest" in err and "stored for another key" in err
+    data, _ = _run(cli, root, tmp_path / "cache-3", monkeypatch)
+    assert _where(data) == dict.fromkeys(MEMBERS, "remote"), "the reruns replaced both"
+
+    s3.put_object(Bucket=s3.bucket, Key=core, Body=b"not an entry at all")
+    data, err = _run(cli, root, tmp_path / "cache-4", monkeypatch)
+    assert _where(data)["core"] is None and "not a monolock task result" in err
+
+
+def test_read_only_replays_and_stores_nothing(
+    repo: Callable[..., Path],  # noqa: F811
+    cli: Callable[..., Run],
+    s3: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    root = repo(TASKS)
+    _run(cli, root, tmp_path / "cache-1", monkeypatch)
+    before = _objects(s3)
+    (root / "libs/tools/src/tools/__init__.py").write_text("CHANGED = True\n")
+    _ran(root)
+    monkeypatch.setenv("MONOLOCK_CACHE", "read-only")  # as a fork's pull request sets it
+    data, _ = _run(cli, root, tmp_path / "cache-2", monkeypatch)
+    assert _where(data) == {"core": "remote", "web": "remote", "admin": "remote", "tools": None}
+    assert _ran(root) == {"tools"}
+    assert _objects(s3) == before, "nothing written to the remote"
+    assert not (tmp_path / "cache-2").exists() or not any(
+        p.is_file() for p in (tmp_path / "cache-2").rglob("*.json")
+    ), "nothing written locally"
+
+
+def test_signed_entries_are_refused_under_another_key_or_none(
+    repo: Callable[..., Path],  # noqa: F811
+    cli: Callable[..., Run],
+    s3: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    root = repo(TASKS)
+    monkeypatch.setenv("MONOLOCK_CACHE_SIGNING_KEY", "first secret")
+    _run(cli, root, tmp_path / "cache-1", monkeypatch)
+    _ran(root)
+    assert all(b"hmac-sha256" in v.split(b"\n", 1)[0] for v in _objects(s3).values())
+
+    monkeypatch.setenv("MONOLOCK_CACHE_SIGNING_KEY", "another secret")
+    data, err = _run(cli, root, tmp_path / "cache-2", monkeypatch, "--cache", "read-only")
+    assert _where(data) == dict.fromkeys(MEMBERS) and _ran(root) == MEMBERS
+    assert err.count("signed with another key") == 4
+
+    monkeypatch.setenv("MONOLOCK_CACHE_SIGNING_KEY", "first secret")
+    data, _ = _run(cli, root, tmp_path / "cache-3", monkeypatch)
+    assert _where(data) == dict.fromkeys(MEMBERS, "remote")
+
+    # entries stored without a key are refused by a runner that has one
+    monkeypatch.delenv("MONOLOCK_CACHE_SIGNING_KEY")
+    (root / "libs/tools/src/tools/__init__.py").write_text("CHANGED = True\n")
+    _run(cli, root, tmp_path / "cache-4", monkeypatch)
+    _ran(root)
+    monkeypatch.setenv("MONOLOCK_CACHE_SIGNING_KEY", "first secret")
+    data, err = _run(cli, root, tmp_path / "cache-5", monkeypatch)
+    assert _where(data)["tools"] is None and "not signed" in err
+
+    # a remote configured `signed = true` is not used by a runner without the key
+    manifest = (root / "pyproject.toml").read_text()
+    (root / "pyproject.toml").write_text(manifest + "\n[tool.monolock.cache]\nsigned = true\n")
+    monkeypatch.delenv("MONOLOCK_CACHE_SIGNING_KEY")
+    data, err = _run(cli, root, tmp_path / "cache-6", monkeypatch)
+    assert _where(data) == dict.fromkeys(MEMBERS)
+    assert "MONOLOCK_CACHE_SIGNING_KEY is not set" in err
+
+
+def test_a_remote_that_is_down_costs_a_warning(
+    repo: Callable[..., Path],  # noqa: F811
+    cli: Callable[..., Run],
+    s3: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    root = repo(TASKS)
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{closed}")
+    data, err = _run(cli, root, tmp_path / "cache-1", monkeypatch)
+    assert data["passed"] == 4 and _ran(root) == MEMBERS
+    assert err.count("not used for the rest of this run") == 1, err
+    data, _ = _run(cli, root, tmp_path / "cache-1", monkeypatch)
+    assert _where(data) == dict.fromkeys(MEMBERS, "local"), "the local cache still works"
+
+
+def test_a_shared_disk(
+    repo: Callable[..., Path],  # noqa: F811
+    cli: Callable[..., Run],
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    root = repo(TASKS)
+    disk = tmp_path_factory.mktemp("disk") / "monolock"
+    monkeypatch.setenv("MONOLOCK_CACHE_URL", disk.as_uri())
+    _run(cli, root, disk.parent / "cache-1", monkeypatch)
+    assert len([p for p in (disk / "tasks").rglob("*") if p.is_file()]) == 4
+    _ran(root)
+    data, _ = _run(cli, root, disk.parent / "cache-2", monkeypatch, "--cache", "local")
+    assert _where(data) == dict.fromkeys(MEMBERS) and _ran(root) == MEMBERS
+    data, _ = _run(cli, root, disk.parent / "cache-3", monkeypatch)
+    assert _where(data) == dict.fromkeys(MEMBERS, "remote")
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"url": "http://example.com/cache"}, "is not a store monolock can use"),
+        ({"url": "file://relative/path"}, "must be an absolute path"),
+        ({"url": "s3://"}, "is not a store monolock can use"),
+        ({"timeout": 0}, "expected a number of seconds above 0"),
+        ({"timeout": True}, "expected a number of seconds above 0"),
+    ],
+)
+def test_a_bad_cache_table_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, table: dict[str, Any], message: str
+) -> None:
+    monkeypatch.delenv("MONOLOCK_CACHE_URL", raising=False)
+    write_toml(tmp_path / "pyproject.toml", {"tool": {"monolock": {"cache": table}}})
+    with pytest.raises(ManifestError) as caught:
+        settings(tmp_path)
+    assert message in caught.value.message and "tool.monolock.cache" in caught.value.message
+    assert caught.value.where == "pyproject.toml"
