@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from monolock.cli.common import dumps, lock, member_of, workspace
+from monolock.cli.common import OUTPUT, dumps, emit, lock, member_of, workspace
 
 if TYPE_CHECKING:
     from monolock.graph import Graph
@@ -74,9 +75,10 @@ def list_cmd(ctx: click.Context, fmt: str) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "mermaid", "dot", "json"]),
+    type=click.Choice(["text", "mermaid", "dot", "json", "html"]),
     default="text",
     show_default=True,
+    help="html: one self-contained page to open in a browser (with -o FILE).",
 )
 @click.option("--app", "app", default=None, help="Only this app's (or member's) runtime closure.")
 @click.option(
@@ -85,30 +87,56 @@ def list_cmd(ctx: click.Context, fmt: str) -> None:
     is_flag=True,
     help="Only runtime edges (hide extras and dependency groups).",
 )
+@OUTPUT
 @click.pass_context
-def graph_cmd(ctx: click.Context, fmt: str, app: str | None, runtime_only: bool) -> None:
+def graph_cmd(
+    ctx: click.Context, fmt: str, app: str | None, runtime_only: bool, output: Path | None
+) -> None:
     """The internal dependency graph between members.
 
     Edges are labelled runtime, extra:NAME or group:NAME; non-runtime edges are dashed in
     Mermaid and DOT. Cycles are listed after the text tree: a runtime cycle is an error
     (exit 1), one through an extra or a group only is a warning.
+
+    \b
+    `--format html -o graph.html` writes a page that needs no network to view: members
+    in layers (dependencies below), apps marked with the size of their projection,
+    search, and a click on a member to see its runtime closure and its dependents.
     """
+    from monolock.errors import UsageError
     from monolock.graph import RUNTIME, Graph
     from monolock.report import graph as render_graph
 
+    if output is not None and fmt != "html":
+        raise UsageError(
+            "-o writes the html page only", hint="redirect the other formats: > graph.dot"
+        )
     ws = workspace(ctx)
     graph = Graph(ws)
     nodes = list(graph.nodes)
     if app is not None:
         nodes = graph.closure(member_of(ws, app), RUNTIME)
     apps = {a.package for a in ws.apps}
-    renderer = {
-        "text": render_graph.text,
-        "mermaid": render_graph.mermaid,
-        "dot": render_graph.dot,
-        "json": render_graph.as_json,
-    }[fmt]
-    click.echo(renderer(graph, nodes, apps, runtime_only))
+    if fmt == "html":
+        from monolock.report.graph_html import HEADER, render
+
+        page = render(
+            graph,
+            nodes,
+            apps,
+            runtime_only=runtime_only,
+            title=ws.root.name,
+            sizes=_sizes(ws, apps & set(nodes)),
+        )
+        emit(page, output, header=HEADER)
+    else:
+        renderer = {
+            "text": render_graph.text,
+            "mermaid": render_graph.mermaid,
+            "dot": render_graph.dot,
+            "json": render_graph.as_json,
+        }[fmt]
+        click.echo(renderer(graph, nodes, apps, runtime_only))
     cycles = [c for c in graph.cycles() if set(c.path) <= set(nodes)]
     if fmt == "text":
         for cycle in cycles:
@@ -117,6 +145,26 @@ def graph_cmd(ctx: click.Context, fmt: str, app: str | None, runtime_only: bool)
             click.echo(f"{level}: {kind}: {cycle}", err=True)
     if any(c.runtime for c in cycles):
         ctx.exit(1)
+
+
+def _sizes(ws: Workspace, apps: set[str]) -> dict[str, tuple[int, int]]:
+    """app member -> (members, third-party distributions) its projection holds; apps
+    without a lock to read are left out."""
+    from monolock.errors import MonolockError
+    from monolock.projection import project
+
+    out: dict[str, tuple[int, int]] = {}
+    try:
+        shared = lock(ws) if ws.kind == "uv" else None
+    except MonolockError:
+        return out
+    for member in sorted(apps):
+        try:
+            found = project(shared or lock(ws, member), member)
+        except MonolockError:
+            continue
+        out[member] = (len(found.local), len(found.third_party))
+    return out
 
 
 def _version_order(text: str) -> tuple[int, Any]:

@@ -1,0 +1,152 @@
+"""`graph --format html`: one self-contained page (no network when it is viewed) that draws
+the members as layers, dependencies below their dependents, apps marked, edges labelled.
+
+The layout is computed here, deterministically: a member's layer is the length of the
+longest chain of dependencies below it (members in a cycle share the layer above their
+other dependencies), and each layer is ordered by the mean position of its neighbours,
+sweeping down and up a few times, which untangles most crossings; a layer wider than
+about twice the square root of the members wraps onto more rows. The page's script
+(`graph.html`, data, not code) only draws and answers clicks and searches.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from monolock.graph import Edge, Graph
+
+_TEMPLATE = Path(__file__).with_name("graph.html")
+HEADER = "<!-- Written by `monolock graph --format html`"  # -o replaces only such a file
+_SWEEPS = 4
+_CHAR = 7.2  # px per character of the label font
+_PAD = 24  # px around a label inside its box
+_GAP = 28  # px between boxes of a layer
+_ROW = 110  # px from one layer to the next
+_HEIGHT = 34  # px of a box
+
+
+def layers(names: list[str], edges: list[Edge]) -> dict[str, int]:
+    """member -> layer: 0 for members that depend on none shown, else one above the
+    highest of their dependencies."""
+    below: dict[str, set[str]] = {n: set() for n in names}
+    above: dict[str, set[str]] = {n: set() for n in names}
+    for e in edges:
+        if e.source != e.target:
+            below[e.source].add(e.target)
+            above[e.target].add(e.source)
+    waiting = {n: len(below[n]) for n in names}
+    layer: dict[str, int] = {}
+    ready = [n for n in names if not waiting[n]]
+    while True:
+        while ready:
+            node = ready.pop()
+            layer[node] = max((layer[d] + 1 for d in below[node]), default=0)
+            for parent in above[node]:
+                waiting[parent] -= 1
+                if waiting[parent] == 0 and parent not in layer:
+                    ready.append(parent)
+        stuck = sorted(n for n in names if n not in layer)
+        if not stuck:
+            return layer
+        # a cycle: its first member takes the layer above what is known below it
+        node = stuck[0]
+        layer[node] = max((layer[d] + 1 for d in below[node] if d in layer), default=0)
+        for parent in above[node]:
+            waiting[parent] -= 1
+            if waiting[parent] == 0 and parent not in layer:
+                ready.append(parent)
+
+
+def _order(rows: list[list[str]], edges: list[Edge]) -> None:
+    """Barycentre sweeps, in place: each layer sorted by where its neighbours stand in
+    the layer just handled."""
+    near: dict[str, set[str]] = {}
+    for e in edges:
+        near.setdefault(e.source, set()).add(e.target)
+        near.setdefault(e.target, set()).add(e.source)
+    order = list(range(len(rows))) + list(range(len(rows) - 1, -1, -1))
+    for _ in range(_SWEEPS):
+        for i, index in enumerate(order[1:], 1):
+            reference = rows[order[i - 1]]
+            at = {name: k for k, name in enumerate(reference)}
+            row = rows[index]
+            here = {name: k for k, name in enumerate(row)}
+
+            def centre(name: str, at: dict[str, int] = at, here: dict[str, int] = here) -> float:
+                found = [at[n] for n in near.get(name, ()) if n in at]
+                return sum(found) / len(found) if found else float(here[name])
+
+            row.sort(key=lambda n: (centre(n), n))
+
+
+def layout(names: list[str], edges: list[Edge]) -> dict[str, tuple[float, float, float]]:
+    """member -> (x, y, width) of its box's centre, in px; layer 0 at the bottom."""
+    layer = layers(names, edges)
+    top = max(layer.values(), default=0)
+    rows: list[list[str]] = [sorted(n for n in names if layer[n] == i) for i in range(top + 1)]
+    rows.reverse()  # drawn top to bottom: dependents first
+    _order(rows, edges)
+    # a layer wider than the rest of the picture (often the many leaves) wraps
+    cap = max(8, int(2 * math.sqrt(len(names))))
+    rows = [row[i : i + cap] for row in rows for i in range(0, len(row), cap)]
+    widths = {n: len(n) * _CHAR + _PAD for n in names}
+    spans = [sum(widths[n] for n in row) + _GAP * max(0, len(row) - 1) for row in rows]
+    widest = max(spans, default=0.0)
+    out: dict[str, tuple[float, float, float]] = {}
+    for r, row in enumerate(rows):
+        x = (widest - spans[r]) / 2
+        for name in row:
+            out[name] = (x + widths[name] / 2, r * _ROW + _HEIGHT, widths[name])
+            x += widths[name] + _GAP
+    return out
+
+
+def _json(value: object) -> str:
+    """JSON that cannot end the script element it sits in."""
+    return json.dumps(value, sort_keys=True).replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+def render(
+    graph: Graph,
+    nodes: Iterable[str],
+    apps: set[str],
+    *,
+    runtime_only: bool,
+    title: str,
+    sizes: Mapping[str, tuple[int, int]],
+) -> str:
+    """The page. `sizes`: app member -> (members, third-party distributions) of its
+    projection; an app missing from it is shown without one."""
+    keep = set(nodes)
+    names = sorted(keep)
+    edges = [
+        e
+        for e in graph.edges
+        if e.source in keep and e.target in keep and (e.kind == "runtime" or not runtime_only)
+    ]
+    boxes = layout(names, edges)
+    data = {
+        "nodes": [
+            {
+                "name": n,
+                "path": graph.package(n).path,
+                "app": n in apps,
+                "size": list(sizes[n]) if n in sizes else None,
+                "x": round(boxes[n][0], 1),
+                "y": round(boxes[n][1], 1),
+                "w": round(boxes[n][2], 1),
+            }
+            for n in names
+        ],
+        "edges": [
+            {"source": e.source, "target": e.target, "kind": e.kind, "label": e.label}
+            for e in edges
+        ],
+        "height": _HEIGHT,
+    }
+    page = _TEMPLATE.read_text(encoding="utf-8")
+    return page.replace("@title@", html.escape(title)).replace("@data@", _json(data))
