@@ -78,16 +78,36 @@ def test_the_workflow_is_yaml_that_fans_the_affected_members_out(repo: Path, cli
     assert any('monolock build "${{ matrix.app }}"' in s.get("run", "") for s in build["steps"])
 
 
+def _mode(expression: str, event: str, head: str | None) -> str:
+    """GitHub's `a && b || c` as it evaluates for the repository team/repo."""
+    inner = expression.removeprefix("${{ ").removesuffix(" }}")
+    condition, _, rest = inner.partition(" && 'read-only' || ")
+    assert rest == "'read-write'", expression
+    values = {
+        "github.event_name": event,
+        "github.event.pull_request.head.repo.full_name": head,
+        "github.repository": "team/repo",
+    }
+    parts = condition.split(" && ")
+    results = []
+    for part in parts:
+        left, op, right = part.partition(" == ") if " == " in part else part.partition(" != ")
+        value = values[left]
+        other = values.get(right, right.strip("'"))
+        results.append(value == other if op == " == " else value != other)
+    return "read-only" if all(results) else "read-write"
+
+
 def test_the_tasks_share_the_remote_cache_and_forks_only_read_it(
     repo: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("MONOLOCK_CACHE_URL", raising=False)
+    monkeypatch.setenv("MONOLOCK_CACHE_URL", "s3://only/here")  # this shell's, not CI's
     env = _workflow(cli, repo)["jobs"]["tasks"]["env"]
-    assert env == {
-        "MONOLOCK_CACHE": "${{ github.event.pull_request.head.repo.fork && 'read-only' "
-        "|| 'read-write' }}",
-        "MONOLOCK_CACHE_SIGNING_KEY": "${{ secrets.MONOLOCK_CACHE_SIGNING_KEY }}",
-    }
+    assert set(env) == {"MONOLOCK_CACHE", "MONOLOCK_CACHE_SIGNING_KEY"}
+    assert env["MONOLOCK_CACHE_SIGNING_KEY"] == "${{ secrets.MONOLOCK_CACHE_SIGNING_KEY }}"
+    assert _mode(env["MONOLOCK_CACHE"], "push", None) == "read-write"
+    assert _mode(env["MONOLOCK_CACHE"], "pull_request", "team/repo") == "read-write"
+    assert _mode(env["MONOLOCK_CACHE"], "pull_request", "someone/repo") == "read-only"
     manifest = repo / "pyproject.toml"
     manifest.write_text(manifest.read_text() + '\n[tool.monolock.cache]\nurl = "s3://b/p"\n')
     env = _workflow(cli, repo)["jobs"]["tasks"]["env"]

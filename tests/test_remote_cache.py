@@ -5,20 +5,22 @@ signed entries are refused under another key; a remote that is down costs a warn
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
 import subprocess
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from monolock.errors import ManifestError
-from monolock.tasks.remote import settings
-from tests.conftest import Run, write_toml
+from monolock.tasks.entry import Rejected, seal, unseal
+from monolock.tasks.results import Stored
+from tests.conftest import Run
 from tests.test_run import _log_env, repo  # noqa: F401  (fixtures)
 
 TASKS = {"test": "python task.py"}
@@ -252,22 +254,87 @@ def test_a_shared_disk(
     assert _where(data) == dict.fromkeys(MEMBERS, "remote")
 
 
-@pytest.mark.parametrize(
-    ("table", "message"),
-    [
-        ({"url": "http://example.com/cache"}, "is not a store monolock can use"),
-        ({"url": "file://relative/path"}, "must be an absolute path"),
-        ({"url": "s3://"}, "is not a store monolock can use"),
-        ({"timeout": 0}, "expected a number of seconds above 0"),
-        ({"timeout": True}, "expected a number of seconds above 0"),
-    ],
-)
-def test_a_bad_cache_table_is_named(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, table: dict[str, Any], message: str
+def test_bad_cache_settings_are_named_and_exit_2(
+    repo: Callable[..., Path],  # noqa: F811
+    cli: Callable[..., Run],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
+    root = repo(TASKS)
+    manifest = (root / "pyproject.toml").read_text()
     monkeypatch.delenv("MONOLOCK_CACHE_URL", raising=False)
-    write_toml(tmp_path / "pyproject.toml", {"tool": {"monolock": {"cache": table}}})
-    with pytest.raises(ManifestError) as caught:
-        settings(tmp_path)
-    assert message in caught.value.message and "tool.monolock.cache" in caught.value.message
-    assert caught.value.where == "pyproject.toml"
+    monkeypatch.setenv("MONOLOCK_CACHE_DIR", str(tmp_path / "cache"))
+    cases = [
+        ('url = "http://example.com/cache"', "tool.monolock.cache.url", "not a store"),
+        ('url = "file://relative/path"', "tool.monolock.cache.url", "must be an absolute"),
+        ('url = "s3://"', "tool.monolock.cache.url", "not a store"),
+        ("url = 3", "tool.monolock.cache.url", "expected a string"),
+        ("timeout = 0", "tool.monolock.cache.timeout", "expected seconds"),
+        ("timeout = inf", "tool.monolock.cache.timeout", "expected seconds"),
+        ("timeout = nan", "tool.monolock.cache.timeout", "expected seconds"),
+        ("timeout = 1e-12", "tool.monolock.cache.timeout", "expected seconds"),
+        ("timeout = true", "tool.monolock.cache.timeout", "expected"),
+        ("tiemout = 3", "tiemout", ""),
+    ]
+    for line, key, message in cases:
+        (root / "pyproject.toml").write_text(manifest + f"\n[tool.monolock.cache]\n{line}\n")
+        result = cli("-C", root, "run", "test")
+        assert result.code == 2 and "Traceback" not in result.err, (line, result.err)
+        assert key in result.err and message in result.err and "pyproject.toml" in result.err
+    (root / "pyproject.toml").write_text(manifest)
+    monkeypatch.setenv("MONOLOCK_CACHE_URL", "ftp://example.com/x")
+    result = cli("-C", root, "run", "test")
+    assert (
+        result.code == 2
+        and "MONOLOCK_CACHE_URL: 'ftp://example.com/x' is not a store" in result.err
+    )
+    assert "pyproject.toml" not in result.err
+    monkeypatch.delenv("MONOLOCK_CACHE_URL")
+    monkeypatch.setenv("MONOLOCK_CACHE", "sometimes")
+    result = cli("-C", root, "run", "test")
+    assert result.code == 2 and "MONOLOCK_CACHE" in result.err
+    assert not Path(os.environ["RUN_LOG"]).exists(), "nothing ran"
+
+
+def test_a_read_only_run_creates_no_shared_disk(
+    repo: Callable[..., Path],  # noqa: F811
+    cli: Callable[..., Run],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    root = repo(TASKS)
+    disk = tmp_path / "not yet" / "monolock"
+    monkeypatch.setenv("MONOLOCK_CACHE_URL", disk.as_uri())  # percent-encoded: not%20yet
+    data, err = _run(cli, root, tmp_path / "cache", monkeypatch, "--cache", "read-only")
+    assert data["passed"] == 4 and not (tmp_path / "not yet").exists()
+    assert "remote cache" not in err
+    _run(cli, root, tmp_path / "cache", monkeypatch)
+    assert len([p for p in disk.rglob("*") if p.is_file()]) == 4, "the decoded path"
+
+
+def _entry(secret: bytes | None = None, **changes: Any) -> tuple[str, bytes]:
+    stored = Stored("core", "test", "pytest", "passed", None, 1.0, "ok")
+    key = "ab" * 32
+    return key, seal(key, replace(stored, **changes), secret)
+
+
+def test_what_an_entry_must_be_to_be_believed() -> None:
+    key, data = _entry(b"k1")
+    assert unseal(key, data, b"k1").output == "ok"
+    header, payload = data.split(b"\n", 1)
+    forged = payload.replace(b'"ok"', b'"FORGED"')
+    digest = hashlib.sha256(forged).hexdigest()
+    rehashed = json.dumps({**json.loads(header), "sha256": digest}).encode() + b"\n" + forged
+    with pytest.raises(Rejected, match="signed with another key"):
+        unseal(key, rehashed, b"k1")  # the digest recomputed, the HMAC cannot be
+    assert unseal(key, rehashed, None).output == "FORGED", "without a key: damage only"
+    failed_key, failed = _entry(status="failed")
+    with pytest.raises(Rejected, match="not a task result"):
+        unseal(failed_key, failed, None)
+    for hostile in (b"[" * 200_000 + b"\n{}", data.split(b"\n")[0] + b"\n" + b"[" * 200_000):
+        with pytest.raises(Rejected):
+            unseal(key, hostile, None)
+    with pytest.raises(Rejected, match="stored for another key"):
+        unseal("cd" * 32, data, b"k1")
+    with pytest.raises(Rejected, match="not signed"):
+        unseal(*_entry(None), b"k1")

@@ -37,7 +37,7 @@ def _credentials(root: Path) -> str:
     request gets no secrets: it then runs on the local cache)."""
     from monolock.tasks.remote import settings
 
-    url = settings(root).url or ""
+    url = settings(root, environment=False).url or ""
     scheme = {"s3a": "s3", "azure": "az", "abfs": "az", "abfss": "az"}.get(
         url.partition(":")[0], url.partition(":")[0]
     )

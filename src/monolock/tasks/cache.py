@@ -11,20 +11,37 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from monolock.tasks import entry
-from monolock.tasks.remote import KEY_VARIABLE, Remote, settings
+from monolock.tasks.remote import KEY_VARIABLE, Remote, local_directory, settings
 from monolock.tasks.results import Results, Stored
 
 Mode = Literal["read-write", "read-only", "local", "off"]
 MODES: tuple[Mode, ...] = ("read-write", "read-only", "local", "off")
 MODE_VARIABLE = "MONOLOCK_CACHE"
 _PARALLEL = 16  # requests in flight to the remote
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def _within(remote: Remote, work: Callable[[T], R | None], items: Sequence[T]) -> list[R | None]:
+    """`work` on every item, in parallel, all within one timeout: a remote that answers
+    slowly costs that much once, not once per request. What is unanswered by then is
+    None, and the remote is not asked again."""
+    pool = ThreadPoolExecutor(max_workers=min(_PARALLEL, len(items)))
+    futures = [pool.submit(work, item) for item in items]
+    done, late = wait(futures, timeout=remote.timeout)
+    pool.shutdown(wait=False, cancel_futures=True)
+    if late:
+        remote.give_up(
+            f"{len(late)} of {len(items)} requests unanswered after {remote.timeout:g} s"
+        )
+    return [f.result() if f in done else None for f in futures]
 
 
 @dataclass(frozen=True)
@@ -65,8 +82,7 @@ class Cache:
                 missing.append(key)
         if self.remote is None or not missing:
             return hits
-        with ThreadPoolExecutor(max_workers=min(_PARALLEL, len(missing))) as pool:
-            found = list(pool.map(self.remote.get, missing))
+        found = _within(self.remote, self.remote.get, missing)
         for key, data in zip(missing, found, strict=True):
             if data is None:
                 continue
@@ -96,9 +112,8 @@ class Cache:
             return
         remote = self.remote
         sealed = [(key, entry.seal(key, stored, self._secret)) for key, stored in outgoing]
-        with ThreadPoolExecutor(max_workers=min(_PARALLEL, len(sealed))) as pool:
-            done = list(pool.map(lambda item: remote.put(*item), sealed))
-        self.stored_remotely += sum(done)
+        done = _within(remote, lambda item: remote.put(*item), sealed)
+        self.stored_remotely += sum(1 for d in done if d)
 
 
 def open_cache(root: Path, mode: Mode, warn: Callable[[str], None]) -> Cache | None:
@@ -110,7 +125,10 @@ def open_cache(root: Path, mode: Mode, warn: Callable[[str], None]) -> Cache | N
     config = settings(root)
     secret = os.environ.get(KEY_VARIABLE, "").encode() or None
     remote = None
-    if mode != "local" and config.url is not None:
+    directory = local_directory(config.url) if config.url else None
+    if mode == "read-only" and directory is not None and not directory.is_dir():
+        pass  # a shared disk nobody wrote to yet holds nothing, and read-only creates nothing
+    elif mode != "local" and config.url is not None:
         if config.signed and secret is None:
             warn(
                 f"remote cache {config.url} not used: its entries are signed and "

@@ -3,7 +3,8 @@ its content and, with a signing key, an HMAC of both, in a header line before th
 
 Whatever another machine wrote is checked before it is believed: an entry that is not
 whole, answers another key, is not signed or is signed with another key is rejected, and
-the task runs. A false pass is worse than a rerun.
+the task runs. A false pass is worse than a rerun. The digest catches damage; only the
+HMAC stops someone who can write to the store from forging a pass.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def _header(data: bytes) -> tuple[dict[str, object], bytes]:
     head, newline, payload = data.partition(b"\n")
     try:
         header = json.loads(head)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than json goes
         header = None
     if not newline or not isinstance(header, dict) or header.get("format") != FORMAT:
         raise Rejected("not a monolock task result")
@@ -53,7 +54,7 @@ def _stored(payload: bytes) -> Stored:
     try:
         data = json.loads(payload)
         stored = Stored(**data)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, RecursionError) as exc:
         raise Rejected("its content is not a task result") from exc
     text = {f.name for f in fields(Stored)} - {"seconds", "reason"}
     if (

@@ -17,20 +17,24 @@ costs at most one timeout and a warning, and the tasks run.
 from __future__ import annotations
 
 import datetime
+import math
 import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
-from monolock.errors import ManifestError
+from monolock.errors import ManifestError, UsageError
 
 URL_VARIABLE = "MONOLOCK_CACHE_URL"
 KEY_VARIABLE = "MONOLOCK_CACHE_SIGNING_KEY"
 _SCHEMES = ("s3", "s3a", "gs", "az", "azure", "abfs", "abfss", "file")
 _WHERE = "pyproject.toml"
 _PREFIX = "tasks"
+_LONGEST = 300  # seconds: a request that may take longer is no cache
+_LARGEST = 64 << 20  # bytes: an entry larger than any task's output is not read whole
 
 
 @dataclass(frozen=True)
@@ -40,53 +44,67 @@ class Settings:
     signed: bool = False  # configured to require signatures
 
 
-def settings(root: Path) -> Settings:
+def settings(root: Path, *, environment: bool = True) -> Settings:
     """The root manifest's `[tool.monolock.cache]`, with the environment's override of
-    the URL."""
+    the URL (unless `environment` is False)."""
     from monolock.manifest.toml import load_toml, table
 
     data = load_toml(root / _WHERE, display=_WHERE)
     config = table(data, "tool.monolock.cache")
-    url = config.get("url")
     timeout = config.get("timeout", 10)
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, (int, float))
+        or not math.isfinite(timeout)
+        or not 0.1 <= timeout <= _LONGEST
+    ):
         raise ManifestError(
-            f"tool.monolock.cache.timeout: expected a number of seconds above 0, found {timeout!r}",
+            f"tool.monolock.cache.timeout: expected seconds from 0.1 to {_LONGEST}, "
+            f"found {timeout!r}",
             where=_WHERE,
         )
-    if URL_VARIABLE in os.environ:
+    url = config.get("url")
+    if environment and URL_VARIABLE in os.environ:
         url = os.environ[URL_VARIABLE] or None
-    if url is not None:
-        url = _checked(root, url)
+        if url is not None and _problem(url):
+            raise UsageError(f"{URL_VARIABLE}: {url!r} {_problem(url)}", hint=_HINT)
+    elif url is not None and _problem(url):
+        raise ManifestError(
+            f"tool.monolock.cache.url: {url!r} {_problem(url)}", where=_WHERE, hint=_HINT
+        )
     return Settings(url, float(timeout), config.get("signed") is True)
 
 
-def _checked(root: Path, url: str) -> str:
+_HINT = (
+    "use s3://bucket/prefix, gs://bucket/prefix, az://container/prefix or "
+    "file:///absolute/path (a shared disk); MONOLOCK_CACHE_URL overrides the manifest's"
+)
+
+
+def _problem(url: str) -> str | None:
     scheme, sep, rest = url.partition("://")
     if not sep or scheme not in _SCHEMES or not rest.strip("/"):
-        raise ManifestError(
-            f"tool.monolock.cache.url: {url!r} is not a store monolock can use",
-            where=_WHERE,
-            hint="use s3://bucket/prefix, gs://bucket/prefix, az://container/prefix or "
-            "file:///absolute/path (a shared disk); MONOLOCK_CACHE_URL overrides it",
-        )
+        return "is not a store monolock can use"
     if scheme == "file" and not rest.startswith("/"):
-        raise ManifestError(
-            f"tool.monolock.cache.url: {url!r} must be an absolute path (file:///…)",
-            where=_WHERE,
-        )
-    return url
+        return "must be an absolute path (file:///…)"
+    return None
+
+
+def local_directory(url: str) -> Path | None:
+    """The directory a file:// URL names."""
+    return Path(unquote(url[len("file://") :])) if url.startswith("file://") else None
 
 
 def _store(url: str, timeout: float) -> Any:
-    from obstore.store import from_url
+    from obstore.store import LocalStore, from_url
 
-    if url.startswith("file://"):
-        Path(url[len("file://") :]).mkdir(parents=True, exist_ok=True)
-        return from_url(url)
+    directory = local_directory(url)
+    if directory is not None:
+        directory.mkdir(parents=True, exist_ok=True)
+        return LocalStore(directory)
     client: dict[str, Any] = {
-        "timeout": f"{timeout:g}s",
-        "connect_timeout": f"{min(timeout, 5.0):g}s",
+        "timeout": datetime.timedelta(seconds=timeout),
+        "connect_timeout": datetime.timedelta(seconds=min(timeout, 5.0)),
     }
     endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or ""
     if url.startswith("s3") and endpoint.startswith("http://"):
@@ -119,7 +137,7 @@ class Remote:
 
     def __init__(self, url: str, timeout: float, warn: Callable[[str], None]) -> None:
         self.url = url
-        self._timeout = timeout
+        self.timeout = timeout
         self._warn = warn
         self._lock = threading.Lock()
         self._store: Any = None
@@ -129,17 +147,20 @@ class Remote:
         return f"{_PREFIX}/{key[:2]}/{key}"
 
     def _failed(self, exc: BaseException) -> None:
+        text = str(exc).strip()
+        self.give_up(text.splitlines()[0] if text else type(exc).__name__)
+
+    def give_up(self, why: str) -> None:
         with self._lock:
             if self.down:
                 return
             self.down = True
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        self._warn(f"remote cache {self.url} not used for the rest of this run: {first}")
+        self._warn(f"remote cache {self.url} not used for the rest of this run: {why}")
 
     def _client(self) -> Any:
         with self._lock:
             if self._store is None:
-                self._store = _store(self.url, self._timeout)
+                self._store = _store(self.url, self.timeout)
             return self._store
 
     def get(self, key: str) -> bytes | None:
@@ -148,7 +169,10 @@ class Remote:
         import obstore
 
         try:
-            return bytes(obstore.get(self._client(), self._path(key)).bytes())
+            found = obstore.get(self._client(), self._path(key))
+            if found.meta["size"] > _LARGEST:
+                return b""  # not an entry monolock writes: rejected as such
+            return bytes(found.bytes())
         except FileNotFoundError:
             return None
         except Exception as exc:  # any failure of the store only costs the run
