@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import subprocess
 import zipfile
 from collections.abc import Callable
@@ -269,6 +270,7 @@ def test_runtime_cycle_in_the_closure_is_refused(
         ({"python": "latest"}, "python: 'latest' is not a Python version"),
         ({"comand": "python -m web"}, "unknown key 'comand'"),
         ({"command": "python -c 'unbalanced"}, "command: cannot be split"),
+        ({"base-image": "gcr.io/distroless/python3-debian12"}, "is distroless: it has no shell"),
     ],
 )
 def test_app_config_that_would_reach_a_dockerfile_is_validated(
@@ -395,3 +397,40 @@ def test_an_environment_whose_removal_was_interrupted_is_still_monolocks(
             entry.unlink()
     again = cli("-C", locked, "build", "worker", "--venv", venv, "--no-compare")
     assert again.code == 0, again.err
+
+
+def test_an_alpine_base_gets_busybox_user_tools(
+    make_repo: RepoFactory, cli: Callable[..., Run], scratch: Path
+) -> None:
+    root = sample(make_repo, {"web": {"base-image": "python:3.12-alpine3.20"}})
+    assert cli("-C", root, "lock").code == 0
+    assert cli("-C", root, "build", "web", "--out", scratch / "a").code == 0
+    dockerfile = (scratch / "a/Dockerfile").read_text()
+    assert "adduser -S -D -H -u 10001 -G app app" in dockerfile and "useradd" not in dockerfile
+    assert cli("-C", root, "build", "worker", "--out", scratch / "d").code == 0
+    assert "useradd --system --uid 10001" in (scratch / "d/Dockerfile").read_text()
+
+
+def test_an_image_without_a_builder_says_what_to_install(
+    locked: Path, cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    uv = Path(uv_binary())
+    (empty / "git").symlink_to(shutil.which("git") or "/usr/bin/git")
+    monkeypatch.setenv("MONOLOCK_UV", str(uv))
+    monkeypatch.setenv("PATH", str(empty))
+    result = cli("-C", locked, "build", "web", "--image", "localhost/web:t")
+    assert result.code == 2, result.err
+    assert "no image builder found" in result.err
+    assert all(name in result.err for name in ("Docker", "Podman", "buildah"))
+    result = cli("-C", locked, "build", "web", "--image", "localhost/web:t", "--builder", "podman")
+    assert result.code == 2 and "podman is not available" in result.err
+    for args, message in [
+        (["--image", "Local Host/web"], "is not an image name"),
+        (["--image", "web@sha256:" + "0" * 64], "is not an image name"),
+        (["--out", str(tmp_path / "c"), "--push"], "--push pushes the image --image TAG builds"),
+    ]:
+        result = cli("-C", locked, "build", "web", *args)
+        assert result.code == 2 and message in result.err, result.err
+        assert not (tmp_path / "c").exists()

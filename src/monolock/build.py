@@ -15,6 +15,8 @@ from monolock import container, environment, mutex, relock, targets, uv
 from monolock.config import is_python_version
 from monolock.errors import LockError, UsageError
 from monolock.fsutil import NEW, OLD, on_path, replace_dir, staging_dir
+from monolock.image.builders import find
+from monolock.image.make import Image, check_tag, make
 from monolock.lockfile import read_lock
 from monolock.model import Workspace
 from monolock.wheels import Wheel, build_wheels, source_date_epoch, wheel_cache
@@ -32,6 +34,9 @@ class Request:
     cache: bool = True
     jobs: int | None = None
     smoke_timeout: float = 120.0
+    image: str | None = None  # the tag to build the context as
+    builder: str = "auto"
+    push: bool = False
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,7 @@ class Outcome:
     proof: environment.Proof | None = None
     whole: int | None = None  # bytes of the whole workspace installed
     whole_error: str | None = None  # why it was not measured
+    image: Image | None = None
 
 
 CONTEXT = "build context"
@@ -51,15 +57,19 @@ def check_request(request: Request, workspace: Workspace) -> Request:
     """Everything about the targets that can be refused before any work starts; the
     request with its targets made absolute and real."""
     out, venv = request.out, request.venv
-    if out is None and venv is None:
+    if out is None and venv is None and request.image is None:
         raise UsageError(
             "say what to build: --out DIR (a Docker build context), --venv DIR (the "
-            "environment, proven here), or both",
+            "environment, proven here), --image TAG (the image, proven), or several",
             hint=f"for example: monolock build {request.app} --out build/{request.app} "
             f"--venv .venv-{request.app}",
         )
     if request.python is not None and not is_python_version(request.python):
         raise UsageError(f"--python {request.python}: expected a version like 3.12")
+    if request.image is not None:
+        check_tag(request.image)
+    elif request.push:
+        raise UsageError("--push pushes the image --image TAG builds: name it")
     if out is not None:
         out = targets.check_directory(out, workspace, option="--out", kind=CONTEXT)
     if venv is not None:
@@ -117,6 +127,7 @@ def build(workspace: Workspace, request: Request, progress: Progress) -> Outcome
 def _build(workspace: Workspace, request: Request, progress: Progress) -> Outcome:
     root = workspace.root
     app = container.resolve_app(workspace, request.app)
+    builder = find(request.builder) if request.image is not None else None  # before any work
     progress("checking that uv.lock is up to date…")
     require_fresh_lock(root)
     plan = container.make_plan(workspace, read_lock(workspace.lock_path), app, request.python)
@@ -157,9 +168,25 @@ def _build(workspace: Workspace, request: Request, progress: Progress) -> Outcom
         if out is not None:
             replace_dir(staged, out)
             placed = True
+        image = None
+        if builder is not None and request.image is not None:
+            image = make(
+                root,
+                plan,
+                wheels,
+                _modules(workspace, plan),
+                out or staged,
+                tag=request.image,
+                builder=builder,
+                push=request.push,
+                epoch=epoch,
+                smoke_timeout=request.smoke_timeout,
+                progress=progress,
+            )
         if request.venv is None:
-            return Outcome(plan, tuple(wheels))
-        return _prove(workspace, request, plan, wheels, out or staged, progress)
+            return Outcome(plan, tuple(wheels), image=image)
+        outcome = _prove(workspace, request, plan, wheels, out or staged, progress)
+        return replace(outcome, image=image)
     finally:
         if not placed:
             targets.remove(staged, CONTEXT)

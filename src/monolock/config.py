@@ -22,10 +22,16 @@ _FIELDS = ("package", "command", "smoke", "python", "base-image", "files")
 _NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")
 _PYTHON = re.compile(r"3\.[0-9]{1,2}(\.[0-9]{1,3})?")
 # registry/path:tag@digest, lowercase path components as the OCI distribution spec has them
-_IMAGE = re.compile(
+_REFERENCE = (
     r"(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*"
-    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?"
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?"
 )
+_IMAGE = re.compile(_REFERENCE + r"(?:@sha256:[0-9a-f]{64})?")
+_TAG = re.compile(_REFERENCE)  # what an image is built as: a digest names what exists
+
+
+def is_image_tag(text: str) -> bool:
+    return len(text) <= 255 and _TAG.fullmatch(text) is not None
 
 
 def is_python_version(text: str) -> bool:
@@ -100,6 +106,14 @@ def _app(name: str, spec: Any, where: str) -> App:
             f"{key}.base-image: {image!r} is not an image reference",
             where=where,
             hint='for example "python:3.12-slim" or "registry.example.com/base/python:3.12"',
+        )
+    if image is not None and "distroless" in image:
+        raise ManifestError(
+            f"{key}.base-image: {image!r} is distroless: it has no shell for the "
+            "Dockerfile's install steps or user creation",
+            where=where,
+            hint='use a Debian-based image ("python:3.12-slim") or an Alpine one '
+            '("python:3.12-alpine")',
         )
     return App(
         name=name,

@@ -201,6 +201,17 @@ def internal(plan: Plan, wheels: Sequence[Wheel]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _user(base_image: str) -> list[str]:
+    """The unprivileged user, made with the base image's own tools: shadow's in Debian
+    and the like, BusyBox's in Alpine."""
+    if "alpine" in base_image.rsplit("/", 1)[-1]:
+        return [f"RUN addgroup -S -g {UID} app && adduser -S -D -H -u {UID} -G app app"]
+    return [
+        f"RUN groupadd --system --gid {UID} app \\",
+        f"    && useradd --system --uid {UID} --gid {UID} --no-create-home app",
+    ]
+
+
 def dockerfile(plan: Plan, uv_version: str) -> str:
     app = plan.app
     steps = plan.steps(VENV, f"python{plan.python}")
@@ -234,8 +245,7 @@ def dockerfile(plan: Plan, uv_version: str) -> str:
     lines += [
         "",
         "FROM ${BASE_IMAGE}",
-        f"RUN groupadd --system --gid {UID} app \\",
-        f"    && useradd --system --uid {UID} --gid {UID} --no-create-home app",
+        *_user(plan.base_image),
         f"COPY --from=build {VENV} {VENV}",
     ]
     if app.files:

@@ -28,7 +28,7 @@ from monolock.wheels import Wheel
 _SMOKE_TAIL = 20
 
 # Run by the environment's own interpreter: its marker environment and where it installs.
-_PROBE = """
+PROBE = """
 import json, os, platform, sys, sysconfig
 impl = sys.implementation
 version = "{0.major}.{0.minor}.{0.micro}".format(impl.version)
@@ -52,7 +52,7 @@ print(json.dumps({
 }))
 """
 
-_IMPORTS = """
+IMPORTS = """
 import importlib, json, sys
 failed = {}
 for name in sys.argv[1:]:
@@ -143,7 +143,7 @@ def materialise(plan: Plan, context: Path, venv: Path, kind: str) -> None:
 
 def _probe(python: Path) -> dict[str, object]:
     out = subprocess.run(
-        [str(python), "-I", "-c", _PROBE], capture_output=True, text=True, check=False
+        [str(python), "-I", "-c", PROBE], capture_output=True, text=True, check=False
     )
     if out.returncode != 0:
         raise BuildError(f"cannot run {python}: {uv.tail(out.stderr)}")
@@ -232,7 +232,7 @@ def run_smoke(command: str, venv: Path, workdir: Path, timeout: float) -> Smoke:
 
 def _import_errors(python: Path, modules: list[str], workdir: Path, venv: Path) -> dict[str, str]:
     checked = subprocess.run(
-        [str(python), "-c", _IMPORTS, *modules],
+        [str(python), "-c", IMPORTS, *modules],
         cwd=workdir,
         env=_scrubbed_env(venv),
         capture_output=True,

@@ -44,11 +44,13 @@ def _proof_json(proof: Proof, whole: int | None) -> dict[str, Any]:
     }
 
 
-def _print_proof(venv: Path, proof: Proof, whole: int | None, whole_error: str | None) -> None:
-    def line(ok: bool, text: str) -> None:
-        click.echo(f"  {'ok  ' if ok else 'FAIL'} {text}")
+def _line(ok: bool, text: str) -> None:
+    click.echo(f"  {'ok  ' if ok else 'FAIL'} {text}")
 
-    click.echo(f"environment {venv} (Python {proof.python})")
+
+def _print_proof(title: str, proof: Proof, whole: int | None, whole_error: str | None) -> None:
+    line = _line
+    click.echo(f"{title} (Python {proof.python})")
     exact = not (proof.missing or proof.extra or proof.wrong)
     line(exact, f"exact set: {len(proof.installed)} installed, {len(proof.expected)} expected")
     click.echo(f"       missing: {', '.join(proof.missing) or 'none'}")
@@ -115,6 +117,22 @@ def _print_proof(venv: Path, proof: Proof, whole: int | None, whole_error: str |
     help="Build every wheel anew. (Wheels of a clean commit are otherwise reused from "
     "MONOLOCK_CACHE_DIR, default ~/.cache/monolock.)",
 )
+@click.option(
+    "--image",
+    metavar="TAG",
+    default=None,
+    help="Also build the image (e.g. localhost/api-gateway:dev) and prove it inside: the "
+    "exact set, imports, smoke, run as uid 10001.",
+)
+@click.option(
+    "--builder",
+    type=click.Choice(["auto", "docker", "podman", "buildah"]),
+    default="auto",
+    show_default=True,
+    help="What builds the image; auto: the first of docker (with its daemon), podman, "
+    "buildah that answers.",
+)
+@click.option("--push", is_flag=True, help="Push the image once proven (the builder's login).")
 @click.option("-j", "--jobs", type=JOBS, default=None, help="Parallel builds.")
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
@@ -130,11 +148,15 @@ def build_cmd(
     compare: bool,
     smoke_timeout: float,
     no_cache: bool,
+    image: str | None,
+    builder: str,
+    push: bool,
     jobs: int | None,
     fmt: str,
     quiet: bool,
 ) -> None:
-    """Build APP's container context (--out) and/or its environment, proven (--venv).
+    """Build APP's container context (--out), its environment (--venv) and/or its
+    image (--image), each proven.
 
     \b
     The context holds:
@@ -151,6 +173,13 @@ def build_cmd(
     closure imports, and that the app's `smoke` command passes; exit 1 if not. It prints
     the size next to an environment with the whole workspace installed.
 
+    --image TAG builds the context with Docker, Podman or buildah (--builder), labelled
+    with OCI annotations (the commit, the repository, the lock's sha256, the app) and
+    SOURCE_DATE_EPOCH, then runs the same checks inside the image as its user, and that
+    user must be 10001; --push pushes it once proven. Without a builder on PATH: an
+    error saying what to install. buildah runs without a daemon or privileges
+    (STORAGE_DRIVER=vfs BUILDAH_ISOLATION=chroot inside a container).
+
     A stale uv.lock is refused: run `monolock lock` first. Apps are configured in the
     root pyproject.toml under [tool.monolock.apps.NAME]: package, command, smoke,
     python, base-image, files.
@@ -166,6 +195,9 @@ def build_cmd(
         cache=not no_cache,
         jobs=jobs,
         smoke_timeout=smoke_timeout,
+        image=image,
+        builder=builder,
+        push=push,
     )
     started = time.monotonic()
 
@@ -179,7 +211,9 @@ def build_cmd(
         click.echo(dumps(_json(request.out, request.venv, outcome)))
     else:
         _print(request.out, request.venv, outcome)
-    if outcome.proof is not None and not outcome.proof.ok:
+    proven = [outcome.proof.ok] if outcome.proof is not None else []
+    proven += [outcome.image.proof.ok] if outcome.image is not None else []
+    if not all(proven):
         ctx.exit(1)
 
 
@@ -199,6 +233,18 @@ def _json(out: Path | None, venv: Path | None, outcome: Outcome) -> dict[str, An
     if outcome.proof is not None:
         result["venv"] = str(venv)
         result["proof"] = _proof_json(outcome.proof, outcome.whole)
+    if outcome.image is not None:
+        image = outcome.image
+        result["image"] = {
+            "tag": image.tag,
+            "builder": image.builder,
+            "labels": image.labels,
+            "cached": list(image.cached),
+            "user": image.proof.user,
+            "ok": image.proof.ok,
+            "pushed": image.pushed,
+            "proof": _proof_json(image.proof.proof, None),
+        }
     return result
 
 
@@ -213,4 +259,11 @@ def _print(out: Path | None, venv: Path | None, outcome: Outcome) -> None:
             + f", {len(plan.projection.third_party)} third-party pin(s) from uv.lock"
         )
     if outcome.proof is not None and venv is not None:
-        _print_proof(venv, outcome.proof, outcome.whole, outcome.whole_error)
+        _print_proof(f"environment {venv}", outcome.proof, outcome.whole, outcome.whole_error)
+    image = outcome.image
+    if image is not None:
+        title = f"image {image.tag} (built with {image.builder}, {len(image.cached)} steps cached)"
+        _print_proof(title, image.proof.proof, None, "an image is measured as it is")
+        _line(image.proof.unprivileged, f"user: runs as {image.proof.user}")
+        if image.pushed:
+            click.echo(f"  pushed {image.tag}")

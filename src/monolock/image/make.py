@@ -1,0 +1,117 @@
+"""An app's image from its build context: labelled with where it comes from, built by the
+builder found, proven inside, and pushed on request."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from monolock import git
+from monolock.config import is_image_tag
+from monolock.container import Plan
+from monolock.errors import BuildError, UsageError
+from monolock.image.builders import Builder
+from monolock.image.prove import ImageProof, prove
+from monolock.uv import tail
+from monolock.wheels import Wheel
+
+Progress = Callable[[str], None]
+_STEP = re.compile(r"^\[\d+/\d+\] STEP \d+/\d+: (.*)$|^STEP \d+/\d+: (.*)$")  # buildah, Podman
+_BUILDKIT = re.compile(r"^#(\d+) \[[^\]]*\] (.*)$")
+
+
+def cached(output: str) -> tuple[str, ...]:
+    """The instructions the builder took from its cache, as its output names them."""
+    found: list[str] = []
+    step: str | None = None
+    named: dict[str, str] = {}
+    for line in output.splitlines():
+        if (match := _STEP.match(line)) is not None:
+            step = match.group(1) or match.group(2)
+        elif line.startswith("--> Using cache") and step is not None:
+            found.append(step)
+        elif (match := _BUILDKIT.match(line)) is not None:
+            named[match.group(1)] = match.group(2)
+        elif line.startswith("#") and line.endswith(" CACHED"):
+            found.append(named.get(line[1:].split()[0], line))
+    return tuple(found)
+
+
+@dataclass(frozen=True)
+class Image:
+    tag: str
+    builder: str
+    labels: dict[str, str]
+    cached: tuple[str, ...]  # the instructions the builder took from its cache
+    proof: ImageProof
+    pushed: bool
+
+
+def check_tag(tag: str) -> str:
+    if not is_image_tag(tag):
+        raise UsageError(
+            f"--image {tag!r} is not an image name",
+            hint="for example localhost/api-gateway:1.4 or registry.example.com/team/app:sha",
+        )
+    return tag
+
+
+def labels(root: Path, plan: Plan, epoch: int) -> dict[str, str]:
+    """OCI annotations: the app, the commit, the repository, the lock."""
+    out = {
+        "org.opencontainers.image.title": plan.app.name,
+        "org.opencontainers.image.created": datetime.datetime.fromtimestamp(
+            epoch, datetime.UTC
+        ).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "dev.monolock.app": plan.app.name,
+        "dev.monolock.lock": f"sha256:{plan.projection.lock.digest}",
+    }
+    revision = (git.output(root, "rev-parse", "HEAD") or "").strip()
+    if revision:
+        out["org.opencontainers.image.revision"] = revision
+    remote = (git.output(root, "remote", "get-url", "origin") or "").strip()
+    if remote:
+        out["org.opencontainers.image.source"] = re.sub(r"//[^@/]*@", "//", remote)
+    return out
+
+
+def make(
+    root: Path,
+    plan: Plan,
+    wheels: list[Wheel],
+    modules: list[str],
+    context: Path,
+    *,
+    tag: str,
+    builder: Builder,
+    push: bool,
+    epoch: int,
+    smoke_timeout: float,
+    progress: Progress,
+) -> Image:
+    found = builder
+    marks = labels(root, plan, epoch)
+    progress(f"building image {tag} with {found.kind} ({found.program})…")
+    built = found.build(context, tag, marks, epoch)
+    if built.returncode != 0:
+        raise BuildError(
+            f"{found.kind} could not build {tag}:\n{tail(built.output, 25)}",
+            hint="write the context with --out DIR and build it by hand to see every line",
+        )
+    progress(f"proving the image {tag}: exact set, imports, smoke, user…")
+    with found.inside(tag) as run:
+        proof = prove(run, plan, wheels, modules, smoke_timeout)
+    pushed = False
+    if push and proof.ok:
+        progress(f"pushing {tag}…")
+        sent = found.push(tag)
+        if sent.returncode != 0:
+            raise BuildError(
+                f"{found.kind} could not push {tag}: {tail(sent.output, 6)}",
+                hint=f"log in to the registry with `{found.kind} login`",
+            )
+        pushed = True
+    return Image(tag, found.kind, marks, cached(built.output), proof, pushed)
