@@ -154,6 +154,9 @@ def test_in_a_browser_every_member_is_drawn_and_a_click_shows_its_closure(
     assert "Installs (runtime closure) (1)" in panel and "Installed by (dependents) (1)" in panel
     assert re.search(r"projection holds 2 members and \d+ third-party", panel)
 
+    browser.find_element(By.CSS_SELECTOR, '#summary a[data-name="core"]').click()
+    assert "selected" in classes()["core"] and "dependent" in classes()["admin"]
+
     search = browser.find_element(By.ID, "search")
     search.send_keys("too")
     assert "match" in classes()["tools"] and "dim" in classes()["core"]
