@@ -7,6 +7,7 @@ import hashlib
 import json
 import shutil
 import subprocess
+import sys
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -270,7 +271,6 @@ def test_runtime_cycle_in_the_closure_is_refused(
         ({"python": "latest"}, "python: 'latest' is not a Python version"),
         ({"comand": "python -m web"}, "unknown key 'comand'"),
         ({"command": "python -c 'unbalanced"}, "command: cannot be split"),
-        ({"base-image": "gcr.io/distroless/python3-debian12"}, "is distroless: it has no shell"),
     ],
 )
 def test_app_config_that_would_reach_a_dockerfile_is_validated(
@@ -399,16 +399,20 @@ def test_an_environment_whose_removal_was_interrupted_is_still_monolocks(
     assert again.code == 0, again.err
 
 
-def test_an_alpine_base_gets_busybox_user_tools(
+def test_the_user_is_made_with_the_tools_the_base_has_and_distroless_is_refused(
     make_repo: RepoFactory, cli: Callable[..., Run], scratch: Path
 ) -> None:
-    root = sample(make_repo, {"web": {"base-image": "python:3.12-alpine3.20"}})
-    assert cli("-C", root, "lock").code == 0
-    assert cli("-C", root, "build", "web", "--out", scratch / "a").code == 0
-    dockerfile = (scratch / "a/Dockerfile").read_text()
-    assert "adduser -S -D -H -u 10001 -G app app" in dockerfile and "useradd" not in dockerfile
+    root = sample(make_repo, {"web": {"base-image": "gcr.io/distroless/python3-debian12"}})
+    assert cli("-C", root, "lock").code == 0, "only a build needs a shell in the image"
     assert cli("-C", root, "build", "worker", "--out", scratch / "d").code == 0
-    assert "useradd --system --uid 10001" in (scratch / "d/Dockerfile").read_text()
+    dockerfile = (scratch / "d/Dockerfile").read_text()
+    assert "command -v useradd" in dockerfile and "adduser -S -D -H -u 10001" in dockerfile
+    result = cli("-C", root, "build", "web", "--out", scratch / "w")
+    assert (
+        result.code == 2
+        and "base-image: 'gcr.io/distroless/python3-debian12' is distroless" in result.err
+    )
+    assert not (scratch / "w").exists()
 
 
 def test_an_image_without_a_builder_says_what_to_install(
@@ -434,3 +438,104 @@ def test_an_image_without_a_builder_says_what_to_install(
         result = cli("-C", locked, "build", "web", *args)
         assert result.code == 2 and message in result.err, result.err
         assert not (tmp_path / "c").exists()
+
+
+FAKE = """#!/bin/sh
+# a stand-in builder: records its arguments, answers as told by FAKE_* variables
+echo "$@" >> "$FAKE_LOG"
+case "$1" in
+  info|version) exit "${FAKE_WORKS:-0}" ;;
+  build|bud)
+    echo "STEP 1/2: FROM python:3.12-slim"
+    echo "STEP 2/2: RUN uv pip install -r requirements.txt"
+    echo "--> Using cache 1234"
+    [ -n "$FAKE_BUILD_FAILS" ] && { echo "boom: the build broke"; exit 1; }
+    while [ $# -gt 1 ]; do [ "$1" = --iidfile ] && echo sha256:feed > "$2"; shift; done
+    exit 0 ;;
+  inspect) echo "10001:10001" ;;
+  run) echo "sh: /opt/venv/bin/python: not found" >&2; exit 127 ;;
+  *) exit 0 ;;
+esac
+"""
+
+
+def _fake(bin_dir: Path, name: str, **env: str) -> None:
+    script = bin_dir / name
+    script.write_text(FAKE)
+    script.chmod(0o755)
+
+
+@pytest.fixture
+def fakes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """PATH with git and stand-in builders only; their calls logged."""
+    bin_dir = tmp_path / "fakebin"
+    bin_dir.mkdir()
+    (bin_dir / "git").symlink_to(shutil.which("git") or "/usr/bin/git")
+    for name in ("python3", f"python3.{sys.version_info.minor}"):  # for uv
+        (bin_dir / name).symlink_to(sys.executable)
+    monkeypatch.setenv("MONOLOCK_UV", uv_binary())
+    monkeypatch.setenv("PATH", str(bin_dir))
+    monkeypatch.setenv("FAKE_LOG", str(tmp_path / "calls.log"))
+    monkeypatch.delenv("STORAGE_DRIVER", raising=False)
+    return bin_dir
+
+
+def test_auto_passes_over_a_builder_that_does_not_answer(
+    locked: Path, cli: Callable[..., Run], fakes: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from monolock.image.builders import find
+
+    _fake(fakes, "docker")
+    _fake(fakes, "podman")
+    monkeypatch.setenv("FAKE_WORKS", "0")
+    assert find("auto").kind == "docker"
+    (fakes / "docker").write_text("#!/bin/sh\necho 'Cannot connect to the Docker daemon'\nexit 1\n")
+    assert find("auto").kind == "podman"
+    (fakes / "podman").unlink()
+    result = cli("-C", locked, "build", "web", "--image", "localhost/web:t")
+    assert result.code == 2 and "docker is installed but does not work here" in result.err
+    assert "Cannot connect to the Docker daemon" in result.err
+
+
+def test_a_failed_build_and_an_image_that_cannot_run_python(
+    locked: Path,
+    cli: Callable[..., Run],
+    fakes: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    _fake(fakes, "podman")
+    monkeypatch.setenv("FAKE_BUILD_FAILS", "1")
+    result = cli("-C", locked, "build", "web", "--image", "localhost/web:t")
+    assert result.code == 2 and "podman could not build localhost/web:t" in result.err
+    assert "boom: the build broke" in result.err
+    calls = (tmp_path / "calls.log").read_text()
+    assert "build --pull=false -t localhost/web:t" in calls and "--iidfile" in calls
+    assert "--label dev.monolock.app=web" in calls and "SOURCE_DATE_EPOCH=" in calls
+
+    monkeypatch.delenv("FAKE_BUILD_FAILS")
+    result = cli("-C", locked, "build", "web", "--image", "localhost/web:t", "--format", "json")
+    assert result.code == 1, result.err  # a proof that fails, not bad input
+    image = json.loads(result.out)["image"]
+    assert image["ok"] is False and image["id"] == "sha256:feed"
+    assert "does not run in the image" in image["failure"] and "not found" in image["failure"]
+    assert image["cached"] == ["RUN uv pip install -r requirements.txt"]
+    runs = [
+        line for line in (tmp_path / "calls.log").read_text().splitlines() if line.startswith("run")
+    ]
+    assert runs and all("--pull=never" in r and " sha256:feed " in r for r in runs), runs
+
+
+def test_each_builders_cached_steps_are_read() -> None:
+    from monolock.image.make import cached
+
+    buildah = (
+        "[1/2] STEP 5/9: COPY requirements.txt ./\n--> Using cache abc\n"
+        "[1/2] STEP 6/9: RUN x\n--> 12ab"
+    )
+    buildkit = (
+        "#7 [build 5/9] COPY requirements.txt ./\n#7 CACHED\n#8 [build 6/9] RUN x\n#8 DONE 1.0s"
+    )
+    classic = "Step 5/9 : COPY requirements.txt ./\n ---> Using cache\n ---> 1a2b\nStep 6/9 : RUN x"
+    for output in (buildah, buildkit, classic):
+        assert cached(output) == ("COPY requirements.txt ./",), output

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import time
 import urllib.request
@@ -39,14 +40,18 @@ def images() -> Iterator[None]:
     """buildah (installed if missing) and the two base images, in vfs storage."""
     if os.geteuid() != 0:
         pytest.skip("building images without a daemon here needs root (buildah, chroot)")
-    if shutil.which("buildah") is None or shutil.which("debootstrap") is None:
+    missing = [p for p in ("buildah", "debootstrap") if shutil.which(p) is None]
+    made = shutil.which("buildah") is not None and _buildah(
+        "inspect", "--type", "image", "python:3.11-slim", check=False
+    )
+    if "debootstrap" in missing and made:
+        missing.remove("debootstrap")  # the base image is made already
+    if missing:
         if shutil.which("apt-get") is None:
-            pytest.skip("buildah is not installed and there is no apt-get to install it")
+            pytest.skip(f"{' and '.join(missing)} missing, and no apt-get to install them")
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-        subprocess.run(
-            ["apt-get", "install", "-y", "-qq", "buildah", "debootstrap"], check=True, env=env
-        )
+        subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=True, env=env)
     subprocess.run(["bash", str(SCRIPT), "3.11", uv_binary()], check=True)
     yield
 
@@ -94,7 +99,17 @@ def _exported(cli: Callable[..., Run], root: Path, app: str) -> set[tuple[str, s
     return {(n.lower(), v) for n, v in (p.split("==") for p in pins)}
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def _serves(tag: str, command: list[str]) -> str:
+    """GET /health from the image's own command (on a free port: the host's network)."""
+    port = _free_port()
+    assert command[-2:] == ["--port", "8000"], command
+    command = [*command[:-1], str(port)]
     container = _buildah("from", "--pull=never", tag).strip().splitlines()[-1]
     proc = subprocess.Popen(
         ["buildah", "--storage-driver", "vfs", "run", "--user", UID, container, "--", *command],
@@ -106,7 +121,7 @@ def _serves(tag: str, command: list[str]) -> str:
         deadline = time.monotonic() + 60
         while True:
             try:
-                with urllib.request.urlopen("http://127.0.0.1:8000/health", timeout=2) as answer:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as answer:
                     return str(answer.read().decode())
             except OSError:
                 if time.monotonic() > deadline or proc.poll() is not None:
@@ -121,10 +136,12 @@ def _serves(tag: str, command: list[str]) -> str:
 def test_both_example_apps_as_images(shop: Path, cli: Callable[..., Run]) -> None:
     gateway = _build(cli, shop, "api-gateway", "localhost/monolock-test/api-gateway:t")
     assert gateway["ok"] and gateway["builder"] == "buildah" and gateway["user"] == UID
+    listed = _buildah("images", "--no-trunc", "--format", "{{.ID}}", gateway["tag"])
+    assert gateway["id"] == listed.strip(), "the image proven is the image tagged"
     proof = gateway["proof"]
     assert not proof["missing"] and not proof["extra"] and proof["smoke"]["ok"]
     labels = gateway["labels"]
-    assert labels["dev.monolock.app"] == "api-gateway"
+    assert labels["dev.monolock.app"] == "api-gateway" and "dev.monolock.dirty" not in labels
     assert labels["org.opencontainers.image.revision"] == git(shop, "rev-parse", "HEAD").strip()
     assert labels["dev.monolock.lock"].startswith("sha256:")
 

@@ -107,14 +107,6 @@ def _app(name: str, spec: Any, where: str) -> App:
             where=where,
             hint='for example "python:3.12-slim" or "registry.example.com/base/python:3.12"',
         )
-    if image is not None and "distroless" in image:
-        raise ManifestError(
-            f"{key}.base-image: {image!r} is distroless: it has no shell for the "
-            "Dockerfile's install steps or user creation",
-            where=where,
-            hint='use a Debian-based image ("python:3.12-slim") or an Alpine one '
-            '("python:3.12-alpine")',
-        )
     return App(
         name=name,
         package=normalize(_string(spec, "package", key, where) or name),

@@ -133,6 +133,14 @@ def resolve_app(workspace: Workspace, name: str) -> App:
 
 
 def make_plan(workspace: Workspace, lock: Lock, app: App, python: str | None = None) -> Plan:
+    if app.base_image is not None and "distroless" in app.base_image:
+        raise ManifestError(
+            f"tool.monolock.apps.{app.name}.base-image: {app.base_image!r} is distroless: it "
+            "has no shell for the Dockerfile's install steps or user creation",
+            where="pyproject.toml",
+            hint='use a Debian-based image ("python:3.12-slim") or an Alpine one '
+            '("python:3.12-alpine")',
+        )
     projection = project(lock, app.package)
     warnings: list[str] = []
     sources: list[Source] = []
@@ -201,14 +209,14 @@ def internal(plan: Plan, wheels: Sequence[Wheel]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _user(base_image: str) -> list[str]:
-    """The unprivileged user, made with the base image's own tools: shadow's in Debian
-    and the like, BusyBox's in Alpine."""
-    if "alpine" in base_image.rsplit("/", 1)[-1]:
-        return [f"RUN addgroup -S -g {UID} app && adduser -S -D -H -u {UID} -G app app"]
+def _user() -> list[str]:
+    """The unprivileged user, made with the base image's own tools: shadow's (Debian and
+    the like) where they are, BusyBox's (Alpine) otherwise."""
     return [
-        f"RUN groupadd --system --gid {UID} app \\",
-        f"    && useradd --system --uid {UID} --gid {UID} --no-create-home app",
+        "RUN if command -v useradd >/dev/null 2>&1; then \\",
+        f"      groupadd --system --gid {UID} app \\",
+        f"      && useradd --system --uid {UID} --gid {UID} --no-create-home app; \\",
+        f"    else addgroup -S -g {UID} app && adduser -S -D -H -u {UID} -G app app; fi",
     ]
 
 
@@ -245,7 +253,7 @@ def dockerfile(plan: Plan, uv_version: str) -> str:
     lines += [
         "",
         "FROM ${BASE_IMAGE}",
-        *_user(plan.base_image),
+        *_user(),
         f"COPY --from=build {VENV} {VENV}",
     ]
     if app.files:

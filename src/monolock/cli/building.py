@@ -240,10 +240,12 @@ def _json(out: Path | None, venv: Path | None, outcome: Outcome) -> dict[str, An
             "builder": image.builder,
             "labels": image.labels,
             "cached": list(image.cached),
+            "id": image.id,
             "user": image.proof.user,
             "ok": image.proof.ok,
             "pushed": image.pushed,
-            "proof": _proof_json(image.proof.proof, None),
+            "failure": image.proof.failure,
+            "proof": _proof_json(image.proof.proof, None) if image.proof.proof else None,
         }
     return result
 
@@ -263,7 +265,11 @@ def _print(out: Path | None, venv: Path | None, outcome: Outcome) -> None:
     image = outcome.image
     if image is not None:
         title = f"image {image.tag} (built with {image.builder}, {len(image.cached)} steps cached)"
-        _print_proof(title, image.proof.proof, None, "an image is measured as it is")
-        _line(image.proof.unprivileged, f"user: runs as {image.proof.user}")
+        if image.proof.proof is None:
+            click.echo(title)
+            _line(False, f"proof: {image.proof.failure}")
+        else:
+            _print_proof(title, image.proof.proof, None, "an image is measured as it is")
+            _line(image.proof.unprivileged, f"user: runs as {image.proof.user}")
         if image.pushed:
             click.echo(f"  pushed {image.tag}")

@@ -2,6 +2,8 @@
 and buildah (neither needs one). Each owns its command lines; `auto` takes the first that
 answers, in that order.
 
+The image is named by the ID the builder writes (`--iidfile`), not by its tag, from the
+build to the proof: a tag can be moved, or pulled from a registry, in between.
 buildah needs `--layers` to keep intermediate layers (its default squashes). buildah and
 Podman take their storage driver from their configuration or STORAGE_DRIVER (passed on as
 `--storage-driver`, which not every release reads from the environment), buildah its
@@ -13,7 +15,9 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -31,13 +35,23 @@ INSTALL = (
     "buildah (apt-get install buildah, dnf install buildah); or write the context with "
     "--out and build it your way"
 )
-_ANSWER = 30  # seconds a builder may take to say it works
+_ANSWER = 30  # seconds a builder may take to say it works, or to clean up
 
 
 @dataclass(frozen=True)
 class Ran:
     returncode: int
-    output: str  # stdout and stderr, interleaved as the program wrote them
+    output: str  # stdout (and stderr, unless asked apart)
+    errors: str = ""  # stderr, when asked apart
+
+
+@dataclass(frozen=True)
+class Built:
+    ran: Ran
+    image: str  # the image's ID, "" when the build failed
+
+
+Inside = Callable[[Sequence[str], float], Ran]
 
 
 @dataclass(frozen=True)
@@ -45,30 +59,40 @@ class Builder:
     kind: Kind
     program: str
 
-    def _call(self, argv: Sequence[str], timeout: float | None = None) -> Ran:
+    def _call(self, argv: Sequence[str], timeout: float | None = None, apart: bool = False) -> Ran:
+        """The builder, in a process group of its own: a timeout stops what it started."""
         driver = os.environ.get("STORAGE_DRIVER") if self.kind != "docker" else None
-        storage = ["--storage-driver", driver] if driver else []  # not read by every release
+        storage = ["--storage-driver", driver] if driver else []
         try:
-            out = subprocess.run(
+            proc = subprocess.Popen(
                 [self.program, *storage, *argv],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                timeout=timeout,
-                check=False,
+                stderr=subprocess.PIPE if apart else subprocess.STDOUT,
+                start_new_session=True,
             )
-        except subprocess.TimeoutExpired as exc:
-            text = (exc.output or b"").decode("utf-8", "replace")
-            return Ran(124, text + f"\n(timed out after {timeout:g} s)")
         except OSError as exc:
             raise BuildError(f"cannot run {self.program}: {exc.strerror}") from None
-        return Ran(out.returncode, out.stdout.decode("utf-8", "replace"))
+        try:
+            out, err = proc.communicate(timeout=timeout)
+            code = proc.returncode
+        except BaseException as exc:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            out, err = proc.communicate()
+            if not isinstance(exc, subprocess.TimeoutExpired):
+                raise
+            code = 124
+            out += f"\n(timed out after {timeout:g} s)".encode()
+        return Ran(code, out.decode("utf-8", "replace"), (err or b"").decode("utf-8", "replace"))
 
     def works(self) -> Ran:
         """Docker answers `info` only with its daemon up; the others need none."""
         return self._call(["info"] if self.kind == "docker" else ["version"], _ANSWER)
 
-    def build(self, context: Path, tag: str, labels: Mapping[str, str], epoch: int) -> Ran:
+    def build_argv(
+        self, context: Path, tag: str, labels: Mapping[str, str], epoch: int
+    ) -> list[str]:
         argv = ["bud", "--layers"] if self.kind == "buildah" else ["build"]
         if self.kind != "docker":
             argv.append("--pull=false")  # a base image that is there is used: pulled if not
@@ -76,43 +100,51 @@ class Builder:
         for key, value in sorted(labels.items()):
             argv += ["--label", f"{key}={value}"]
         # BuildKit reads SOURCE_DATE_EPOCH as a build argument
-        argv += ["--build-arg", f"SOURCE_DATE_EPOCH={epoch}", str(context)]
-        return self._call(argv)
+        return [*argv, "--build-arg", f"SOURCE_DATE_EPOCH={epoch}"]
 
-    def user(self, tag: str) -> str:
+    def build(self, context: Path, tag: str, labels: Mapping[str, str], epoch: int) -> Built:
+        with tempfile.TemporaryDirectory(prefix="monolock-image-") as scratch:
+            iid = Path(scratch) / "iid"
+            argv = self.build_argv(context, tag, labels, epoch)
+            ran = self._call([*argv, "--iidfile", str(iid), str(context)])
+            image = iid.read_text().strip() if ran.returncode == 0 and iid.is_file() else ""
+        return Built(ran, image)
+
+    def user(self, image: str) -> str:
         """The user the image runs as."""
         template = "{{.OCIv1.Config.User}}" if self.kind == "buildah" else "{{.Config.User}}"
-        argv = ["inspect", "--type", "image"] if self.kind != "buildah" else ["inspect"]
-        ran = self._call([*argv, "--format", template, tag], _ANSWER)
+        ran = self._call(["inspect", "--type", "image", "--format", template, image], _ANSWER)
         if ran.returncode != 0:
-            raise BuildError(f"{self.kind} cannot inspect {tag}: {tail(ran.output)}")
+            raise BuildError(f"{self.kind} cannot inspect {image}: {tail(ran.output)}")
         return ran.output.strip()
 
     @contextlib.contextmanager
-    def inside(self, tag: str) -> Iterator[Callable[[Sequence[str], float], Ran]]:
-        """A way to run commands inside the image, as its user, in its working directory:
-        with buildah one working container for all of them, removed after use."""
+    def inside(self, image: str) -> Iterator[Inside]:
+        """A way to run commands inside the image, as its user, in its working directory,
+        without its entrypoint (buildah runs none): with buildah one working container for
+        all of them, removed after use; stdout apart from stderr."""
         if self.kind != "buildah":
 
             def run(argv: Sequence[str], timeout: float) -> Ran:
                 name = f"monolock-{uuid.uuid4().hex[:12]}"
-                ran = self._call(["run", "--rm", "--name", name, tag, *argv], timeout)
-                if ran.returncode == 124:
-                    self._call(["rm", "-f", name], _ANSWER)  # what the timeout left running
-                return ran
+                head = ["run", "--rm", "--pull=never", "--name", name, "--entrypoint", argv[0]]
+                try:
+                    return self._call([*head, image, *argv[1:]], timeout, apart=True)
+                finally:
+                    self._call(["rm", "-f", name], _ANSWER)  # what a timeout left running
 
             yield run
             return
-        user = self.user(tag)
+        user = self.user(image)
         name = f"monolock-{uuid.uuid4().hex[:12]}"
-        made = self._call(["from", "--pull=never", "--name", name, tag])
-        if made.returncode != 0:
-            raise BuildError(f"buildah cannot start {tag}: {tail(made.output)}")
         try:
+            made = self._call(["from", "--pull=never", "--name", name, image], _ANSWER * 10)
+            if made.returncode != 0:
+                raise BuildError(f"buildah cannot start {image}: {tail(made.output)}")
 
             def run_here(argv: Sequence[str], timeout: float) -> Ran:
                 as_user = ["--user", user] if user else []
-                return self._call(["run", *as_user, name, "--", *argv], timeout)
+                return self._call(["run", *as_user, name, "--", *argv], timeout, apart=True)
 
             yield run_here
         finally:
@@ -138,7 +170,4 @@ def find(choice: str) -> Builder:
             return builder
         silent.append(f"{kind} is installed but does not work here ({tail(answer.output, 2)})")
     wanted = "no image builder found" if choice == "auto" else f"{choice} is not available"
-    raise UsageError(
-        "; ".join([wanted, *silent]) if silent else wanted,
-        hint=INSTALL,
-    )
+    raise UsageError("; ".join([wanted, *silent]), hint=INSTALL)

@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from monolock import git
 from monolock.config import is_image_tag
@@ -19,7 +20,8 @@ from monolock.uv import tail
 from monolock.wheels import Wheel
 
 Progress = Callable[[str], None]
-_STEP = re.compile(r"^\[\d+/\d+\] STEP \d+/\d+: (.*)$|^STEP \d+/\d+: (.*)$")  # buildah, Podman
+# a step as each builder announces it: buildah and Podman, Docker's classic builder
+_STEP = re.compile(r"^(?:\[\d+/\d+\] )?STEP \d+/\d+: (.*)$|^Step \d+/\d+ : (.*)$")
 _BUILDKIT = re.compile(r"^#(\d+) \[[^\]]*\] (.*)$")
 
 
@@ -31,7 +33,7 @@ def cached(output: str) -> tuple[str, ...]:
     for line in output.splitlines():
         if (match := _STEP.match(line)) is not None:
             step = match.group(1) or match.group(2)
-        elif line.startswith("--> Using cache") and step is not None:
+        elif line.lstrip(" -").startswith("> Using cache") and step is not None:
             found.append(step)
         elif (match := _BUILDKIT.match(line)) is not None:
             named[match.group(1)] = match.group(2)
@@ -43,6 +45,7 @@ def cached(output: str) -> tuple[str, ...]:
 @dataclass(frozen=True)
 class Image:
     tag: str
+    id: str  # what the builder wrote, and what was proven
     builder: str
     labels: dict[str, str]
     cached: tuple[str, ...]  # the instructions the builder took from its cache
@@ -72,10 +75,21 @@ def labels(root: Path, plan: Plan, epoch: int) -> dict[str, str]:
     revision = (git.output(root, "rev-parse", "HEAD") or "").strip()
     if revision:
         out["org.opencontainers.image.revision"] = revision
+        if git.output(root, "status", "--porcelain", "--untracked-files=no", "."):
+            out["dev.monolock.dirty"] = "true"  # built from changes the commit does not hold
     remote = (git.output(root, "remote", "get-url", "origin") or "").strip()
     if remote:
-        out["org.opencontainers.image.source"] = re.sub(r"//[^@/]*@", "//", remote)
+        out["org.opencontainers.image.source"] = _public(remote)
     return out
+
+
+def _public(url: str) -> str:
+    """A remote's URL without credentials, query or fragment."""
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.netloc:
+        return url.rsplit("@", 1)[-1] if "@" in url.split(":", 1)[0] else url  # scp-like
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def make(
@@ -96,13 +110,13 @@ def make(
     marks = labels(root, plan, epoch)
     progress(f"building image {tag} with {found.kind} ({found.program})…")
     built = found.build(context, tag, marks, epoch)
-    if built.returncode != 0:
+    if built.ran.returncode != 0 or not built.image:
         raise BuildError(
-            f"{found.kind} could not build {tag}:\n{tail(built.output, 25)}",
+            f"{found.kind} could not build {tag}:\n{tail(built.ran.output, 25)}",
             hint="write the context with --out DIR and build it by hand to see every line",
         )
     progress(f"proving the image {tag}: exact set, imports, smoke, user…")
-    with found.inside(tag) as run:
+    with found.inside(built.image) as run:
         proof = prove(run, plan, wheels, modules, smoke_timeout)
     pushed = False
     if push and proof.ok:
@@ -114,4 +128,4 @@ def make(
                 hint=f"log in to the registry with `{found.kind} login`",
             )
         pushed = True
-    return Image(tag, found.kind, marks, cached(built.output), proof, pushed)
+    return Image(tag, built.image, found.kind, marks, cached(built.ran.output), proof, pushed)

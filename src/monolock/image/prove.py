@@ -6,18 +6,16 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from monolock.container import UID, VENV, Plan
 from monolock.environment import IMPORTS, PROBE, Proof, Smoke, expected
-from monolock.errors import BuildError
-from monolock.image.builders import Ran
+from monolock.image.builders import Inside, Ran
 from monolock.model import normalize
 from monolock.uv import tail
 from monolock.wheels import Wheel
 
-Run = Callable[[Sequence[str], float], Ran]
 _PYTHON = f"{VENV}/bin/python"
 _QUICK = 120.0  # seconds for each check but the smoke command
 
@@ -55,8 +53,9 @@ print(json.dumps({"installed": found, "uid": os.getuid(), "gid": os.getgid(), "s
 
 @dataclass(frozen=True)
 class ImageProof:
-    proof: Proof
+    proof: Proof | None  # None when the image's interpreter could not even be asked
     user: str  # uid:gid the image runs as
+    failure: str | None = None  # why there is no proof
 
     @property
     def unprivileged(self) -> bool:
@@ -64,43 +63,68 @@ class ImageProof:
 
     @property
     def ok(self) -> bool:
-        return self.proof.ok and self.unprivileged
+        return self.proof is not None and self.proof.ok and self.unprivileged
 
 
-def _json(ran: Ran, what: str) -> dict[str, object]:
+class _Broken(Exception):
+    """The image cannot answer: its proof fails (exit 1), it is not bad input."""
+
+
+def _json(ran: Ran, what: str, keys: tuple[str, ...]) -> dict[str, Any]:
+    """The JSON object the last line of stdout holds, with these keys."""
+    lines = ran.output.strip().splitlines()
     try:
-        data: dict[str, object] = json.loads(ran.output.strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        raise BuildError(f"{what} failed inside the image: {tail(ran.output)}") from None
+        data = json.loads(lines[-1]) if ran.returncode == 0 and lines else None
+    except ValueError:
+        data = None
+    if not isinstance(data, dict) or any(k not in data for k in keys):
+        raise _Broken(f"{what}: {tail(ran.errors or ran.output, 6) or f'exit {ran.returncode}'}")
     return data
 
 
 def prove(
-    run: Run, plan: Plan, wheels: list[Wheel], modules: list[str], smoke_timeout: float
+    run: Inside, plan: Plan, wheels: list[Wheel], modules: list[str], smoke_timeout: float
 ) -> ImageProof:
-    probe = _json(run([_PYTHON, "-I", "-c", PROBE], _QUICK), "reading the interpreter")
-    env: dict[str, str] = probe["markers"]  # type: ignore[assignment]
-    paths: list[str] = probe["paths"]  # type: ignore[assignment]
-    listing = _json(run([_PYTHON, "-I", "-c", _LISTING, *paths], _QUICK), "listing")
+    try:
+        return _prove(run, plan, wheels, modules, smoke_timeout)
+    except _Broken as exc:
+        return ImageProof(None, "?", str(exc))
+
+
+def _prove(
+    run: Inside, plan: Plan, wheels: list[Wheel], modules: list[str], smoke_timeout: float
+) -> ImageProof:
+    probe = run([_PYTHON, "-I", "-c", PROBE], _QUICK)
+    found = _json(probe, f"{_PYTHON} does not run in the image", ("markers", "paths"))
+    env, paths = found["markers"], found["paths"]
+    if not isinstance(env, dict) or not isinstance(paths, list):
+        raise _Broken(f"{_PYTHON} answered something else than monolock asked")
+    listing = _json(
+        run([_PYTHON, "-I", "-c", _LISTING, *map(str, paths)], _QUICK),
+        "listing what the image holds failed",
+        ("installed", "uid", "gid", "size"),
+    )
     imports = run([_PYTHON, "-I", "-c", IMPORTS, *modules], _QUICK)
     try:
-        errors: dict[str, str] = json.loads(imports.output.strip().splitlines()[-1])
+        errors = json.loads(imports.output.strip().splitlines()[-1])
     except (ValueError, IndexError):
-        errors = {"(interpreter)": tail(imports.output, 4)}
+        errors = None
+    if not isinstance(errors, dict):
+        errors = {"(interpreter)": tail(imports.errors or imports.output, 4)}
     smoke = None
     if plan.app.smoke:
         start = time.monotonic()
         ran = run(["sh", "-c", plan.app.smoke], smoke_timeout)
         seconds = time.monotonic() - start
-        smoke = Smoke(plan.app.smoke, ran.returncode, seconds, tail(ran.output, 20))
-    installed = {normalize(k): str(v) for k, v in listing["installed"].items()}  # type: ignore[attr-defined]
+        smoke = Smoke(plan.app.smoke, ran.returncode, seconds, tail(ran.output + ran.errors, 20))
+    installed = {normalize(str(k)): str(v) for k, v in dict(listing["installed"]).items()}
     proof = Proof(
-        python=env["python_full_version"],
-        expected=expected(plan, wheels, env),
+        python=str(env.get("python_full_version", "?")),
+        expected=expected(plan, wheels, {str(k): str(v) for k, v in env.items()}),
         installed=installed,
         imports=tuple(modules),
-        import_errors=errors,
+        import_errors={str(k): str(v) for k, v in errors.items()},
         smoke=smoke,
-        size=int(listing["size"]),  # type: ignore[call-overload]
+        size=int(listing["size"]),
     )
     return ImageProof(proof, f"{listing['uid']}:{listing['gid']}")
