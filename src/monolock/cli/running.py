@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import click
 
@@ -14,6 +14,7 @@ from monolock.cli.common import JOBS, workspace
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from monolock.tasks.cache import Mode
     from monolock.tasks.plan import Job
     from monolock.tasks.runner import Outcome
 
@@ -192,7 +193,7 @@ def run_cmd(
             the_plan,
             ws.root,
             jobs=jobs or os.cpu_count() or 1,
-            cache=open_cache(ws.root, "off" if no_cache else cache_mode, say),  # type: ignore[arg-type]
+            cache=open_cache(ws.root, cast("Mode", "off" if no_cache else cache_mode), say),
             listener=show,
         )
     seconds = time.monotonic() - started

@@ -22,8 +22,6 @@ from monolock.tasks.remote import KEY_VARIABLE, Remote, local_directory, setting
 from monolock.tasks.results import Results, Stored
 
 Mode = Literal["read-write", "read-only", "local", "off"]
-MODES: tuple[Mode, ...] = ("read-write", "read-only", "local", "off")
-MODE_VARIABLE = "MONOLOCK_CACHE"
 _PARALLEL = 16  # requests in flight to the remote
 T = TypeVar("T")
 R = TypeVar("R")
@@ -67,7 +65,6 @@ class Cache:
         self._warn = warn
         self._lock = threading.Lock()
         self._outgoing: list[tuple[str, Stored]] = []
-        self.stored_remotely = 0
 
     def lookup(self, keys: Iterable[str]) -> dict[str, Hit]:
         """The results stored under these keys; the remote asked in parallel for those
@@ -112,8 +109,7 @@ class Cache:
             return
         remote = self.remote
         sealed = [(key, entry.seal(key, stored, self._secret)) for key, stored in outgoing]
-        done = _within(remote, lambda item: remote.put(*item), sealed)
-        self.stored_remotely += sum(1 for d in done if d)
+        _within(remote, lambda item: remote.put(*item), sealed)
 
 
 def open_cache(root: Path, mode: Mode, warn: Callable[[str], None]) -> Cache | None:
@@ -125,10 +121,10 @@ def open_cache(root: Path, mode: Mode, warn: Callable[[str], None]) -> Cache | N
     config = settings(root)
     secret = os.environ.get(KEY_VARIABLE, "").encode() or None
     remote = None
-    directory = local_directory(config.url) if config.url else None
-    if mode == "read-only" and directory is not None and not directory.is_dir():
-        pass  # a shared disk nobody wrote to yet holds nothing, and read-only creates nothing
-    elif mode != "local" and config.url is not None:
+    disk = local_directory(config.url) if config.url else None
+    # a shared disk nobody wrote to yet holds nothing, and read-only creates nothing
+    untouched = mode == "read-only" and disk is not None and not disk.is_dir()
+    if config.url is not None and mode != "local" and not untouched:
         if config.signed and secret is None:
             warn(
                 f"remote cache {config.url} not used: its entries are signed and "
