@@ -106,26 +106,25 @@ def make(
     smoke_timeout: float,
     progress: Progress,
 ) -> Image:
-    found = builder
     marks = labels(root, plan, epoch)
-    progress(f"building image {tag} with {found.kind} ({found.program})…")
-    built = found.build(context, tag, marks, epoch)
+    progress(f"building image {tag} with {builder.kind} ({builder.program})…")
+    built = builder.build(context, tag, marks, epoch)
     if built.ran.returncode != 0 or not built.image:
         raise BuildError(
-            f"{found.kind} could not build {tag}:\n{tail(built.ran.output, 25)}",
+            f"{builder.kind} could not build {tag}:\n{tail(built.ran.output, 25)}",
             hint="write the context with --out DIR and build it by hand to see every line",
         )
     progress(f"proving the image {tag}: exact set, imports, smoke, user…")
-    with found.inside(built.image) as run:
+    with builder.inside(built.image) as run:
         proof = prove(run, plan, wheels, modules, smoke_timeout)
     pushed = False
     if push and proof.ok:
         progress(f"pushing {tag}…")
-        sent = found.push(tag)
+        sent = builder.push(tag)
         if sent.returncode != 0:
             raise BuildError(
-                f"{found.kind} could not push {tag}: {tail(sent.output, 6)}",
-                hint=f"log in to the registry with `{found.kind} login`",
+                f"{builder.kind} could not push {tag}: {tail(sent.output, 6)}",
+                hint=f"log in to the registry with `{builder.kind} login`",
             )
         pushed = True
-    return Image(tag, built.image, found.kind, marks, cached(built.ran.output), proof, pushed)
+    return Image(tag, built.image, builder.kind, marks, cached(built.ran.output), proof, pushed)
