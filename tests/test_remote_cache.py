@@ -12,7 +12,7 @@ import socket
 import subprocess
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -71,14 +71,32 @@ def _clone(root: Path, tmp: Path) -> Path:
     return target
 
 
-def _run(
-    cli: Callable[..., Run], root: Path, cache: Path, monkeypatch: pytest.MonkeyPatch, *args: str
-) -> tuple[dict[str, Any], str]:
-    """`run test` with `cache` as this runner's local cache: (summary, warnings)."""
-    monkeypatch.setenv("MONOLOCK_CACHE_DIR", str(cache))
-    result = cli("-C", root, "run", "test", "--format", "json", *args)
-    assert result.code == 0, result.err
-    return json.loads(result.out), result.err
+@dataclass
+class Runner:
+    """A locked, committed repository whose `run test` each test calls with a local cache
+    of its own naming."""
+
+    root: Path
+    cli: Callable[..., Run]
+    env: pytest.MonkeyPatch
+    caches: Path
+
+    def run(self, cache: str, *args: str, root: Path | None = None) -> tuple[dict[str, Any], str]:
+        """`run test` with local cache `cache`: (summary, warnings and members' output)."""
+        self.env.setenv("MONOLOCK_CACHE_DIR", str(self.caches / cache))
+        result = self.cli("-C", root or self.root, "run", "test", "--format", "json", *args)
+        assert result.code == 0, result.err
+        return json.loads(result.out), result.err
+
+
+@pytest.fixture
+def runner(
+    repo: Callable[..., Path],  # noqa: F811
+    cli: Callable[..., Run],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Runner:
+    return Runner(repo(TASKS), cli, monkeypatch, tmp_path_factory.mktemp("caches"))
 
 
 def _where(data: dict[str, Any]) -> dict[str, str | None]:
@@ -94,23 +112,19 @@ def _ran(root: Path) -> set[str]:
 
 
 def test_a_second_runner_replays_the_first_through_the_remote(
-    repo: Callable[..., Path],  # noqa: F811
-    cli: Callable[..., Run],
-    s3: Any,
-    tmp_path_factory: pytest.TempPathFactory,
-    monkeypatch: pytest.MonkeyPatch,
+    runner: Runner, s3: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    first = repo(TASKS)
-    data, _ = _run(cli, first, first / ".." / "cache-a", monkeypatch)
+    first = runner.root
+    data, _ = runner.run("a")
     assert _where(data) == dict.fromkeys(MEMBERS) and _ran(first) == MEMBERS
     stored = _objects(s3)
     assert len(stored) == 4 and all(k.startswith("team/tasks/") for k in stored)
 
     second = _clone(first, tmp_path_factory.mktemp("runner-b"))
-    data, err = _run(cli, second, second.parent / "cache-b", monkeypatch)
+    data, err = runner.run("b", root=second)
     assert _where(data) == dict.fromkeys(MEMBERS, "remote"), err
     assert data["remote"] == 4 and not Path(os.environ["RUN_LOG"]).exists(), "nothing ran"
-    text = cli("-C", second, "run", "test")
+    text = runner.cli("-C", second, "run", "test")
     assert "4 passed, 4 cached" in text.out and "(remote cache)" not in text.out, (
         "the remote's results were kept locally"
     )
@@ -119,22 +133,16 @@ def test_a_second_runner_replays_the_first_through_the_remote(
     # a change in core: core, web and admin run again on the second runner and reach the
     # remote; the first runner then replays them
     (second / "libs/core/src/core/__init__.py").write_text("VALUE = 2\n")
-    data, _ = _run(cli, second, second.parent / "cache-b", monkeypatch)
+    data, _ = runner.run("b", root=second)
     assert _ran(second) == {"core", "web", "admin"} and len(_objects(s3)) == 7
     (first / "libs/core/src/core/__init__.py").write_text("VALUE = 2\n")
-    data, _ = _run(cli, first, first / ".." / "cache-a", monkeypatch)
+    data, _ = runner.run("a")
     assert _where(data) == {"core": "remote", "web": "remote", "admin": "remote", "tools": "local"}
 
 
-def test_a_corrupted_or_foreign_entry_is_a_miss_and_is_replaced(
-    repo: Callable[..., Path],  # noqa: F811
-    cli: Callable[..., Run],
-    s3: Any,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    root = repo(TASKS)
-    _run(cli, root, tmp_path / "cache-1", monkeypatch)
+def test_a_corrupted_or_foreign_entry_is_a_miss_and_is_replaced(runner: Runner, s3: Any) -> None:
+    root = runner.root
+    runner.run("1")
     _ran(root)
     stored = _objects(s3)
     by_member = {json.loads(v.split(b"\n", 1)[1])["member"]: (k, v) for k, v in stored.items()}
@@ -143,127 +151,99 @@ def test_a_corrupted_or_foreign_entry_is_a_miss_and_is_replaced(
     s3.put_object(Bucket=s3.bucket, Key=core, Body=core_data.replace(b"ran core", b"ran c0re"))
     s3.put_object(Bucket=s3.bucket, Key=web, Body=core_data)  # core's entry under web's key
 
-    data, err = _run(cli, root, tmp_path / "cache-2", monkeypatch)
+    data, err = runner.run("2")
     assert _where(data) == {"core": None, "web": None, "tools": "remote", "admin": "remote"}
     assert _ran(root) == {"core", "web"}
     assert "does not match its digest" in err and "stored for another key" in err
-    data, _ = _run(cli, root, tmp_path / "cache-3", monkeypatch)
+    data, _ = runner.run("3")
     assert _where(data) == dict.fromkeys(MEMBERS, "remote"), "the reruns replaced both"
 
     s3.put_object(Bucket=s3.bucket, Key=core, Body=b"not an entry at all")
-    data, err = _run(cli, root, tmp_path / "cache-4", monkeypatch)
+    data, err = runner.run("4")
     assert _where(data)["core"] is None and "not a monolock task result" in err
 
 
-def test_read_only_replays_and_stores_nothing(
-    repo: Callable[..., Path],  # noqa: F811
-    cli: Callable[..., Run],
-    s3: Any,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    root = repo(TASKS)
-    _run(cli, root, tmp_path / "cache-1", monkeypatch)
+def test_read_only_replays_and_stores_nothing(runner: Runner, s3: Any) -> None:
+    root = runner.root
+    runner.run("1")
     before = _objects(s3)
     (root / "libs/tools/src/tools/__init__.py").write_text("CHANGED = True\n")
     _ran(root)
-    monkeypatch.setenv("MONOLOCK_CACHE", "read-only")  # as a fork's pull request sets it
-    data, _ = _run(cli, root, tmp_path / "cache-2", monkeypatch)
+    runner.env.setenv("MONOLOCK_CACHE", "read-only")  # as a fork's pull request sets it
+    data, _ = runner.run("2")
     assert _where(data) == {"core": "remote", "web": "remote", "admin": "remote", "tools": None}
     assert _ran(root) == {"tools"}
     assert _objects(s3) == before, "nothing written to the remote"
-    assert not (tmp_path / "cache-2").exists() or not any(
-        p.is_file() for p in (tmp_path / "cache-2").rglob("*.json")
+    assert not (runner.caches / "2").exists() or not any(
+        p.is_file() for p in (runner.caches / "2").rglob("*.json")
     ), "nothing written locally"
 
 
-def test_signed_entries_are_refused_under_another_key_or_none(
-    repo: Callable[..., Path],  # noqa: F811
-    cli: Callable[..., Run],
-    s3: Any,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    root = repo(TASKS)
-    monkeypatch.setenv("MONOLOCK_CACHE_SIGNING_KEY", "first secret")
-    _run(cli, root, tmp_path / "cache-1", monkeypatch)
+def test_signed_entries_are_refused_under_another_key_or_none(runner: Runner, s3: Any) -> None:
+    root = runner.root
+    runner.env.setenv("MONOLOCK_CACHE_SIGNING_KEY", "first secret")
+    runner.run("1")
     _ran(root)
     assert all(b"hmac-sha256" in v.split(b"\n", 1)[0] for v in _objects(s3).values())
 
-    monkeypatch.setenv("MONOLOCK_CACHE_SIGNING_KEY", "another secret")
-    data, err = _run(cli, root, tmp_path / "cache-2", monkeypatch, "--cache", "read-only")
+    runner.env.setenv("MONOLOCK_CACHE_SIGNING_KEY", "another secret")
+    data, err = runner.run("2", "--cache", "read-only")
     assert _where(data) == dict.fromkeys(MEMBERS) and _ran(root) == MEMBERS
     assert err.count("signed with another key") == 4
 
-    monkeypatch.setenv("MONOLOCK_CACHE_SIGNING_KEY", "first secret")
-    data, _ = _run(cli, root, tmp_path / "cache-3", monkeypatch)
+    runner.env.setenv("MONOLOCK_CACHE_SIGNING_KEY", "first secret")
+    data, _ = runner.run("3")
     assert _where(data) == dict.fromkeys(MEMBERS, "remote")
 
     # entries stored without a key are refused by a runner that has one
-    monkeypatch.delenv("MONOLOCK_CACHE_SIGNING_KEY")
+    runner.env.delenv("MONOLOCK_CACHE_SIGNING_KEY")
     (root / "libs/tools/src/tools/__init__.py").write_text("CHANGED = True\n")
-    _run(cli, root, tmp_path / "cache-4", monkeypatch)
+    runner.run("4")
     _ran(root)
-    monkeypatch.setenv("MONOLOCK_CACHE_SIGNING_KEY", "first secret")
-    data, err = _run(cli, root, tmp_path / "cache-5", monkeypatch)
+    runner.env.setenv("MONOLOCK_CACHE_SIGNING_KEY", "first secret")
+    data, err = runner.run("5")
     assert _where(data)["tools"] is None and "not signed" in err
 
     # a remote configured `signed = true` is not used by a runner without the key
     manifest = (root / "pyproject.toml").read_text()
     (root / "pyproject.toml").write_text(manifest + "\n[tool.monolock.cache]\nsigned = true\n")
-    monkeypatch.delenv("MONOLOCK_CACHE_SIGNING_KEY")
-    data, err = _run(cli, root, tmp_path / "cache-6", monkeypatch)
+    runner.env.delenv("MONOLOCK_CACHE_SIGNING_KEY")
+    data, err = runner.run("6")
     assert _where(data) == dict.fromkeys(MEMBERS)
     assert "MONOLOCK_CACHE_SIGNING_KEY is not set" in err
 
 
-def test_a_remote_that_is_down_costs_a_warning(
-    repo: Callable[..., Path],  # noqa: F811
-    cli: Callable[..., Run],
-    s3: Any,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    root = repo(TASKS)
+def test_a_remote_that_is_down_costs_a_warning(runner: Runner, s3: Any) -> None:
+    root = runner.root
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         closed = probe.getsockname()[1]
-    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{closed}")
-    data, err = _run(cli, root, tmp_path / "cache-1", monkeypatch)
+    runner.env.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{closed}")
+    data, err = runner.run("1")
     assert data["passed"] == 4 and _ran(root) == MEMBERS
     assert err.count("not used for the rest of this run") == 1, err
-    data, _ = _run(cli, root, tmp_path / "cache-1", monkeypatch)
+    data, _ = runner.run("1")
     assert _where(data) == dict.fromkeys(MEMBERS, "local"), "the local cache still works"
 
 
-def test_a_shared_disk(
-    repo: Callable[..., Path],  # noqa: F811
-    cli: Callable[..., Run],
-    tmp_path_factory: pytest.TempPathFactory,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    root = repo(TASKS)
+def test_a_shared_disk(runner: Runner, tmp_path_factory: pytest.TempPathFactory) -> None:
+    root = runner.root
     disk = tmp_path_factory.mktemp("disk") / "monolock"
-    monkeypatch.setenv("MONOLOCK_CACHE_URL", disk.as_uri())
-    _run(cli, root, disk.parent / "cache-1", monkeypatch)
+    runner.env.setenv("MONOLOCK_CACHE_URL", disk.as_uri())
+    runner.run("1")
     assert len([p for p in (disk / "tasks").rglob("*") if p.is_file()]) == 4
     _ran(root)
-    data, _ = _run(cli, root, disk.parent / "cache-2", monkeypatch, "--cache", "local")
+    data, _ = runner.run("2", "--cache", "local")
     assert _where(data) == dict.fromkeys(MEMBERS) and _ran(root) == MEMBERS
-    data, _ = _run(cli, root, disk.parent / "cache-3", monkeypatch)
+    data, _ = runner.run("3")
     assert _where(data) == dict.fromkeys(MEMBERS, "remote")
 
 
-def test_bad_cache_settings_are_named_and_exit_2(
-    repo: Callable[..., Path],  # noqa: F811
-    cli: Callable[..., Run],
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-) -> None:
-    root = repo(TASKS)
+def test_bad_cache_settings_are_named_and_exit_2(runner: Runner) -> None:
+    root = runner.root
     manifest = (root / "pyproject.toml").read_text()
-    monkeypatch.delenv("MONOLOCK_CACHE_URL", raising=False)
-    monkeypatch.setenv("MONOLOCK_CACHE_DIR", str(tmp_path / "cache"))
+    runner.env.delenv("MONOLOCK_CACHE_URL", raising=False)
+    runner.env.setenv("MONOLOCK_CACHE_DIR", str(runner.caches / "cache"))
     cases = [
         ('url = "http://example.com/cache"', "tool.monolock.cache.url", "not a store"),
         ('url = "file://relative/path"', "tool.monolock.cache.url", "must be an absolute"),
@@ -278,37 +258,31 @@ def test_bad_cache_settings_are_named_and_exit_2(
     ]
     for line, key, message in cases:
         (root / "pyproject.toml").write_text(manifest + f"\n[tool.monolock.cache]\n{line}\n")
-        result = cli("-C", root, "run", "test")
+        result = runner.cli("-C", root, "run", "test")
         assert result.code == 2 and "Traceback" not in result.err, (line, result.err)
         assert key in result.err and message in result.err and "pyproject.toml" in result.err
     (root / "pyproject.toml").write_text(manifest)
-    monkeypatch.setenv("MONOLOCK_CACHE_URL", "ftp://example.com/x")
-    result = cli("-C", root, "run", "test")
+    runner.env.setenv("MONOLOCK_CACHE_URL", "ftp://example.com/x")
+    result = runner.cli("-C", root, "run", "test")
     assert (
         result.code == 2
         and "MONOLOCK_CACHE_URL: 'ftp://example.com/x' is not a store" in result.err
     )
     assert "pyproject.toml" not in result.err
-    monkeypatch.delenv("MONOLOCK_CACHE_URL")
-    monkeypatch.setenv("MONOLOCK_CACHE", "sometimes")
-    result = cli("-C", root, "run", "test")
+    runner.env.delenv("MONOLOCK_CACHE_URL")
+    runner.env.setenv("MONOLOCK_CACHE", "sometimes")
+    result = runner.cli("-C", root, "run", "test")
     assert result.code == 2 and "MONOLOCK_CACHE" in result.err
     assert not Path(os.environ["RUN_LOG"]).exists(), "nothing ran"
 
 
-def test_a_read_only_run_creates_no_shared_disk(
-    repo: Callable[..., Path],  # noqa: F811
-    cli: Callable[..., Run],
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    root = repo(TASKS)
-    disk = tmp_path / "not yet" / "monolock"
-    monkeypatch.setenv("MONOLOCK_CACHE_URL", disk.as_uri())  # percent-encoded: not%20yet
-    data, err = _run(cli, root, tmp_path / "cache", monkeypatch, "--cache", "read-only")
-    assert data["passed"] == 4 and not (tmp_path / "not yet").exists()
+def test_a_read_only_run_creates_no_shared_disk(runner: Runner) -> None:
+    disk = runner.caches / "not yet" / "monolock"
+    runner.env.setenv("MONOLOCK_CACHE_URL", disk.as_uri())  # percent-encoded: not%20yet
+    data, err = runner.run("cache", "--cache", "read-only")
+    assert data["passed"] == 4 and not (runner.caches / "not yet").exists()
     assert "remote cache" not in err
-    _run(cli, root, tmp_path / "cache", monkeypatch)
+    runner.run("cache")
     assert len([p for p in disk.rglob("*") if p.is_file()]) == 4, "the decoded path"
 
 
