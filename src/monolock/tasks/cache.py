@@ -119,7 +119,7 @@ def open_cache(root: Path, mode: Mode, warn: Callable[[str], None]) -> Cache | N
     if mode == "off":
         return None
     config = settings(root)
-    secret = os.environ.get(KEY_VARIABLE, "").encode() or None
+    secret = os.environ.get(KEY_VARIABLE, "").encode("utf-8", "surrogateescape") or None
     remote = None
     disk = local_directory(config.url) if config.url else None
     # a shared disk nobody wrote to yet holds nothing, and read-only creates nothing
