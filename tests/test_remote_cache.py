@@ -312,3 +312,21 @@ def test_what_an_entry_must_be_to_be_believed() -> None:
         unseal("cd" * 32, data, b"k1")
     with pytest.raises(Rejected, match="not signed"):
         unseal(*_entry(None), b"k1")
+
+
+def test_a_signing_key_is_its_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from monolock.tasks.cache import open_cache
+
+    disk = tmp_path / "disk"
+    (tmp_path / "pyproject.toml").write_text(f'[tool.monolock.cache]\nurl = "{disk.as_uri()}"\n')
+    monkeypatch.delenv("MONOLOCK_CACHE_URL", raising=False)
+    monkeypatch.setenv("MONOLOCK_CACHE_DIR", str(tmp_path / "local"))
+    monkeypatch.setenv("MONOLOCK_CACHE_SIGNING_KEY", "k\udcff")  # the bytes b"k\xff"
+    cache = open_cache(tmp_path, "read-write", print)
+    assert cache is not None
+    stored = Stored("core", "test", "pytest", "passed", None, 1.0, "ok")
+    key = "ab" * 32
+    cache.put(key, stored)
+    cache.flush()
+    written = (disk / "tasks" / key[:2] / key).read_bytes()
+    assert unseal(key, written, b"k\xff") == stored
