@@ -8,7 +8,9 @@ from collections.abc import Iterable
 from monolock.graph import Edge, Graph
 
 
-def _shown(graph: Graph, nodes: Iterable[str], runtime_only: bool) -> tuple[list[str], list[Edge]]:
+def shown(graph: Graph, nodes: Iterable[str], runtime_only: bool) -> tuple[list[str], list[Edge]]:
+    """The members drawn, sorted, and the edges between them (runtime ones only, if
+    asked): what every format shows."""
     keep = set(nodes)
     edges = [
         e
@@ -19,7 +21,7 @@ def _shown(graph: Graph, nodes: Iterable[str], runtime_only: bool) -> tuple[list
 
 
 def text(graph: Graph, nodes: Iterable[str], apps: set[str], runtime_only: bool = False) -> str:
-    names, edges = _shown(graph, nodes, runtime_only)
+    names, edges = shown(graph, nodes, runtime_only)
     children: dict[str, list[Edge]] = {n: [] for n in names}
     has_parent: set[str] = set()
     for e in edges:
@@ -97,7 +99,7 @@ def _mermaid_text(text: str) -> str:
 
 
 def mermaid(graph: Graph, nodes: Iterable[str], apps: set[str], runtime_only: bool = False) -> str:
-    names, edges = _shown(graph, nodes, runtime_only)
+    names, edges = shown(graph, nodes, runtime_only)
     lines = ["graph TD"]
     for n in names:
         label = _mermaid_text(n)
@@ -110,7 +112,7 @@ def mermaid(graph: Graph, nodes: Iterable[str], apps: set[str], runtime_only: bo
 
 
 def dot(graph: Graph, nodes: Iterable[str], apps: set[str], runtime_only: bool = False) -> str:
-    names, edges = _shown(graph, nodes, runtime_only)
+    names, edges = shown(graph, nodes, runtime_only)
     lines = ["digraph monolock {", "    rankdir=LR;", "    node [shape=box];"]
     for n in names:
         style = " [style=bold, peripheries=2]" if n in apps else ""
@@ -123,7 +125,7 @@ def dot(graph: Graph, nodes: Iterable[str], apps: set[str], runtime_only: bool =
 
 
 def as_json(graph: Graph, nodes: Iterable[str], apps: set[str], runtime_only: bool = False) -> str:
-    names, edges = _shown(graph, nodes, runtime_only)
+    names, edges = shown(graph, nodes, runtime_only)
     keep = set(names)
     data = {
         "nodes": [{"name": n, "path": graph.package(n).path, "app": n in apps} for n in names],

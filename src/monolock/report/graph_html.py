@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from monolock.graph import Edge, Graph
+from monolock.report.graph import shown
 
 _TEMPLATE = Path(__file__).with_name("graph.html")
 HEADER = "<!-- Written by `monolock graph --format html`"  # -o replaces only such a file
@@ -121,13 +122,7 @@ def render(
 ) -> str:
     """The page. `sizes`: app member -> (members, third-party distributions) of its
     projection; an app missing from it is shown without one."""
-    keep = set(nodes)
-    names = sorted(keep)
-    edges = [
-        e
-        for e in graph.edges
-        if e.source in keep and e.target in keep and (e.kind == "runtime" or not runtime_only)
-    ]
+    names, edges = shown(graph, nodes, runtime_only)
     boxes = layout(names, edges)
     data = {
         "nodes": [
