@@ -5,6 +5,7 @@ workspace sources; `[tool.poetry]` tables for Poetry packages."""
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -253,3 +254,27 @@ def _shown(value: object) -> str:
     if isinstance(value, dict):
         return "{ " + ", ".join(f"{k} = {_shown(v)}" for k, v in value.items()) + " }"
     return '"' + str(value) + '"' if isinstance(value, str) else str(value).lower()
+
+
+def remove_each(
+    text: str,
+    names: Sequence[str],
+    place: Place,
+    package: Package,
+    remove: Callable[[str, str, Place], Edit],
+    hint: Callable[[str], str] | None = None,
+) -> tuple[str, list[str]]:
+    """`text` with each name taken out by `remove` (one dialect's), and what each edit
+    said; a name not required there is an error naming the manifest."""
+    said: list[str] = []
+    for name in names:
+        edit = remove(text, normalize(name), place)
+        if not edit.changed:
+            raise UsageError(
+                f"{package.name} does not require {name} there ({edit.said})",
+                where=package.manifest,
+                hint=hint(normalize(name)) if hint is not None else None,
+            )
+        text = edit.text
+        said.append(edit.said)
+    return text, said

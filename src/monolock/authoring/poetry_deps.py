@@ -15,10 +15,18 @@ from pathlib import Path
 
 from packaging.version import Version
 
-from monolock.authoring.edit import Place, add_poetry, asked, remove_poetry, text_of, unified
+from monolock.authoring.edit import (
+    Place,
+    add_poetry,
+    asked,
+    remove_each,
+    remove_poetry,
+    text_of,
+    unified,
+)
 from monolock.errors import LockError, UsageError
 from monolock.fsutil import atomic_write, restore
-from monolock.model import Package, Workspace, normalize
+from monolock.model import Package, Workspace
 
 
 def add(
@@ -38,17 +46,8 @@ def add(
 def remove(
     workspace: Workspace, package: Package, names: Sequence[str], place: Place, dry_run: bool
 ) -> tuple[list[str], str, tuple[str, ...]]:
-    text = before = text_of(workspace.root / package.manifest)
-    said = []
-    for name in names:
-        edit = remove_poetry(text, normalize(name), place)
-        if not edit.changed:
-            raise UsageError(
-                f"{package.name} does not require {name} there ({edit.said})",
-                where=package.manifest,
-            )
-        text = edit.text
-        said.append(edit.said)
+    before = text_of(workspace.root / package.manifest)
+    text, said = remove_each(before, names, place, package, remove_poetry)
     return said, *_write(workspace, package, before, text, dry_run)
 
 

@@ -11,6 +11,7 @@ is added as asked, then, when no range was given, at `>=` the version uv resolve
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,15 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 from monolock import relock
-from monolock.authoring.edit import Place, add_pep621, asked, remove_pep621, text_of, unified
+from monolock.authoring.edit import (
+    Place,
+    add_pep621,
+    asked,
+    remove_each,
+    remove_pep621,
+    text_of,
+    unified,
+)
 from monolock.errors import UsageError, known
 from monolock.fsutil import atomic_write, restore
 from monolock.model import Lock, Package, Workspace, normalize
@@ -97,17 +106,8 @@ def remove(
         return Done(tuple(said), diff, None, relocked=locked)
     path = root / package.manifest
     before = text_of(path)
-    text, said = before, []
-    for name in names:
-        edit = remove_pep621(text, normalize(name), place)
-        if not edit.changed:
-            raise UsageError(
-                f"{package.name} does not require {name} there ({edit.said})",
-                where=package.manifest,
-                hint=_declared_where(package, normalize(name)),
-            )
-        text = edit.text
-        said.append(edit.said)
+    hint = functools.partial(_declared_where, package)
+    text, said = remove_each(before, names, place, package, remove_pep621, hint)
     change = _Edit(path, before, text, said)
     return _apply(root, change, dry_run=dry_run, uv_args=uv_args, unpinned=[])
 
