@@ -49,16 +49,15 @@ def _line(ok: bool, text: str) -> None:
 
 
 def _print_proof(title: str, proof: Proof, whole: int | None, whole_error: str | None) -> None:
-    line = _line
     click.echo(f"{title} (Python {proof.python})")
     exact = not (proof.missing or proof.extra or proof.wrong)
-    line(exact, f"exact set: {len(proof.installed)} installed, {len(proof.expected)} expected")
+    _line(exact, f"exact set: {len(proof.installed)} installed, {len(proof.expected)} expected")
     click.echo(f"       missing: {', '.join(proof.missing) or 'none'}")
     click.echo(f"       extra:   {', '.join(proof.extra) or 'none'}")
     for wrong in proof.wrong:
         click.echo(f"       wrong version: {wrong}")
     shown = ", ".join(proof.imports[:6]) + (", …" if len(proof.imports) > 6 else "")
-    line(
+    _line(
         not proof.import_errors,
         f"imports: {len(proof.imports)} module(s) of the internal closure ({shown or 'none'})",
     )
@@ -68,7 +67,7 @@ def _print_proof(title: str, proof: Proof, whole: int | None, whole_error: str |
         click.echo("  --   smoke: no `smoke` command configured for this app")
     else:
         smoke = proof.smoke
-        line(smoke.ok, f"smoke: {smoke.command} (exit {smoke.returncode}, {smoke.seconds:.1f} s)")
+        _line(smoke.ok, f"smoke: {smoke.command} (exit {smoke.returncode}, {smoke.seconds:.1f} s)")
         if not smoke.ok and smoke.output:
             click.echo("\n".join(f"       {row}" for row in smoke.output.splitlines()))
     if whole:

@@ -64,14 +64,14 @@ def settings(root: Path, *, environment: bool = True) -> Settings:
             where=_WHERE,
         )
     url = config.get("url")
-    if environment and URL_VARIABLE in os.environ:
+    overridden = environment and URL_VARIABLE in os.environ
+    if overridden:
         url = os.environ[URL_VARIABLE] or None
-        if url is not None and _problem(url):
-            raise UsageError(f"{URL_VARIABLE}: {url!r} {_problem(url)}", hint=_HINT)
-    elif url is not None and _problem(url):
-        raise ManifestError(
-            f"tool.monolock.cache.url: {url!r} {_problem(url)}", where=_WHERE, hint=_HINT
-        )
+    problem = _problem(url) if url is not None else None
+    if problem is not None and overridden:
+        raise UsageError(f"{URL_VARIABLE}: {url!r} {problem}", hint=_HINT)
+    if problem is not None:
+        raise ManifestError(f"tool.monolock.cache.url: {url!r} {problem}", where=_WHERE, hint=_HINT)
     return Settings(url, float(timeout), config.get("signed") is True)
 
 
