@@ -164,3 +164,23 @@ def test_in_a_browser_every_member_is_drawn_and_a_click_shows_its_closure(
     assert "selected" in classes()["tools"]
     search.send_keys(Keys.ESCAPE)
     assert not any(c & {"selected", "dim", "match"} for c in classes().values())
+
+
+def test_a_cycle_shares_a_layer_and_what_stands_on_it_stays_above() -> None:
+    """The shape of a public workspace: slim and evals need each other (an extra one
+    way, runtime the other); graph is below them; `clai`, first by name, stands on top."""
+    from monolock.graph import Edge
+    from monolock.report.graph_html import layers
+
+    def edge(source: str, target: str, kind: str = "runtime") -> Edge:
+        return Edge(source, target, kind, None if kind == "runtime" else "x", True)  # type: ignore[arg-type]
+
+    edges = [
+        edge("slim", "graph"),
+        edge("slim", "evals", "extra"),
+        edge("evals", "slim"),
+        edge("ai", "slim"),
+        edge("clai", "ai"),
+    ]
+    found = layers(["ai", "clai", "evals", "graph", "slim"], edges)
+    assert found == {"graph": 0, "slim": 1, "evals": 1, "ai": 2, "clai": 3}

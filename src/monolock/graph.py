@@ -8,7 +8,7 @@ and tooling, so a cycle through them is a warning and a runtime cycle an error.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -242,57 +242,12 @@ class Graph:
         adj = self._adjacency(kinds)
         done: set[str] = set()
         out: list[str] = []
-        for component in self._components(adj):  # reverse topological from Tarjan
+        for component in components(adj):  # reverse topological from Tarjan
             for node in sorted(component):
                 if node not in done:
                     done.add(node)
                     out.append(node)
         return out
-
-    def _components(self, adj: dict[str, set[str]]) -> list[list[str]]:
-        """Tarjan's strongly connected components, iteratively (deep graphs must not
-        hit the recursion limit); dependencies come out before dependents."""
-        index: dict[str, int] = {}
-        low: dict[str, int] = {}
-        on_stack: set[str] = set()
-        stack: list[str] = []
-        result: list[list[str]] = []
-        counter = 0
-        for start in sorted(adj):
-            if start in index:
-                continue
-            work: list[tuple[str, list[str]]] = [(start, sorted(adj[start]))]
-            index[start] = low[start] = counter
-            counter += 1
-            stack.append(start)
-            on_stack.add(start)
-            while work:
-                node, pending = work[-1]
-                if pending:
-                    nxt = pending.pop(0)
-                    if nxt not in index:
-                        index[nxt] = low[nxt] = counter
-                        counter += 1
-                        stack.append(nxt)
-                        on_stack.add(nxt)
-                        work.append((nxt, sorted(adj[nxt])))
-                    elif nxt in on_stack:
-                        low[node] = min(low[node], index[nxt])
-                    continue
-                work.pop()
-                if work:
-                    parent = work[-1][0]
-                    low[parent] = min(low[parent], low[node])
-                if low[node] == index[node]:
-                    component: list[str] = []
-                    while True:
-                        member = stack.pop()
-                        on_stack.discard(member)
-                        component.append(member)
-                        if member == node:
-                            break
-                    result.append(component)
-        return result
 
     def cycles(self) -> list[Cycle]:
         """One cycle per strongly connected group, with its full path. A cycle that
@@ -301,7 +256,7 @@ class Graph:
         runtime_adj = self._adjacency(RUNTIME)
         all_adj = self._adjacency(ALL_KINDS)
         for kinds_adj, runtime in ((runtime_adj, True), (all_adj, False)):
-            for component in self._components(kinds_adj):
+            for component in components(kinds_adj):
                 members = set(component)
                 start = min(members)
                 if len(members) == 1 and start not in kinds_adj[start]:
@@ -311,6 +266,52 @@ class Graph:
                     continue  # already reported as a runtime cycle
                 found.append(Cycle(path, runtime))
         return sorted(found, key=lambda c: (not c.runtime, c.path))
+
+
+def components(adj: Mapping[str, Iterable[str]]) -> list[list[str]]:
+    """Tarjan's strongly connected components, iteratively (deep graphs must not
+    hit the recursion limit); dependencies come out before dependents."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    result: list[list[str]] = []
+    counter = 0
+    for start in sorted(adj):
+        if start in index:
+            continue
+        work: list[tuple[str, list[str]]] = [(start, sorted(adj[start]))]
+        index[start] = low[start] = counter
+        counter += 1
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, pending = work[-1]
+            if pending:
+                nxt = pending.pop(0)
+                if nxt not in index:
+                    index[nxt] = low[nxt] = counter
+                    counter += 1
+                    stack.append(nxt)
+                    on_stack.add(nxt)
+                    work.append((nxt, sorted(adj[nxt])))
+                elif nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                component: list[str] = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                result.append(component)
+    return result
 
 
 def _cycle_path(adj: dict[str, set[str]], start: str, members: set[str]) -> tuple[str, ...]:

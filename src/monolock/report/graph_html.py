@@ -2,9 +2,10 @@
 the members as layers, dependencies below their dependents, apps marked, edges labelled.
 
 The layout is computed here, deterministically: a member's layer is the length of the
-longest chain of dependencies below it (members in a cycle share the layer above their
-other dependencies), and each layer is ordered by the mean position of its neighbours,
-sweeping down and up a few times, which untangles most crossings; a layer wider than
+longest chain of dependencies below it (the members of a cycle, found as the graph finds
+them, share the layer above their other dependencies), and each layer is ordered by the
+mean position of its neighbours, sweeping down and up a few times, which untangles most
+crossings; a layer wider than
 about twice the square root of the members wraps onto more rows. The page's script
 (`graph.html`, data, not code) only draws and answers clicks and searches.
 """
@@ -17,7 +18,7 @@ import math
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from monolock.graph import Edge, Graph
+from monolock.graph import Edge, Graph, components
 from monolock.report.graph import shown
 
 _TEMPLATE = Path(__file__).with_name("graph.html")
@@ -32,34 +33,16 @@ _HEIGHT = 34  # px of a box
 
 def layers(names: list[str], edges: list[Edge]) -> dict[str, int]:
     """member -> layer: 0 for members that depend on none shown, else one above the
-    highest of their dependencies."""
+    highest of their dependencies; the members of a cycle share one layer."""
     below: dict[str, set[str]] = {n: set() for n in names}
-    above: dict[str, set[str]] = {n: set() for n in names}
     for e in edges:
-        if e.source != e.target:
-            below[e.source].add(e.target)
-            above[e.target].add(e.source)
-    waiting = {n: len(below[n]) for n in names}
+        below[e.source].add(e.target)
     layer: dict[str, int] = {}
-    ready = [n for n in names if not waiting[n]]
-    while True:
-        while ready:
-            node = ready.pop()
-            layer[node] = max((layer[d] + 1 for d in below[node]), default=0)
-            for parent in above[node]:
-                waiting[parent] -= 1
-                if waiting[parent] == 0 and parent not in layer:
-                    ready.append(parent)
-        stuck = sorted(n for n in names if n not in layer)
-        if not stuck:
-            return layer
-        # a cycle: its first member takes the layer above what is known below it
-        node = stuck[0]
-        layer[node] = max((layer[d] + 1 for d in below[node] if d in layer), default=0)
-        for parent in above[node]:
-            waiting[parent] -= 1
-            if waiting[parent] == 0 and parent not in layer:
-                ready.append(parent)
+    for group in components(below):  # dependencies before dependents
+        inside = set(group)
+        level = max((layer[d] + 1 for n in group for d in below[n] - inside), default=0)
+        layer.update(dict.fromkeys(group, level))
+    return layer
 
 
 def _order(rows: list[list[str]], edges: list[Edge]) -> None:
