@@ -184,3 +184,28 @@ def test_a_cycle_shares_a_layer_and_what_stands_on_it_stays_above() -> None:
     ]
     found = layers(["ai", "clai", "evals", "graph", "slim"], edges)
     assert found == {"graph": 0, "slim": 1, "evals": 1, "ai": 2, "clai": 3}
+
+
+def test_one_line_per_pair_however_many_extras_name_it(
+    make_repo: RepoFactory, cli: Callable[..., Run]
+) -> None:
+    source = {"lib": {"workspace": True}}
+    root = make_repo(
+        {
+            "lib": project("lib"),
+            "app": project(
+                "app",
+                ["lib"],
+                sources=source,
+                optional={"a": ["lib"], "b": ["lib"]},
+                groups={"dev": ["lib"]},
+            ),
+            "tool": project("tool", sources=source, optional={"x": ["lib"], "y": ["lib"]}),
+        }
+    )
+    _, data = _page(cli, root)
+    runtime = "extra:a, extra:b, group:dev, runtime"
+    assert sorted(data["edges"], key=lambda e: e["source"]) == [
+        {"source": "app", "target": "lib", "kind": "runtime", "label": runtime},
+        {"source": "tool", "target": "lib", "kind": "extra", "label": "extra:x, extra:y"},
+    ]

@@ -89,6 +89,21 @@ def layout(names: list[str], edges: list[Edge]) -> dict[str, tuple[float, float,
     return out
 
 
+def _drawn(edges: list[Edge]) -> list[dict[str, str]]:
+    """One line per pair of members: a member naming another in twelve extras gets one
+    edge labelled with all twelve, not twelve labels stacked on one spot. Runtime when
+    any of them is."""
+    pairs: dict[tuple[str, str], set[str]] = {}
+    for e in edges:
+        pairs.setdefault((e.source, e.target), set()).add(e.label)
+    out: list[dict[str, str]] = []
+    for (source, target), labels in pairs.items():
+        named = sorted(labels)
+        kind = "runtime" if "runtime" in labels else named[0].split(":")[0]
+        out.append({"source": source, "target": target, "kind": kind, "label": ", ".join(named)})
+    return out
+
+
 def _json(value: object) -> str:
     """JSON that cannot end the script element it sits in."""
     return json.dumps(value, sort_keys=True).replace("<", "\\u003c").replace(">", "\\u003e")
@@ -120,10 +135,7 @@ def render(
             }
             for n in names
         ],
-        "edges": [
-            {"source": e.source, "target": e.target, "kind": e.kind, "label": e.label}
-            for e in edges
-        ],
+        "edges": _drawn(edges),
         "height": _HEIGHT,
     }
     page = _TEMPLATE.read_text(encoding="utf-8")
